@@ -1,0 +1,158 @@
+"""Compile a validated graph into a flat plan of primitive steps.
+
+Composite (layer) nodes are expanded inline. Each step records which graph node it
+belongs to and, per input, the graph edge its value travelled on, so a trace can be
+shown on the canvas at node and edge level.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .. import ops
+from ..graph.infer import op_shape
+from ..graph.model import Edge, Graph
+from ..graph.validate import Problem, output_node, validate
+
+
+class GraphInvalid(Exception):
+    """The graph cannot be compiled; ``problems`` lists why, each tied to a node."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0].message + more)
+
+
+@dataclass
+class Step:
+    key: str                  # node id, or "<node id>/<local>" inside a composite
+    node: str                 # the graph node this step belongs to
+    op: ops.OpDef
+    attrs: dict
+    ins: tuple = ()           # indices of the steps feeding this one
+    edges: tuple = ()         # per input: the graph Edge it came along, or None if internal
+    nodiff: tuple = ()        # per input: True where no gradient may flow (labels ports)
+    source: tuple | None = None  # ("input", name) | ("param", key, name) | ("const", value)
+    shape: tuple = ()         # inferred (possibly symbolic) output shape
+
+
+@dataclass
+class Plan:
+    steps: list
+    node_step: dict           # node id -> index of the step holding the node's output value
+    output: str               # node id of the output
+    inputs: dict = field(default_factory=dict)   # input name -> step index
+    params: dict = field(default_factory=dict)   # parameter display name -> step index
+    node_order: list = field(default_factory=list)  # graph node ids in plan order
+
+    @property
+    def output_step(self) -> int:
+        return self.node_step[self.output]
+
+
+def compile_graph(graph: Graph, output: str | None = None, prune: bool = False) -> Plan:
+    """Validate and flatten ``graph``. With ``prune``, only the output's ancestors are kept
+    (what training needs); otherwise every node is computed (what a display needs)."""
+    problems = validate(graph)
+    if problems:
+        raise GraphInvalid(problems)
+    out = output or output_node(graph)
+    order = graph.topo_order()
+    if prune:
+        keep = nx.ancestors(graph.nx, out) | {out}
+        order = [n for n in order if n in keep]
+    steps: list[Step] = []
+    node_step: dict[str, int] = {}
+    inputs: dict[str, int] = {}
+    params: dict[str, int] = {}
+    for nid in order:
+        node = graph.nodes[nid]
+        op = node.opdef
+        in_edges = graph.in_edges(nid)
+        outer = [node_step[e.src] for e in in_edges]
+        if op.is_composite:
+            node_step[nid] = _expand(graph, node, op, node.attrs, outer, in_edges, steps, params,
+                                     prefix=nid, label=node.name)
+            continue
+        step = Step(nid, nid, op, node.attrs, tuple(outer), tuple(in_edges),
+                    tuple(not p.differentiable for p in op.inputs), shape=graph.shape(nid))
+        if node.op == "input":
+            step.source = ("input", node.name)
+            inputs[node.name] = len(steps)
+        elif node.op == "parameter":
+            step.source = ("param", nid, node.name)
+            params[node.name] = len(steps)
+        elif node.op == "constant":
+            step.source = ("const", node.attrs["value"])
+        node_step[nid] = len(steps)
+        steps.append(step)
+    return Plan(steps, node_step, out, inputs, params, order)
+
+
+def _expand(graph, node, op, attrs, outer, in_edges, steps, params, prefix, label) -> int:
+    """Append the primitive steps of a composite; return the index of its output step."""
+    ports = op.port_names()
+    in_shapes = [steps[i].shape for i in outer]
+    sub = op.expand(attrs, dict(zip(ports, in_shapes)))
+    local: dict[str, int] = {}
+    for sn in sub.nodes:
+        sop = ops.get(sn.op)
+        sattrs = sop.check_attrs(sn.attrs)
+        idx, edges, nodiff = [], [], []
+        for ref in sn.inputs:
+            if ref.startswith("@"):
+                k = ports.index(ref[1:])
+                idx.append(outer[k])
+                edges.append(in_edges[k])
+                nodiff.append(not op.inputs[k].differentiable)
+            else:
+                idx.append(local[ref])
+                edges.append(None)
+                nodiff.append(False)
+        key = f"{prefix}/{sn.local}"
+        if sop.is_composite:
+            local[sn.local] = _expand(graph, node, sop, sattrs, idx, edges, steps, params,
+                                      prefix=key, label=f"{label}.{sn.local}")
+            continue
+        shape = op_shape(sop, sattrs, [steps[i].shape for i in idx])
+        step = Step(key, node.id, sop, sattrs, tuple(idx), tuple(edges), tuple(nodiff), shape=shape)
+        if sn.op == "parameter":
+            name = f"{label}.{sn.local}"
+            step.source = ("param", f"{prefix}.{sn.local}".replace("/", "."), name)
+            params[name] = len(steps)
+        elif sn.op == "constant":
+            step.source = ("const", sattrs["value"])
+        elif sn.op == "input":
+            raise ValueError(f"composite {op.name} may not contain inputs")
+        local[sn.local] = len(steps)
+        steps.append(step)
+    return local[sub.output]
+
+
+def param_specs(graph: Graph) -> dict:
+    """Every parameter of the graph: store key -> (attrs, display name), composites included."""
+    specs = {}
+    for node in graph.nodes.values():
+        if node.op == "parameter":
+            specs[node.id] = (node.attrs, node.name)
+        elif node.opdef.is_composite:
+            shapes = {p: (None if e is None else graph.shape(e.src))
+                      for p, e in zip(node.opdef.port_names(), graph.in_edges(node.id))}
+            _collect(node.opdef, node.attrs, shapes, node.id, node.name, specs)
+    return specs
+
+
+def _collect(op, attrs, shapes, prefix, label, specs):
+    try:
+        sub = op.expand(attrs, shapes)
+    except ops.OpError:  # a shape problem is reported elsewhere; parameters do not depend on it
+        sub = op.expand(attrs, {})
+    for sn in sub.nodes:
+        sop = ops.get(sn.op)
+        sattrs = sop.check_attrs(sn.attrs)
+        if sn.op == "parameter":
+            specs[f"{prefix}.{sn.local}"] = (sattrs, f"{label}.{sn.local}")
+        elif sop.is_composite:
+            _collect(sop, sattrs, {}, f"{prefix}.{sn.local}", f"{label}.{sn.local}", specs)

@@ -1,0 +1,331 @@
+"""The graph model: nodes, ports, edges, parameter values, and change events.
+
+Only these methods change a Graph: ``add_node``, ``remove_node``, ``connect``,
+``disconnect``, ``set_attr``, ``rename``, ``move``, ``set_param``, ``set_output``.
+Each emits one :class:`Event` after the change; views and undo subscribe with
+``graph.subscribe(callback)``. networkx holds the structure, so cycle checks and
+topological order are linear in the graph's size.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import networkx as nx
+import numpy as np
+
+from .. import ops
+from ..ops import AttrError, ShapeError
+from ..ops.shapes import fmt
+
+
+class GraphError(Exception):
+    """An edit the graph refuses; the message is meant for a person. Nothing changed."""
+
+
+class CycleError(GraphError):
+    pass
+
+
+@dataclass
+class Node:
+    id: str
+    op: str
+    name: str
+    attrs: dict
+    pos: tuple = (0.0, 0.0)
+
+    @property
+    def opdef(self) -> ops.OpDef:
+        return ops.get(self.op)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    port: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` is one of node_added, node_removed, connected, disconnected,
+    attr_changed, renamed, moved, param_changed, output_changed."""
+
+    kind: str
+    node: str | None = None
+    edge: Edge | None = None
+    key: str | None = None  # attribute name or parameter key
+    old: Any = None
+    new: Any = None
+
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Graph:
+    nodes: dict = field(default_factory=dict)        # id -> Node, in insertion order
+    params: dict = field(default_factory=dict)       # parameter key -> host numpy array
+    output: str | None = None                        # node to differentiate; None: the only sink
+    meta: dict = field(default_factory=dict)         # free-form, saved with the file
+
+    def __post_init__(self):
+        self.nx = nx.DiGraph()
+        self._in_edges: dict[tuple[str, str], Edge] = {}
+        self._listeners: list[Callable[[Event], None]] = []
+        self._order: dict[str, int] = {}
+        self._serial = 0
+        self._shape_cache: dict[str, tuple] = {}
+        self.version = 0  # bumped on every structural or attribute change
+
+    # ---- events -----------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        self._listeners.append(callback)
+
+    def unsubscribe(self, callback: Callable[[Event], None]) -> None:
+        self._listeners.remove(callback)
+
+    def _emit(self, event: Event, structural: bool = True) -> None:
+        if structural:
+            self.version += 1
+        for cb in list(self._listeners):
+            cb(event)
+
+    # ---- queries ----------------------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"there is no node {node_id!r}") from None
+
+    def by_name(self, name: str) -> Node:
+        for n in self.nodes.values():
+            if n.name == name:
+                return n
+        raise GraphError(f"there is no node named {name!r}")
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._in_edges.values())
+
+    def in_edge(self, dst: str, port: str) -> Edge | None:
+        return self._in_edges.get((dst, port))
+
+    def in_edges(self, node_id: str) -> list[Edge | None]:
+        """One entry per input port of the node, in port order (None if unconnected)."""
+        node = self.node(node_id)
+        return [self._in_edges.get((node_id, p)) for p in node.opdef.port_names()]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [e for succ in self.nx.successors(node_id) for e in self.nx.edges[node_id, succ]["edges"]]
+
+    def topo_order(self) -> list[str]:
+        """Node ids in topological order; ties broken by creation order, so stable."""
+        return list(nx.lexicographical_topological_sort(self.nx, key=self._order.__getitem__))
+
+    def sources(self, op: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.op == op]
+
+    # ---- mutation ---------------------------------------------------------------------
+    def new_id(self, op: str) -> str:
+        i = 1
+        while f"{op}_{i}" in self.nodes:
+            i += 1
+        return f"{op}_{i}"
+
+    def add_node(self, op: str, name: str | None = None, attrs: dict | None = None,
+                 pos=(0.0, 0.0), id: str | None = None) -> Node:
+        if not ops.exists(op):
+            raise GraphError(f"unknown op {op!r}")
+        try:
+            full = ops.get(op).check_attrs(attrs or {})
+        except AttrError as exc:
+            raise GraphError(f"{op}: {exc}") from None
+        node_id = id or self.new_id(op)
+        if node_id in self.nodes:
+            raise GraphError(f"a node with id {node_id!r} already exists")
+        name = node_id if name is None else name
+        self._check_name(name, None)
+        node = Node(node_id, op, name, full, (float(pos[0]), float(pos[1])))
+        self.nodes[node_id] = node
+        self._serial += 1
+        self._order[node_id] = self._serial
+        self.nx.add_node(node_id)
+        self._emit(Event("node_added", node=node_id))
+        return node
+
+    def remove_node(self, node_id: str) -> None:
+        node = self.node(node_id)
+        for e in [e for e in self._in_edges.values() if node_id in (e.src, e.dst)]:
+            self.disconnect(e.dst, e.port)
+        for key in [k for k in self.params if k == node_id or k.startswith(node_id + ".")]:
+            self.set_param(key, None)
+        if self.output == node_id:
+            self.set_output(None)
+        self._shape_cache.pop(node_id, None)
+        del self.nodes[node_id]
+        del self._order[node_id]
+        self.nx.remove_node(node_id)
+        self._emit(Event("node_removed", node=node_id, old=node))
+
+    def check_connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> str | None:
+        """Why ``src -> dst.port`` cannot be made, or None if it can. Changes nothing.
+        An occupied port is not a reason: connecting replaces its wire."""
+        if src not in self.nodes or dst not in self.nodes:
+            return f"there is no node {src if src not in self.nodes else dst!r}"
+        dnode = self.nodes[dst]
+        if port not in dnode.opdef.port_names():
+            return f"{dnode.name} has no input port {port!r}"
+        if src == dst:
+            return f"would create a cycle: {dnode.name} -> {dnode.name}"
+        if nx.has_path(self.nx, dst, src):
+            path = nx.shortest_path(self.nx, dst, src)
+            names = [self.nodes[n].name for n in path] + [dnode.name]
+            return "would create a cycle: " + " -> ".join(names)
+        snode = self.nodes[src]
+        if snode.op == "input" and snode.attrs["dtype"] == "int" and dnode.opdef.port(port).differentiable:
+            return (f"{snode.name} holds integer labels; connect it to a labels port "
+                    f"(such as softmax_xent.labels), not {dnode.name}.{port}")
+        if check_shapes:
+            return self._shape_reason(src, dst, port)
+        return None
+
+    def connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> Edge:
+        """Wire ``src``'s output to ``dst``'s input ``port``, replacing any wire there.
+        Refused with GraphError (graph unchanged) on a cycle or, if ``check_shapes``,
+        a shape mismatch at ``dst``."""
+        reason = self.check_connect(src, dst, port, check_shapes)
+        if reason:
+            raise (CycleError if reason.startswith("would create a cycle") else GraphError)(reason)
+        if (dst, port) in self._in_edges:
+            self.disconnect(dst, port)
+        edge = Edge(src, dst, port)
+        self._in_edges[(dst, port)] = edge
+        if self.nx.has_edge(src, dst):
+            self.nx.edges[src, dst]["edges"].append(edge)
+        else:
+            self.nx.add_edge(src, dst, edges=[edge])
+        self._invalidate(dst)
+        self._emit(Event("connected", node=dst, edge=edge))
+        return edge
+
+    def disconnect(self, dst: str, port: str) -> Edge:
+        edge = self._in_edges.pop((dst, port), None)
+        if edge is None:
+            raise GraphError(f"{self.node(dst).name}.{port} is not connected")
+        bundle = self.nx.edges[edge.src, dst]["edges"]
+        bundle.remove(edge)
+        if not bundle:
+            self.nx.remove_edge(edge.src, dst)
+        self._invalidate(dst)
+        self._emit(Event("disconnected", node=dst, edge=edge))
+        return edge
+
+    def set_attr(self, node_id: str, name: str, value: Any) -> None:
+        """Set one attribute; a bad value raises GraphError and the old value stays."""
+        node = self.node(node_id)
+        attrs = dict(node.attrs)
+        attrs[name] = value
+        try:
+            attrs = node.opdef.check_attrs(attrs)
+        except AttrError as exc:
+            raise GraphError(f"{node.name}: {exc}") from None
+        old = node.attrs.get(name)
+        if old == attrs[name]:
+            return
+        node.attrs = attrs
+        self._invalidate(node_id)
+        self._emit(Event("attr_changed", node=node_id, key=name, old=old, new=attrs[name]))
+
+    def rename(self, node_id: str, name: str) -> None:
+        node = self.node(node_id)
+        if name == node.name:
+            return
+        self._check_name(name, node_id)
+        old, node.name = node.name, name
+        self._emit(Event("renamed", node=node_id, old=old, new=name))
+
+    def move(self, node_id: str, pos) -> None:
+        node = self.node(node_id)
+        old, node.pos = node.pos, (float(pos[0]), float(pos[1]))
+        self._emit(Event("moved", node=node_id, old=old, new=node.pos), structural=False)
+
+    def set_param(self, key: str, value) -> None:
+        """Store (or with None, forget) a parameter's host value."""
+        old = self.params.get(key)
+        if value is None:
+            self.params.pop(key, None)
+        else:
+            self.params[key] = np.array(value, dtype=np.float64 if np.asarray(value).dtype.kind != "f"
+                                        else np.asarray(value).dtype, copy=True)
+        self._emit(Event("param_changed", key=key, old=old, new=value), structural=False)
+
+    def set_output(self, node_id: str | None) -> None:
+        if node_id is not None:
+            self.node(node_id)
+        old, self.output = self.output, node_id
+        self._emit(Event("output_changed", node=node_id, old=old, new=node_id))
+
+    def _check_name(self, name: str, node_id: str | None) -> None:
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise GraphError(f"{name!r} is not a valid name: use letters, digits and _, "
+                             "starting with a letter")
+        for n in self.nodes.values():
+            if n.name == name and n.id != node_id:
+                raise GraphError(f"the name {name!r} is already used by another node")
+
+    # ---- shapes -----------------------------------------------------------------------
+    def _invalidate(self, node_id: str) -> None:
+        if not self._shape_cache:
+            return
+        self._shape_cache.pop(node_id, None)
+        for d in nx.descendants(self.nx, node_id):
+            self._shape_cache.pop(d, None)
+
+    def shape(self, node_id: str):
+        """Inferred output shape of a node (None when unknown), computed lazily and
+        cached until the node or anything upstream changes."""
+        return self.shape_info(node_id)[0]
+
+    def problem(self, node_id: str) -> str | None:
+        """The shape/attribute problem at this node itself, or None."""
+        return self.shape_info(node_id)[1]
+
+    def shape_info(self, node_id: str) -> tuple:
+        cached = self._shape_cache.get(node_id)
+        if cached is not None:
+            return cached
+        from .infer import node_shape
+
+        # Fill ancestors first so no recursion is needed.
+        pending = [node_id]
+        todo = []
+        while pending:
+            n = pending.pop()
+            if n in self._shape_cache or n in todo:
+                continue
+            todo.append(n)
+            pending.extend(p for p in self.nx.predecessors(n) if p not in self._shape_cache)
+        for n in sorted(todo, key=self._topo_rank(todo)):
+            ins = [None if e is None else self._shape_cache[e.src][0] for e in self.in_edges(n)]
+            self._shape_cache[n] = node_shape(self.nodes[n], ins)
+        return self._shape_cache[node_id]
+
+    def _topo_rank(self, subset):
+        sub = self.nx.subgraph(subset)
+        rank = {n: i for i, n in enumerate(nx.topological_sort(sub))}
+        return rank.__getitem__
+
+    def _shape_reason(self, src: str, dst: str, port: str) -> str | None:
+        from .infer import node_shape
+
+        ins = []
+        for p, e in zip(self.nodes[dst].opdef.port_names(), self.in_edges(dst)):
+            if p == port:
+                ins.append(self.shape(src))
+            else:
+                ins.append(None if e is None else self.shape(e.src))
+        shape, problem = node_shape(self.nodes[dst], ins)
+        return problem

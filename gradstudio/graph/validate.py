@@ -1,0 +1,68 @@
+"""Whole-graph validation: a list of problems, each tied to a node and readable by a person."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from ..ops.shapes import fmt, unify
+from .model import Graph, GraphError
+
+
+@dataclass(frozen=True)
+class Problem:
+    node: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def validate(graph: Graph) -> list[Problem]:
+    problems: list[Problem] = []
+    if not nx.is_directed_acyclic_graph(graph.nx):
+        cycle = nx.find_cycle(graph.nx)
+        names = [graph.nodes[a].name for a, _ in cycle] + [graph.nodes[cycle[0][0]].name]
+        return [Problem(cycle[0][0], "the graph has a cycle: " + " -> ".join(names))]
+    for node in graph.nodes.values():
+        for port, edge in zip(node.opdef.port_names(), graph.in_edges(node.id)):
+            if edge is None:
+                problems.append(Problem(node.id, f"{node.name}: input {port!r} is not connected"))
+        problem = graph.problem(node.id)
+        if problem:
+            problems.append(Problem(node.id, f"{node.name}: {problem}"))
+        if node.op == "input" and node.attrs["value"] is not None:
+            reason = unify(node.attrs["shape"], np.shape(node.attrs["value"]), {})
+            if reason:
+                problems.append(Problem(node.id, f"{node.name}: default value: {reason}"))
+    if not graph.nodes:
+        problems.append(Problem(None, "the graph is empty"))
+    else:
+        try:
+            output_node(graph)
+        except GraphError as exc:
+            problems.append(Problem(None, str(exc)))
+    return problems
+
+
+def output_node(graph: Graph) -> str:
+    """The node to differentiate: the chosen output, else the only sink, else the only
+    loss among the sinks."""
+    if graph.output is not None:
+        return graph.output
+    sinks = [n for n in graph.nodes.values()
+             if graph.nx.out_degree(n.id) == 0 and not n.opdef.is_source]
+    if len(sinks) == 1:
+        return sinks[0].id
+    losses = [n for n in sinks if n.opdef.category == "Losses"]
+    if len(losses) == 1:
+        return losses[0].id
+    if not sinks:
+        raise GraphError("the graph has no output: add an operation after the inputs")
+    raise GraphError("the graph has several outputs (" + ", ".join(n.name for n in sinks[:5])
+                     + "); choose the one to differentiate")
+
+
+def describe_shape(graph: Graph, node_id: str) -> str:
+    return fmt(graph.shape(node_id))

@@ -1,0 +1,221 @@
+"""The op definition record: one op = one OpDef holding everything about it.
+
+An OpDef carries forward, vjp, jvp, the shape rule, attribute specs and display
+metadata. The engine never special-cases an op by name except the three source
+kinds (input, constant, parameter), whose values come from outside the plan.
+
+Calling conventions (``xp`` is the array namespace of the active backend):
+
+- ``forward(xp, attrs, *xs) -> y``
+- ``vjp(xp, attrs, g, y, *xs) -> tuple`` of one cotangent per input (``None`` for a
+  non-differentiable input). Cotangents may have the broadcast (output) shape;
+  the engine reduces them to the input's shape in one place.
+- ``jvp(xp, attrs, ts, y, *xs) -> t``: ``ts`` holds one tangent per input with
+  zeros filled in by the engine; the result may broadcast to ``y``'s shape.
+- ``shape(attrs, *shapes) -> shape``: shapes are tuples of ints and symbolic
+  dims (strings such as ``"N"``); raises :class:`ShapeError` with a plain message.
+- ``expand(attrs, shapes) -> Subgraph`` for composite (layer) ops only.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Shape = tuple  # of int | str
+
+
+class OpError(Exception):
+    """Base class of the errors an op reports to a person."""
+
+
+class ShapeError(OpError):
+    """Shapes that cannot go together; the message is meant for a person."""
+
+
+class AttrError(OpError):
+    """An attribute value that is not acceptable; the old value is kept."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    """An attribute spec. ``kind`` is one of int, float, str, choice, bool, shape,
+    axes, axis, value (a JSON number or nested list)."""
+
+    name: str
+    kind: str
+    default: Any = None
+    choices: tuple = ()
+    doc: str = ""
+    optional: bool = False  # None is an accepted value
+    minimum: float | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """Return the canonical form of ``value`` or raise AttrError."""
+        if value is None:
+            if self.optional:
+                return None
+            raise AttrError(f"{self.name}: a value is required")
+        try:
+            out = _COERCE[self.kind](self, value)
+        except AttrError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise AttrError(f"{self.name}: {value!r} is not a valid {self.kind} ({exc})") from None
+        if self.minimum is not None and isinstance(out, (int, float)) and out < self.minimum:
+            raise AttrError(f"{self.name}: must be at least {self.minimum}, got {out}")
+        return out
+
+
+def _as_int(spec: Attr, v: Any) -> int:
+    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+        raise AttrError(f"{spec.name}: expected a whole number, got {v!r}")
+    return int(v)
+
+
+def _as_float(spec: Attr, v: Any) -> float:
+    if isinstance(v, bool):
+        raise AttrError(f"{spec.name}: expected a number, got {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise AttrError(f"{spec.name}: expected a finite number, got {v!r}")
+    return f
+
+
+def _as_choice(spec: Attr, v: Any) -> str:
+    if v not in spec.choices:
+        raise AttrError(f"{spec.name}: {v!r} is not one of {', '.join(map(str, spec.choices))}")
+    return v
+
+
+def _as_bool(spec: Attr, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise AttrError(f"{spec.name}: expected true or false, got {v!r}")
+    return v
+
+
+def _as_shape(spec: Attr, v: Any) -> tuple:
+    if isinstance(v, str):
+        v = [p.strip() for p in v.strip("()[] ").split(",") if p.strip()]
+    dims = []
+    for d in v:
+        if isinstance(d, str) and not d.lstrip("-").isdigit():
+            if not d.isidentifier():
+                raise AttrError(f"{spec.name}: {d!r} is not a size or a symbol like N")
+            dims.append(d)
+        else:
+            n = _as_int(spec, int(d) if isinstance(d, str) else d)
+            if n < -1 or n == 0:
+                raise AttrError(f"{spec.name}: sizes must be positive (or -1 in reshape), got {n}")
+            dims.append(n)
+    return tuple(dims)
+
+
+def _as_axis(spec: Attr, v: Any) -> int:
+    return _as_int(spec, v)
+
+
+def _as_axes(spec: Attr, v: Any) -> tuple:
+    return tuple(_as_int(spec, a) for a in v)
+
+
+def _as_value(spec: Attr, v: Any) -> Any:
+    import numpy as np
+
+    arr = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise AttrError(f"{spec.name}: values must be finite numbers")
+    return arr.tolist()
+
+
+_COERCE: dict[str, Callable[[Attr, Any], Any]] = {
+    "int": _as_int,
+    "float": _as_float,
+    "str": lambda s, v: str(v),
+    "choice": _as_choice,
+    "bool": _as_bool,
+    "shape": _as_shape,
+    "axis": _as_axis,
+    "axes": _as_axes,
+    "value": _as_value,
+}
+
+
+@dataclass(frozen=True)
+class Port:
+    """An input port. ``kind`` is "tensor" (floating point) or "labels" (integers,
+    never differentiated)."""
+
+    name: str
+    kind: str = "tensor"
+    doc: str = ""
+
+    @property
+    def differentiable(self) -> bool:
+        return self.kind == "tensor"
+
+
+@dataclass(frozen=True)
+class SubNode:
+    """One node of a composite's expansion. ``inputs`` name either an outer port
+    (``"@x"``) or another SubNode's ``local`` name."""
+
+    local: str
+    op: str
+    attrs: dict = field(default_factory=dict)
+    inputs: tuple = ()
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    nodes: tuple  # of SubNode, in an order where inputs come first
+    output: str   # local name of the node whose value is the composite's output
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    title: str
+    category: str
+    formula: str
+    description: str
+    inputs: tuple = ()
+    attrs: tuple = ()
+    forward: Callable | None = None
+    vjp: Callable | None = None
+    jvp: Callable | None = None
+    shape: Callable | None = None
+    expand: Callable | None = None
+    # Display: the gradient pattern of the lecture ("distribute", "switch", "route")
+    # and, per input, the local derivative as text, e.g. ("g * b", "g * a") for mul.
+    pattern: str = ""
+    local_grad: tuple = ()
+    kind: str = "primitive"  # "primitive", "source" or "composite"
+
+    @property
+    def is_composite(self) -> bool:
+        return self.kind == "composite"
+
+    @property
+    def is_source(self) -> bool:
+        return self.kind == "source"
+
+    def port_names(self) -> tuple:
+        return tuple(p.name for p in self.inputs)
+
+    def port(self, name: str) -> Port:
+        for p in self.inputs:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no input port {name!r}")
+
+    def default_attrs(self) -> dict:
+        return {a.name: a.default for a in self.attrs}
+
+    def check_attrs(self, attrs: dict) -> dict:
+        """Complete and coerce ``attrs``; raise AttrError naming the first bad one."""
+        known = {a.name: a for a in self.attrs}
+        for name in attrs:
+            if name not in known:
+                raise AttrError(f"{self.name} has no attribute {name!r}")
+        return {a.name: a.coerce(attrs.get(a.name, a.default)) for a in self.attrs}

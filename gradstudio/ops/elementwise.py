@@ -1,0 +1,162 @@
+"""Elementwise ops: arithmetic (broadcasting binary ops), unary functions and activations.
+
+Tie conventions (stated in docs/ops.md and tested): relu'(0) = 0, abs'(0) = 0,
+maximum/minimum ties split the gradient 0.5/0.5.
+"""
+from __future__ import annotations
+
+from .base import Attr, OpDef, Port
+from .registry import register
+from . import shapes
+
+X = (Port("x"),)
+AB = (Port("a"), Port("b"))
+
+
+def _same_shape(attrs, x):
+    return tuple(x)
+
+
+def unary(name, title, category, formula, description, f, df, local_grad, attrs=(), pattern=""):
+    """Register an elementwise op from its function ``f(xp, attrs, x)`` and its
+    derivative ``df(xp, attrs, x, y)``; vjp and jvp both follow from df."""
+    register(OpDef(
+        name=name, title=title, category=category, formula=formula, description=description,
+        inputs=X, attrs=attrs,
+        forward=lambda xp, a, x: f(xp, a, x),
+        vjp=lambda xp, a, g, y, x: (g * df(xp, a, x, y),),
+        jvp=lambda xp, a, ts, y, x: ts[0] * df(xp, a, x, y),
+        shape=_same_shape, local_grad=(local_grad,), pattern=pattern,
+    ))
+
+
+def _binary_shape(name):
+    return lambda attrs, a, b: shapes.broadcast(name, a, b)
+
+
+def binary(name, title, formula, description, f, da, db, local_grad, pattern=""):
+    """Register a broadcasting binary op from ``f`` and its partials ``da``, ``db``
+    (each ``(xp, a, b, y)``); the engine reduces broadcast gradients."""
+    register(OpDef(
+        name=name, title=title, category="Arithmetic", formula=formula, description=description,
+        inputs=AB,
+        forward=lambda xp, at, a, b: f(xp, a, b),
+        vjp=lambda xp, at, g, y, a, b: (g * da(xp, a, b, y), g * db(xp, a, b, y)),
+        jvp=lambda xp, at, ts, y, a, b: ts[0] * da(xp, a, b, y) + ts[1] * db(xp, a, b, y),
+        shape=_binary_shape(name), local_grad=local_grad, pattern=pattern,
+    ))
+
+
+def _mask(xp, cond, like):
+    return xp.astype(cond, like.dtype)
+
+
+# ---- arithmetic -------------------------------------------------------------------------
+register(OpDef(
+    name="add", title="Add", category="Arithmetic", formula="a + b",
+    description="Sum. The gradient is distributed unchanged to both inputs.",
+    inputs=AB,
+    forward=lambda xp, at, a, b: a + b,
+    vjp=lambda xp, at, g, y, a, b: (g, g),
+    jvp=lambda xp, at, ts, y, a, b: ts[0] + ts[1],
+    shape=_binary_shape("add"), local_grad=("1", "1"), pattern="distribute",
+))
+register(OpDef(
+    name="sub", title="Subtract", category="Arithmetic", formula="a - b",
+    description="Difference. The gradient passes to a unchanged and to b negated.",
+    inputs=AB,
+    forward=lambda xp, at, a, b: a - b,
+    vjp=lambda xp, at, g, y, a, b: (g, -g),
+    jvp=lambda xp, at, ts, y, a, b: ts[0] - ts[1],
+    shape=_binary_shape("sub"), local_grad=("1", "-1"), pattern="distribute",
+))
+register(OpDef(
+    name="mul", title="Multiply", category="Arithmetic", formula="a * b",
+    description="Elementwise product. The gradient to each input is switched: scaled by the other input.",
+    inputs=AB,
+    forward=lambda xp, at, a, b: a * b,
+    vjp=lambda xp, at, g, y, a, b: (g * b, g * a),
+    jvp=lambda xp, at, ts, y, a, b: ts[0] * b + a * ts[1],
+    shape=_binary_shape("mul"), local_grad=("b", "a"), pattern="switch",
+))
+binary("div", "Divide", "a / b", "Elementwise quotient.",
+       lambda xp, a, b: a / b,
+       lambda xp, a, b, y: 1.0 / b,
+       lambda xp, a, b, y: -y / b,
+       ("1 / b", "-a / b^2"))
+
+
+def _safe_log(xp, a):
+    return xp.log(xp.where(a > 0, a, 1.0))
+
+
+binary("pow", "Power", "a ** b", "a raised to a tensor exponent b (d/db uses log a; taken as 0 where a <= 0).",
+       lambda xp, a, b: a ** b,
+       lambda xp, a, b, y: b * a ** (b - 1.0),
+       lambda xp, a, b, y: xp.where(a > 0, y * _safe_log(xp, a), 0.0),
+       ("b * a^(b-1)", "a^b * ln(a)"))
+
+
+def _max_mask(xp, a, b):
+    """1 where a wins, 0 where b wins, 0.5 on a tie."""
+    like = a + b  # the broadcast shape and dtype
+    return _mask(xp, a > b, like) + 0.5 * _mask(xp, a == b, like)
+
+
+binary("maximum", "Maximum", "max(a, b)",
+       "Elementwise larger of a and b. The gradient is routed to the input that won (split 0.5/0.5 on a tie).",
+       lambda xp, a, b: xp.maximum(a, b),
+       lambda xp, a, b, y: _max_mask(xp, a, b),
+       lambda xp, a, b, y: 1.0 - _max_mask(xp, a, b),
+       ("[a > b] (0.5 on a tie)", "[b > a] (0.5 on a tie)"), pattern="route")
+binary("minimum", "Minimum", "min(a, b)",
+       "Elementwise smaller of a and b. The gradient is routed to the input that won (split 0.5/0.5 on a tie).",
+       lambda xp, a, b: xp.minimum(a, b),
+       lambda xp, a, b, y: _max_mask(xp, b, a),
+       lambda xp, a, b, y: 1.0 - _max_mask(xp, b, a),
+       ("[a < b] (0.5 on a tie)", "[b < a] (0.5 on a tie)"), pattern="route")
+
+unary("neg", "Negate", "Arithmetic", "-x", "Negation.",
+      lambda xp, a, x: -x, lambda xp, a, x, y: -1.0, "-1")
+unary("pow_const", "Power (constant)", "Arithmetic", "x ** p", "x raised to a fixed exponent p.",
+      lambda xp, a, x: x ** a["p"],
+      lambda xp, a, x, y: a["p"] * x ** (a["p"] - 1.0), "p * x^(p-1)",
+      attrs=(Attr("p", "float", 2.0, doc="The exponent."),))
+
+# ---- elementwise functions --------------------------------------------------------------
+unary("exp", "Exp", "Elementwise", "exp(x)", "Exponential.",
+      lambda xp, a, x: xp.exp(x), lambda xp, a, x, y: y, "exp(x)")
+unary("log", "Log", "Elementwise", "ln(x)", "Natural logarithm (undefined for x <= 0).",
+      lambda xp, a, x: xp.log(x), lambda xp, a, x, y: 1.0 / x, "1 / x")
+unary("sqrt", "Square root", "Elementwise", "sqrt(x)", "Square root (undefined for x < 0).",
+      lambda xp, a, x: xp.sqrt(x), lambda xp, a, x, y: 0.5 / y, "1 / (2 sqrt(x))")
+unary("abs", "Absolute value", "Elementwise", "|x|", "Absolute value; abs'(0) is taken as 0.",
+      lambda xp, a, x: xp.abs(x), lambda xp, a, x, y: xp.sign(x), "sign(x)")
+unary("sin", "Sine", "Elementwise", "sin(x)", "Sine.",
+      lambda xp, a, x: xp.sin(x), lambda xp, a, x, y: xp.cos(x), "cos(x)")
+unary("cos", "Cosine", "Elementwise", "cos(x)", "Cosine.",
+      lambda xp, a, x: xp.cos(x), lambda xp, a, x, y: -xp.sin(x), "-sin(x)")
+
+
+# ---- activations ------------------------------------------------------------------------
+def _sigmoid(xp, a, x):
+    e = xp.exp(-xp.abs(x))  # never overflows
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus(xp, a, x):
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+unary("tanh", "Tanh", "Activations", "tanh(x)", "Hyperbolic tangent.",
+      lambda xp, a, x: xp.tanh(x), lambda xp, a, x, y: 1.0 - y * y, "1 - tanh(x)^2")
+unary("sigmoid", "Sigmoid", "Activations", "1 / (1 + exp(-x))",
+      "Logistic sigmoid, computed without overflow.",
+      _sigmoid, lambda xp, a, x, y: y * (1.0 - y), "sigmoid(x) (1 - sigmoid(x))")
+unary("relu", "ReLU", "Activations", "max(0, x)",
+      "Rectified linear unit. The gradient is routed through where x > 0; relu'(0) is taken as 0.",
+      lambda xp, a, x: xp.maximum(x, 0.0),
+      lambda xp, a, x, y: _mask(xp, x > 0, x), "[x > 0]", pattern="route")
+unary("softplus", "Softplus", "Activations", "ln(1 + exp(x))",
+      "Smooth relu, computed without overflow; its derivative is sigmoid(x).",
+      _softplus, lambda xp, a, x, y: _sigmoid(xp, a, x), "sigmoid(x)")
