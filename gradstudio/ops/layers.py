@@ -76,8 +76,11 @@ def _xent(attrs, shapes):
             raise ShapeError("softmax_xent: the number of classes (last axis of logits) must be a number")
         nodes.insert(0, SubNode("one_hot", "one_hot", {"classes": classes}, ("@labels",)))
         target = "one_hot"
-    elif z is not None and y is not None and tuple(y) != tuple(z):
-        raise ShapeError(f"softmax_xent: one-hot labels {fmt(y)} must have the logits' shape {fmt(z)}")
+    else:
+        if z is not None and y is not None and tuple(y) != tuple(z):
+            raise ShapeError(f"softmax_xent: one-hot labels {fmt(y)} must have the logits' shape {fmt(z)}")
+        nodes.insert(0, SubNode("to_float", "to_float", {}, ("@labels",)))
+        target = "to_float"
     nodes += [SubNode("mul", "mul", {}, (target, "log_softmax")),
               SubNode("sum", "sum", {"axis": -1, "keepdims": False}, ("mul",)),
               SubNode("neg", "neg", {}, ("sum",)),
@@ -111,8 +114,9 @@ register(OpDef(
 
 
 def _bce(attrs, shapes):
-    return _sub(SubNode("softplus", "softplus", {}, ("@logits",)),
-                SubNode("mul", "mul", {}, ("@logits", "@targets")),
+    return _sub(SubNode("to_float", "to_float", {}, ("@targets",)),
+                SubNode("softplus", "softplus", {}, ("@logits",)),
+                SubNode("mul", "mul", {}, ("@logits", "to_float")),
                 SubNode("sub", "sub", {}, ("softplus", "mul")),
                 SubNode("mean", "mean", {"axis": None, "keepdims": False}, ("sub",)))
 

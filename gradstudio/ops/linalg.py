@@ -34,7 +34,8 @@ register(OpDef(
 
 
 def _axes(at, ndim):
-    return tuple(range(ndim))[::-1] if at["axes"] is None else at["axes"]
+    """The permutation to apply: the given axes, or reversed axes when none (or []) are given."""
+    return tuple(at["axes"]) if at["axes"] else tuple(range(ndim))[::-1]
 
 
 def _transpose_shape(at, x):
@@ -100,4 +101,16 @@ register(OpDef(
     vjp=lambda xp, at, g, y, labels: (None,),
     jvp=lambda xp, at, ts, y, labels: None,
     shape=lambda at, y: tuple(y) + (at["classes"],), local_grad=("none",),
+))
+
+
+register(OpDef(
+    name="to_float", title="To float", category="Linear algebra", formula="float(y)",
+    description="Labels or 0/1 targets as floating-point numbers of the engine's dtype, so integer "
+                "labels never mix with (or silently upcast) float math. Not differentiable.",
+    inputs=(Port("labels", kind="labels"),),
+    forward=lambda xp, at, labels: xp.astype(labels, at["_dtype"]),
+    vjp=lambda xp, at, g, y, labels: (None,),
+    jvp=lambda xp, at, ts, y, labels: None,
+    shape=lambda at, y: tuple(y), local_grad=("none",),
 ))

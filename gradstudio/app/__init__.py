@@ -1,0 +1,1 @@
+"""The document layer: graph + file + dirty state (no Qt)."""

@@ -1,0 +1,203 @@
+"""Command line: `gradstudio [FILE]` opens the app; `gradstudio eval|check ...` runs headless.
+
+Every error a user can cause is printed as one line on stderr with a non-zero exit
+code: 1 for a failed check or a bad graph/input, 2 for bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from . import __version__
+
+COMMANDS = ("eval", "check")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _graph_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("file", nargs="?", help="a .gsg graph file")
+    src.add_argument("--expr", metavar="FORMULA", help='a formula, e.g. "log(x1) + x1*x2 - sin(x2)"')
+    p.add_argument("--set", metavar="NAME=JSON", action="append", default=[],
+                   help="value of an input: a JSON number or nested list (repeatable)")
+    p.add_argument("--output", metavar="NODE", help="name of the node to evaluate/differentiate")
+    p.add_argument("--backend", default="numpy", choices=("auto", "numpy", "cupy"),
+                   help="array backend (default numpy; auto uses a GPU when one is usable)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradstudio", description="Build computation graphs and "
+                                "watch them differentiate. Without a command, opens the app.")
+    p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    ev = sub.add_parser("eval", help="evaluate a graph or formula (and its gradient)")
+    _graph_args(ev)
+    ev.add_argument("--grad", action="store_true", help="also print the gradient of the (scalar) "
+                    "output w.r.t. every input and parameter")
+    ev.add_argument("--json", action="store_true", help='print one JSON object {"value", "grad"}')
+    ev.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    ck = sub.add_parser("check", help="compare gradients with central differences (float64)")
+    _graph_args(ck)
+    ck.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+    return p
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
+                                "{eval,check} ...", description="Opens the gradstudio app on FILE "
+                                "(default: an example). Commands: eval, check; see "
+                                "'gradstudio eval --help'.")
+    p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
+    p.add_argument("file", nargs="?", help="a .gsg graph file to open")
+    return p
+
+
+def _parse_sets(items: list[str]) -> dict:
+    feeds = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. --set x1=2")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--set {name}: {text!r} is not a JSON number or list ({exc.msg})") from None
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise UsageError(f"--set {name}: {text!r} is not a number or a nested list of numbers") from None
+        feeds[name.strip()] = arr
+    return feeds
+
+
+def _load(args):
+    """(graph, feeds) from the FILE or --expr argument and --set values."""
+    from .graph.model import GraphError
+
+    feeds = _parse_sets(args.set)
+    if args.expr is not None:
+        from .graph.formula import from_formula
+
+        graph = from_formula(args.expr)
+        for node in graph.nodes.values():  # a formula's inputs take the shape of their values
+            if node.op == "input":
+                if node.name not in feeds:
+                    raise UsageError(f"no value for {node.name}: give it with --set {node.name}=VALUE")
+                graph.set_attr(node.id, "shape", tuple(feeds[node.name].shape))
+    else:
+        from .graph.fileformat import load
+
+        graph = load(args.file)
+    if args.output:
+        try:
+            graph.set_output(graph.by_name(args.output).id)
+        except GraphError as exc:
+            raise UsageError(str(exc)) from None
+    return graph, feeds
+
+
+def _jsonable(arr):
+    """A number or nested list for JSON; NaN and inf become null (with a warning)."""
+    arr = np.asarray(arr, dtype=float)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        print("gradstudio: warning: the result contains NaN or inf (written as null)", file=sys.stderr)
+    obj = arr.astype(object)
+    obj[~finite] = None
+    return obj.tolist() if arr.ndim else obj.item()
+
+
+def _text(arr) -> str:
+    arr = np.asarray(arr)
+    return repr(float(arr)) if arr.ndim == 0 else np.array2string(arr, precision=6)
+
+
+def _cmd_eval(args) -> int:
+    from .engine import Engine
+
+    graph, feeds = _load(args)
+    eng = Engine(graph, backend=args.backend, dtype=args.dtype)
+    if eng.backend.notice:
+        print(f"gradstudio: {eng.backend.notice}", file=sys.stderr)
+    host = eng.backend.to_host
+    if args.grad:
+        value, grads = eng.value_and_grad(feeds)
+        grads = {k: host(v) for k, v in grads.items()}
+    else:
+        value, grads = eng.forward(feeds), {}
+    value = host(value)
+    if args.json:
+        print(json.dumps({"value": _jsonable(value), "grad": {k: _jsonable(v) for k, v in grads.items()}}))
+    else:
+        print(f"value: {_text(value)}")
+        if args.grad:
+            print("grad:")
+            for k, v in grads.items():
+                print(f"  {k}: {_text(v)}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from .engine.gradcheck import gradcheck
+
+    graph, feeds = _load(args)
+    report = gradcheck(graph, feeds, eps=args.eps, backend="numpy")
+    print(f"value: {report.value!r}")
+    print(report.table())
+    if not report.rows:
+        print("nothing to check: the output depends on no float input or parameter")
+    print("all gradients agree" if report.ok else "some gradients DISAGREE with central differences")
+    return 0 if report.ok else 1
+
+
+def _user_errors() -> tuple:
+    from .engine import BackendError, FeedError, GraphInvalid
+    from .graph.model import GraphError
+    from .ops import OpError
+
+    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError]
+    try:
+        from .graph.fileformat import GraphFileError
+        errs.append(GraphFileError)
+    except ImportError:
+        pass
+    try:
+        from .graph.formula import FormulaError
+        errs.append(FormulaError)
+    except ImportError:
+        pass
+    return tuple(errs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        args = _app_parser().parse_args(argv)
+        from .ui.main import run
+
+        return run(args.file)
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    try:
+        return {"eval": _cmd_eval, "check": _cmd_check}[args.command](args)
+    except _user_errors() as exc:
+        print(f"gradstudio: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # never show a raw traceback to a user
+        print(f"gradstudio: internal error ({type(exc).__name__}): {exc}. Please report this.",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,445 @@
+"""Graph files (``.gsg``): a versioned JSON document, described in docs/file-format.md.
+
+``dumps``/``save`` write a graph, ``loads``/``load`` read one back, and
+``fragment_dumps``/``fragment_loads`` carry a selection through the clipboard.
+Every problem with a file, reading or writing, is raised as :class:`GraphFileError`
+with one message for a person that names the file and the problem. ``save`` is
+atomic: the text is made in full first, then written to a temporary file beside the
+destination and renamed over it, so a failed save never leaves a broken file.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import os
+import secrets
+from typing import Callable
+
+import numpy as np
+
+from .model import CycleError, Graph, GraphError
+
+SCHEMA_VERSION = 1
+FORMAT = "gradstudio-graph"
+
+# MIGRATIONS[k] turns a document of schema version k into one of version k + 1.
+# ``loads`` applies them in order to older files (and sets "version" after each step).
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+_DTYPES = {"float64": "<f8", "float32": "<f4"}
+_TOP = ("format", "version", "nodes", "edges", "output", "params", "meta")
+_NODE = ("id", "op", "name", "attrs", "pos")
+_EDGE = ("src", "dst", "port")
+_PARAM = ("dtype", "shape", "data")
+
+
+class GraphFileError(Exception):
+    """A graph file that cannot be read or written; the message names the file and the problem."""
+
+
+class _Bad(Exception):
+    """A problem found inside this module; turned into GraphFileError with the file's name."""
+
+
+# ---- writing --------------------------------------------------------------------------
+def dumps(graph: Graph) -> str:
+    """The file text of ``graph``: deterministic, so equal graphs give equal text."""
+    try:
+        return _text(_document(graph, list(graph.nodes)))
+    except _Bad as exc:
+        raise GraphFileError(f"cannot save the graph: {exc}") from None
+
+
+def fragment_dumps(graph: Graph, node_ids) -> str:
+    """Clipboard text holding only ``node_ids``, the edges among them and their parameters."""
+    wanted = set(node_ids)
+    try:
+        missing = sorted(wanted - set(graph.nodes))
+        if missing:
+            raise _Bad(f"there is no node {missing[0]!r}")
+        doc = _document(graph, [n for n in graph.nodes if n in wanted], fragment=True)
+        return _text(doc)
+    except _Bad as exc:
+        raise GraphFileError(f"cannot copy the selection: {exc}") from None
+
+
+def save(graph: Graph, path) -> None:
+    """Write ``graph`` to ``path`` atomically; on any error the old file is untouched."""
+    name = os.fspath(path)
+    try:
+        data = _text(_document(graph, list(graph.nodes))).encode("utf-8")
+    except _Bad as exc:
+        raise GraphFileError(f"{name}: cannot save: {exc}") from None
+    target = os.path.realpath(name)  # saving through a symlink updates the file it points to
+    folder = os.path.dirname(target)
+    tmp, fd = None, None
+    try:
+        if os.path.isdir(target):
+            raise IsADirectoryError(21, "it is a directory")
+        while fd is None:
+            tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(4)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                             0o666)
+            except FileExistsError:
+                continue
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1  # owned by fh now
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(target):
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        os.replace(tmp, target)
+        tmp = None
+    except BaseException as exc:
+        if fd is not None and fd >= 0:
+            os.close(fd)
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)
+        if isinstance(exc, OSError):
+            raise GraphFileError(f"{name}: cannot save: {exc.strerror or exc}") from None
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename durable where the platform allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _text(doc: dict) -> str:
+    try:
+        return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise _Bad(f"the graph holds a value that JSON cannot store ({exc})") from None
+
+
+def _document(graph: Graph, ids: list, fragment: bool = False) -> dict:
+    order = {nid: i for i, nid in enumerate(graph.nodes)}
+    chosen = set(ids)
+    nodes = []
+    for nid in ids:
+        node = graph.nodes[nid]
+        pos = [float(v) for v in node.pos]
+        if not all(math.isfinite(v) for v in pos):
+            raise _Bad(f"node {node.name!r} has a position that is not a finite number: {node.pos}")
+        attrs = {k: _plain(v, f"node {node.name!r}: attribute {k!r}") for k, v in node.attrs.items()}
+        nodes.append({"id": nid, "op": node.op, "name": node.name, "attrs": attrs, "pos": pos})
+    edges = sorted((e for e in graph.edges if e.src in chosen and e.dst in chosen),
+                   key=lambda e: (order[e.dst], graph.nodes[e.dst].opdef.port_names().index(e.port)))
+    params = {}
+    for key in sorted(graph.params):
+        if _owner(key, chosen) is not None:  # parameters of removed nodes are not written
+            params[key] = _encode_param(key, graph.params[key])
+    output = graph.output if graph.output in chosen and not fragment else None
+    try:  # a canonical copy: keys sorted, tuples as lists, refused if not JSON
+        meta = {} if fragment else json.loads(json.dumps(graph.meta, sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise _Bad(f"the graph's meta data is not plain JSON ({exc})") from None
+    return {"format": FORMAT, "version": SCHEMA_VERSION, "nodes": nodes,
+            "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in edges],
+            "output": output, "params": params, "meta": meta}
+
+
+def _plain(value, where: str):
+    """An attribute value as JSON data (tuples become lists)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Bad(f"{where} is not a finite number: {value}")
+        return value
+    if isinstance(value, np.generic):
+        return _plain(value.item(), where)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    raise _Bad(f"{where} cannot be saved: {type(value).__name__} {value!r}")
+
+
+def _encode_param(key: str, value) -> dict:
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4:
+        dtype = "float32"
+    elif arr.dtype.kind in "fiub":
+        dtype = "float64"
+    else:
+        raise _Bad(f"parameter {key!r} holds {arr.dtype} values, not floating-point numbers")
+    arr = arr.astype(_DTYPES[dtype])
+    if not np.all(np.isfinite(arr)):
+        raise _Bad(f"parameter {key!r} holds NaN or infinite values (did training diverge?); "
+                   "reset the parameters before saving")
+    return {"dtype": dtype, "shape": list(arr.shape),
+            "data": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+def _owner(key: str, ids) -> str | None:
+    """The node a parameter key belongs to: the key itself or the part before a '.'."""
+    if key in ids:
+        return key
+    head = key
+    while "." in head:
+        head = head.rsplit(".", 1)[0]
+        if head in ids:
+            return head
+    return None
+
+
+# ---- reading --------------------------------------------------------------------------
+def load(path) -> Graph:
+    """Read a graph file. Any problem, the file system's included, is a GraphFileError."""
+    name = os.fspath(path)
+    try:
+        if os.path.isdir(name):
+            raise IsADirectoryError(21, "it is a directory, not a graph file")
+        with open(name, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise GraphFileError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise GraphFileError(f"{name}: cannot be opened: {exc.strerror or exc}") from None
+    return loads(data, source=name)
+
+
+def loads(text: str | bytes, source: str = "<string>") -> Graph:
+    """Read a graph from file text; ``source`` names it in error messages."""
+    try:
+        return _build(_parse(text))
+    except _Bad as exc:
+        raise GraphFileError(f"{source}: {exc}") from None
+    except Exception as exc:  # a reader must never let a raw error reach the person
+        raise GraphFileError(f"{source}: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def fragment_loads(text: str | bytes, source: str = "clipboard") -> dict:
+    """Read clipboard text made by ``fragment_dumps``: the document with attributes
+    coerced, positions as tuples and parameters as numpy arrays (ids are the old ones;
+    the caller gives the nodes fresh ids when pasting)."""
+    graph = loads(text, source)
+    return {"format": FORMAT, "version": SCHEMA_VERSION,
+            "nodes": [{"id": n.id, "op": n.op, "name": n.name, "attrs": dict(n.attrs), "pos": n.pos}
+                      for n in graph.nodes.values()],
+            "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in graph.edges],
+            "output": graph.output, "params": dict(graph.params), "meta": graph.meta}
+
+
+def _parse(text: str | bytes) -> dict:
+    """Text -> a document of the current schema version, checked up to its fields."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        data = bytes(text)
+        if b"\x00" in data:
+            raise _Bad("the file is binary, not JSON")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _Bad("the file is binary, not JSON (it is not UTF-8 text)") from None
+    elif not isinstance(text, str):
+        raise _Bad(f"expected text, got {type(text).__name__}")
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise _Bad("the file is binary, not JSON")
+    if not text.strip():
+        raise _Bad("not a gradstudio graph file: the file is empty")
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                         parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        end = text.rstrip()
+        if exc.pos <= len(text) - len(text.lstrip()):
+            raise _Bad("not a gradstudio graph file: it is not JSON text "
+                       f"(it starts with {text.lstrip()[:20]!r})") from None
+        if exc.pos >= len(end) or exc.msg.startswith("Unterminated string"):
+            line = end.count("\n") + 1
+            raise _Bad(f"the file is truncated: the JSON ends early (line {line}, "
+                       f"column {len(end) - end.rfind(chr(10))})") from None
+        raise _Bad(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise _Bad("invalid JSON: nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise _Bad(f"not a gradstudio graph file: expected a JSON object, found {_kind(doc)}")
+    if "format" not in doc:
+        raise _Bad("not a gradstudio graph file: the 'format' field is missing")
+    if doc["format"] != FORMAT:
+        raise _Bad(f"not a gradstudio graph file: 'format' is {doc['format']!r}, not {FORMAT!r}")
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _Bad(f"'version' must be a whole number, got {_kind(version)}")
+    if version > SCHEMA_VERSION:
+        raise _Bad(f"written by a newer gradstudio (schema version {version}; "
+                   f"this version reads up to {SCHEMA_VERSION})")
+    while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise _Bad(f"schema version {version} is too old to read (this version reads "
+                       f"{min(MIGRATIONS, default=SCHEMA_VERSION)} to {SCHEMA_VERSION})")
+        try:
+            doc = MIGRATIONS[version](doc)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise _Bad(f"cannot upgrade from schema version {version}: the file is malformed "
+                       f"({type(exc).__name__}: {exc})") from None
+        if not isinstance(doc, dict):
+            raise _Bad(f"cannot upgrade from schema version {version}")
+        version += 1
+        doc["version"] = version
+    _fields(doc, _TOP, "the file", ("format", "version", "nodes", "edges"))
+    return doc
+
+
+def _build(doc: dict) -> Graph:
+    graph = Graph()
+    nodes = _typed(doc["nodes"], list, "'nodes'")
+    for i, raw in enumerate(nodes):
+        _add_node(graph, i, raw)
+    used: dict[tuple, int] = {}
+    for i, raw in enumerate(_typed(doc["edges"], list, "'edges'")):
+        where = f"edge {i}"
+        _fields(raw, _EDGE, where, _EDGE)
+        src, dst, port = (_typed(raw[k], str, f"{where}: {k!r}") for k in _EDGE)
+        for nid in (src, dst):
+            if nid not in graph.nodes:
+                raise _Bad(f"{where} refers to a node {nid!r} that does not exist")
+        dnode = graph.nodes[dst]
+        if port not in dnode.opdef.port_names():
+            raise _Bad(f"{where}: node {dst!r} ({dnode.op}) has no input port {port!r}")
+        if (dst, port) in used:
+            raise _Bad(f"{where}: port {dst}.{port} already has a wire (edge {used[dst, port]})")
+        used[dst, port] = i
+        try:
+            graph.connect(src, dst, port, check_shapes=False)
+        except CycleError as exc:
+            raise _Bad("the edges form a cycle: " + str(exc).removeprefix("would create a cycle: ")) \
+                from None
+        except GraphError as exc:
+            raise _Bad(f"{where}: {exc}") from None
+    output = doc.get("output")
+    if output is not None:
+        _typed(output, str, "'output'")
+        if output not in graph.nodes:
+            raise _Bad(f"'output' refers to a node {output!r} that does not exist")
+        graph.set_output(output)
+    for key, raw in _typed(doc.get("params", {}), dict, "'params'").items():
+        if _owner(key, graph.nodes) is None:
+            raise _Bad(f"parameter {key!r} belongs to no node of the graph")
+        graph.set_param(key, _decode_param(key, raw))
+    graph.meta = _typed(doc.get("meta", {}), dict, "'meta'")
+    return graph
+
+
+def _add_node(graph: Graph, i: int, raw) -> None:
+    where = f"node {i}"
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
+        where = f"node {i} ({raw['id']})"
+    _fields(raw, _NODE, where, ("id", "op"))
+    nid = _typed(raw["id"], str, f"{where}: 'id'")
+    if not nid:
+        raise _Bad(f"{where}: 'id' must not be empty")
+    if nid in graph.nodes:
+        raise _Bad(f"{where}: the id {nid!r} is used by two nodes")
+    op = _typed(raw["op"], str, f"{where}: 'op'")
+    name = _typed(raw.get("name", nid), str, f"{where}: 'name'")
+    attrs = _typed(raw.get("attrs", {}), dict, f"{where}: 'attrs'")
+    for k, v in attrs.items():
+        _check_plain(v, f"{where}: attribute {k!r}")
+    pos = raw.get("pos", [0.0, 0.0])
+    if (not isinstance(pos, list) or len(pos) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
+        raise _Bad(f"{where}: 'pos' must be a list of two numbers [x, y], got {_kind(pos)}")
+    from .. import ops
+
+    if not ops.exists(op):
+        raise _Bad(f"{where}: unknown op {op!r}")
+    try:
+        graph.add_node(op, name=name, attrs=attrs, pos=pos, id=nid)
+    except (GraphError, TypeError, ValueError, OverflowError) as exc:
+        raise _Bad(f"{where}: {exc}") from None
+
+
+def _decode_param(key: str, raw) -> np.ndarray:
+    where = f"parameter {key!r}"
+    _fields(raw, _PARAM, where, _PARAM)
+    dtype = raw["dtype"]
+    if dtype not in _DTYPES:
+        raise _Bad(f"{where}: 'dtype' must be \"float64\" or \"float32\", got {dtype!r}")
+    shape = _typed(raw["shape"], list, f"{where}: 'shape'")
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise _Bad(f"{where}: 'shape' must be a list of sizes (whole numbers >= 0), got {shape}")
+    try:
+        data = base64.b64decode(_typed(raw["data"], str, f"{where}: 'data'"), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Bad(f"{where}: 'data' is not valid base64") from None
+    size = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize
+    if len(data) != size:
+        raise _Bad(f"{where}: 'data' holds {len(data)} bytes, but shape {shape} of {dtype} "
+                   f"needs {size}")
+    arr = np.frombuffer(data, dtype=_DTYPES[dtype]).reshape(shape).astype(dtype)
+    if not np.all(np.isfinite(arr)):
+        raise _Bad(f"{where} holds NaN or infinite values")
+    return arr
+
+
+# ---- checking helpers -----------------------------------------------------------------
+def _fields(obj, allowed: tuple, where: str, required: tuple) -> None:
+    if not isinstance(obj, dict):
+        raise _Bad(f"{where} must be a JSON object, got {_kind(obj)}")
+    for k in obj:
+        if k not in allowed:
+            raise _Bad(f"{where}: unknown field {k!r}")
+    for k in required:
+        if k not in obj:
+            raise _Bad(f"{where}: the field {k!r} is missing")
+
+
+def _typed(value, kind: type, where: str):
+    if not isinstance(value, kind):
+        article = {str: "a string", list: "a list", dict: "a JSON object"}[kind]
+        raise _Bad(f"{where} must be {article}, got {_kind(value)}")
+    return value
+
+
+def _check_plain(value, where: str) -> None:
+    """Attribute values are null, true/false, numbers, strings or lists of those."""
+    if isinstance(value, dict):
+        raise _Bad(f"{where} must be a number, string, true/false, null or a list, got a JSON object")
+    if isinstance(value, list):
+        for v in value:
+            _check_plain(v, where)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    return {list: "a list", dict: "a JSON object"}.get(type(value), type(value).__name__)
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Bad(f"invalid JSON: the key {k!r} appears twice in one object")
+        out[k] = v
+    return out
+
+
+def _no_constant(name: str):
+    raise _Bad(f"invalid JSON: {name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Bad(f"invalid JSON: the number {text} is too large")
+    return value

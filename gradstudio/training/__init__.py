@@ -1,0 +1,1 @@
+"""Training: datasets, optimizers and the training loop (no Qt)."""
