@@ -118,6 +118,8 @@ def _build() -> list:
     c += [Case("transpose", (s,), {"axes": ax}, ("real",)) for s, ax in TRANSPOSE_CASES]
     c += [Case("reshape", (s,), {"shape": t}, ("real",), symbolic=False) for s, t in RESHAPE_CASES]
     c += [Case("one_hot", (s,), {"classes": 4}, ("labels:4",)) for s in [(), (3,), (2, 3)]]
+    c += [Case("to_float", (s,), domains=(d,)) for s, d in [((), "labels:4"), ((3,), "labels:4"),
+                                                            ((2, 3), "labels:4"), ((3, 4), "binary")]]
     # Composites, run as a one-node graph through the Engine.
     c += [Case("linear", ((3, 4),), {"in_features": 4, "out_features": 2}, ("real",)),
           Case("linear", ((4,),), {"in_features": 4, "out_features": 5, "init": "normal"}, ("real",)),
@@ -169,6 +171,7 @@ REFERENCE = {
     "matmul": np.matmul, "transpose": _transpose,
     "reshape": lambda x, shape: np.reshape(x, shape),
     "one_hot": lambda y, classes: np.eye(classes)[y],
+    "to_float": lambda y: np.asarray(y, dtype=float),
 }
 
 
@@ -227,8 +230,9 @@ generated tests over the inputs listed in `tests/opcases.py`.
 - Shapes are tuples of sizes; a symbol such as `N` stands for the batch size. Binary
   arithmetic broadcasts like numpy; the engine sums a broadcast gradient back to each
   input's shape in one place (`gradstudio.engine.unbroadcast`).
-- `g` is the gradient arriving at an op's output; the *local gradient* column shows what
-  each input receives.
+- `g` is the gradient arriving at an op's output. *Local gradient* gives, per input, the
+  derivative of the output with respect to that input (the input receives `g` times it,
+  elementwise), or the whole expression where it already contains `g` (matmul, transpose, reshape).
 - Tie conventions (where the derivative is not defined, this is the value used):
   - `relu'(0) = 0`
   - `abs'(0) = 0`
@@ -254,7 +258,9 @@ def _expansion(op) -> str:
         return ""
     parts = []
     for sn in sub.nodes:
-        args = ", ".join(r[1:] if r.startswith("@") else r for r in sn.inputs)
+        args = [r[1:] if r.startswith("@") else r for r in sn.inputs]
+        args += [f"{k}={v!r}" for k, v in sn.attrs.items()]
+        args = ", ".join(args)
         parts.append(f"`{sn.local} = {sn.op}({args})`")
     return "; ".join(parts)
 

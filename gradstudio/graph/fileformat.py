@@ -54,9 +54,10 @@ def dumps(graph: Graph) -> str:
 
 def fragment_dumps(graph: Graph, node_ids) -> str:
     """Clipboard text holding only ``node_ids``, the edges among them and their parameters."""
+    node_ids = list(node_ids)
     wanted = set(node_ids)
     try:
-        missing = sorted(wanted - set(graph.nodes))
+        missing = [n for n in node_ids if n not in graph.nodes]
         if missing:
             raise _Bad(f"there is no node {missing[0]!r}")
         doc = _document(graph, [n for n in graph.nodes if n in wanted], fragment=True)
@@ -98,7 +99,10 @@ def save(graph: Graph, path) -> None:
         if fd is not None and fd >= 0:
             os.close(fd)
         if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
         if isinstance(exc, OSError):
             raise GraphFileError(f"{name}: cannot save: {exc.strerror or exc}") from None
         raise

@@ -143,7 +143,9 @@ class Graph:
             full = ops.get(op).check_attrs(attrs or {})
         except AttrError as exc:
             raise GraphError(f"{op}: {exc}") from None
-        node_id = id or self.new_id(op)
+        node_id = self.new_id(op) if id is None else id
+        if not isinstance(node_id, str) or not node_id:
+            raise GraphError(f"{op}: a node id must be a non-empty string")
         if node_id in self.nodes:
             raise GraphError(f"a node with id {node_id!r} already exists")
         name = node_id if name is None else name

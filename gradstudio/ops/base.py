@@ -60,21 +60,26 @@ class Attr:
             out = _COERCE[self.kind](self, value)
         except AttrError:
             raise
-        except (TypeError, ValueError) as exc:
-            raise AttrError(f"{self.name}: {value!r} is not a valid {self.kind} ({exc})") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise AttrError(f"{self.name}: {_short(value)} is not a valid {self.kind} ({_short(exc, 80)})") from None
         if self.minimum is not None and isinstance(out, (int, float)) and out < self.minimum:
             raise AttrError(f"{self.name}: must be at least {self.minimum}, got {out}")
         return out
 
 
+def _short(v: Any, limit: int = 40) -> str:
+    text = repr(v) if not isinstance(v, Exception) else str(v)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _as_int(spec: Attr, v: Any) -> int:
-    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
         raise AttrError(f"{spec.name}: expected a whole number, got {v!r}")
     return int(v)
 
 
 def _as_float(spec: Attr, v: Any) -> float:
-    if isinstance(v, bool):
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
         raise AttrError(f"{spec.name}: expected a number, got {v!r}")
     f = float(v)
     if not math.isfinite(f):
@@ -97,6 +102,8 @@ def _as_bool(spec: Attr, v: Any) -> bool:
 def _as_shape(spec: Attr, v: Any) -> tuple:
     if isinstance(v, str):
         v = [p.strip() for p in v.strip("()[] ").split(",") if p.strip()]
+    if not isinstance(v, (list, tuple)):
+        raise AttrError(f"{spec.name}: expected a list of sizes, got {v!r}")
     dims = []
     for d in v:
         if isinstance(d, str) and not d.lstrip("-").isdigit():
@@ -116,6 +123,8 @@ def _as_axis(spec: Attr, v: Any) -> int:
 
 
 def _as_axes(spec: Attr, v: Any) -> tuple:
+    if not isinstance(v, (list, tuple)):
+        raise AttrError(f"{spec.name}: expected a list of axes, got {v!r}")
     return tuple(_as_int(spec, a) for a in v)
 
 
