@@ -52,12 +52,15 @@ class Plan:
         return self.node_step[self.output]
 
 
-def compile_graph(graph: Graph, output: str | None = None, prune: bool = False) -> Plan:
+def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
+                  validated: bool = False) -> Plan:
     """Validate and flatten ``graph``. With ``prune``, only the output's ancestors are kept
-    (what training needs); otherwise every node is computed (what a display needs)."""
-    problems = validate(graph)
-    if problems:
-        raise GraphInvalid(problems)
+    (what training needs); otherwise every node is computed (what a display needs).
+    ``validated`` skips validation when the caller has validated this graph version."""
+    if not validated:
+        problems = validate(graph)
+        if problems:
+            raise GraphInvalid(problems)
     out = output or output_node(graph)
     order = graph.topo_order()
     if prune:

@@ -24,14 +24,21 @@ class FeedError(Exception):
 
 @dataclass
 class Program:
-    """A plan prepared for fast repeated execution."""
+    """A plan prepared for fast repeated execution: everything that does not depend on
+    the fed values is worked out once, so a call only runs the ops."""
 
     plan: Plan
     sources: list          # (index, step)
     compute: list          # (index, forward, attrs, ins)
-    backward: list         # (index, vjp, attrs, ins, wants) in reverse order, for the output
+    backward: list         # (index, vjp, attrs, ins, wanted) in reverse order, for the output;
+    #                        wanted: (input position, step index) pairs that take a gradient
     jvps: list             # (index, jvp, attrs, ins, nodiff)
     need: list             # per step: does a gradient flow into it
+    inputs: list = field(default_factory=list)     # (index, step) of the input sources
+    params: list = field(default_factory=list)     # (index, store key, step) of the parameters
+    consts: list = field(default_factory=list)     # (index, device array) of the constants
+    named: list = field(default_factory=list)      # (name, index) of the gradients returned
+    param_keys: dict = field(default_factory=dict)  # parameter display name -> store key
 
 
 @dataclass
@@ -85,32 +92,59 @@ class Engine:
         self.dtype_name = dtype
         self.dtype = self.backend.dtype(dtype)
         self._programs: dict = {}
+        self._validated = None     # graph version last validated by compile_graph
         self._dev: dict = {}       # parameter key -> device array
         self._host_seen: dict = {}  # parameter key -> the host array the device copy came from
 
     # ---- plans ------------------------------------------------------------------------
-    def program(self, output: str | None = None, prune: bool = False) -> Program:
-        key = (self.graph.version, output, prune)
+    def program(self, output: str | None = None, prune: bool = False, wrt=None) -> Program:
+        """The prepared plan for this graph version, output and pruning; with ``wrt``
+        (names of inputs and parameters) the backward pass serves only those."""
+        if wrt is not None:
+            wrt = frozenset((wrt,) if isinstance(wrt, str) else wrt)
+        key = (self.graph.version, output, prune, wrt)
         prog = self._programs.get(key)
         if prog is None:
-            if len(self._programs) > 8 or any(k[0] != self.graph.version for k in self._programs):
+            version = self.graph.version
+            if len(self._programs) > 8 or any(k[0] != version for k in self._programs):
                 self._programs.clear()
-            prog = self._programs[key] = self._prepare(compile_graph(self.graph, output, prune))
+            plan = compile_graph(self.graph, output, prune,
+                                 validated=self._validated == version)
+            self._validated = version
+            prog = self._programs[key] = self._prepare(plan, wrt)
         return prog
 
     def plan(self, output: str | None = None) -> Plan:
         return self.program(output).plan
 
-    def _prepare(self, plan: Plan) -> Program:
+    def _prepare(self, plan: Plan, wrt: frozenset | None = None) -> Program:
         steps = plan.steps
+        if wrt is not None:
+            for name in sorted(wrt):
+                i = plan.inputs.get(name, plan.params.get(name))
+                if i is None:
+                    raise FeedError(f"no input or parameter named {name}")
+                if steps[i].source[0] == "input" and steps[i].attrs["dtype"] != "float":
+                    raise FeedError(f"{name} holds labels; it has no derivative")
         need = [False] * len(steps)
         sources, compute, jvps = [], [], []
+        inputs, params, consts, param_keys = [], [], [], {}
         for i, s in enumerate(steps):
             attrs = dict(s.attrs, _dtype=self.dtype)
             if s.source is not None:
                 sources.append((i, s))
-                need[i] = s.source[0] == "param" or (s.source[0] == "input"
-                                                     and s.attrs["dtype"] == "float")
+                kind = s.source[0]
+                if kind == "input":
+                    inputs.append((i, s))
+                    need[i] = s.attrs["dtype"] == "float"
+                elif kind == "param":
+                    params.append((i, s.source[1], s))
+                    param_keys[s.source[2]] = s.source[1]
+                    need[i] = True
+                else:
+                    consts.append((i, self._constant(s.source[1])))
+                if wrt is not None and kind != "const":
+                    need[i] = need[i] and s.source[-1] in wrt
                 continue
             need[i] = any(need[j] and not nd for j, nd in zip(s.ins, s.nodiff))
             compute.append((i, s.op.forward, attrs, s.ins))
@@ -124,8 +158,20 @@ class Engine:
                 continue
             wants = tuple(need[j] and not nd for j, nd in zip(s.ins, s.nodiff))
             live.update(j for j, w in zip(s.ins, wants) if w)
-            backward.append((i, s.op.vjp, dict(s.attrs, _dtype=self.dtype), s.ins, wants))
-        return Program(plan, sources, compute, backward, jvps, need)
+            # _wants tells a vjp which cotangents will be used, so it may skip the others
+            attrs = dict(s.attrs, _dtype=self.dtype, _wants=wants)
+            wanted = tuple((k, j) for k, (j, w) in enumerate(zip(s.ins, wants)) if w)
+            backward.append((i, s.op.vjp, attrs, s.ins, wanted))
+        named = [(name, i) for table in (plan.inputs, plan.params)
+                 for name, i in table.items() if need[i]]
+        return Program(plan, sources, compute, backward, jvps, need,
+                       inputs, params, consts, named, param_keys)
+
+    def _constant(self, value):
+        arr = self.backend.asarray(value, self.dtype)
+        if self.backend.name == "numpy":
+            arr.flags.writeable = False  # shared by every call; nothing may change it
+        return arr
 
     # ---- parameters -------------------------------------------------------------------
     def _param(self, key: str, step) -> object:
@@ -144,13 +190,10 @@ class Engine:
 
     def params(self, output: str | None = None) -> dict:
         """Device arrays of every parameter used by the plan, by display name."""
-        prog = self.program(output)
-        return {s.source[2]: self._param(s.source[1], s) for _, s in prog.sources
-                if s.source[0] == "param"}
+        return {s.source[2]: self._param(key, s) for _, key, s in self.program(output).params}
 
     def param_key(self, name: str, output: str | None = None) -> str:
-        plan = self.plan(output)
-        return plan.steps[plan.params[name]].source[1]
+        return self.program(output).param_keys[name]
 
     def set_param(self, name: str, value, output: str | None = None) -> None:
         """Replace a parameter's device value (training); the graph sees it after store_params."""
@@ -168,19 +211,17 @@ class Engine:
 
     # ---- feeding ----------------------------------------------------------------------
     def _feed(self, prog: Program, feeds: dict | None) -> list:
-        feeds = dict(feeds or {})
+        feeds = feeds or {}
         vals = [None] * len(prog.plan.steps)
+        for i, key, s in prog.params:
+            vals[i] = self._param(key, s)
+        for i, arr in prog.consts:
+            vals[i] = arr
         bindings: dict = {}
-        for i, s in prog.sources:
-            kind = s.source[0]
-            if kind == "param":
-                vals[i] = self._param(s.source[1], s)
-            elif kind == "const":
-                vals[i] = self.backend.asarray(s.source[1], self.dtype)
-            else:
-                vals[i] = self._input(s, feeds.pop(s.source[1], None), bindings)
-        if feeds:
-            names = ", ".join(sorted(feeds))
+        for i, s in prog.inputs:
+            vals[i] = self._input(s, feeds.get(s.source[1]), bindings)
+        if not feeds.keys() <= prog.plan.inputs.keys():
+            names = ", ".join(sorted(k for k in feeds if k not in prog.plan.inputs))
             raise FeedError(f"the graph has no input named {names}")
         return vals
 
@@ -191,7 +232,9 @@ class Engine:
             if value is None:
                 raise FeedError(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
-        if self.backend.is_native(value):
+        if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
+            arr = value  # the common case in training, checked cheaply
+        elif self.backend.is_native(value):
             arr = value if value.dtype == want else self.xp.astype(value, want)
         else:
             try:
@@ -212,13 +255,20 @@ class Engine:
     # ---- passes -----------------------------------------------------------------------
     def _forward(self, prog: Program, feeds) -> list:
         vals = self._feed(prog, feeds)
-        xp = self.xp
         with self.backend.quiet():
-            for i, fwd, attrs, ins in prog.compute:
-                vals[i] = fwd(xp, attrs, *[vals[j] for j in ins])
+            self._run(prog, vals)
         return vals
 
+    def _run(self, prog: Program, vals: list) -> None:
+        xp = self.xp
+        for i, fwd, attrs, ins in prog.compute:
+            vals[i] = fwd(xp, attrs, *[vals[j] for j in ins])
+
     def _backward(self, prog: Program, vals: list, record: Trace | None = None) -> list:
+        with self.backend.quiet():
+            return self._back(prog, vals, record)
+
+    def _back(self, prog: Program, vals: list, record: Trace | None = None) -> list:
         xp = self.xp
         steps = prog.plan.steps
         out = prog.plan.output_step
@@ -229,22 +279,24 @@ class Engine:
                             "a single number (add a sum or mean)")
         grads = [None] * len(steps)
         grads[out] = xp.ones_like(y)
-        with self.backend.quiet():
-            for i, vjp, attrs, ins, wants in prog.backward:
-                g = grads[i]
-                if g is None:
+        for i, vjp, attrs, ins, wanted in prog.backward:
+            g = grads[i]
+            if g is None:
+                continue
+            contribs = vjp(xp, attrs, g, vals[i], *[vals[j] for j in ins])
+            for k, j in wanted:
+                c = contribs[k]
+                if c is None:
                     continue
-                xs = [vals[j] for j in ins]
-                contribs = vjp(xp, attrs, g, vals[i], *xs)
-                for k, (j, c, w) in enumerate(zip(ins, contribs, wants)):
-                    if c is None or not w:
-                        continue
-                    c = unbroadcast(xp, c, vals[j].shape)
-                    grads[j] = c if grads[j] is None else grads[j] + c
-                    if record is not None:
-                        record.step_edges.append((steps[j].key, steps[i].key, k, c))
+                shape = vals[j].shape
+                if c.shape != shape:
+                    c = unbroadcast(xp, c, shape)
+                prev = grads[j]
+                grads[j] = c if prev is None else prev + c
                 if record is not None:
-                    record.backward_order.append(steps[i].key)
+                    record.step_edges.append((steps[j].key, steps[i].key, k, c))
+            if record is not None:
+                record.backward_order.append(steps[i].key)
         return grads
 
     # ---- public API -------------------------------------------------------------------
@@ -260,20 +312,23 @@ class Engine:
         return {nid: vals[i] for nid, i in prog.plan.node_step.items()}
 
     def value_and_grad(self, feeds: dict | None = None, output: str | None = None,
-                       prune: bool = False) -> tuple:
-        """(output value, {name: gradient}) for every float input and parameter, on the device."""
-        prog = self.program(output, prune)
-        vals = self._forward(prog, feeds)
-        grads = self._backward(prog, vals)
+                       prune: bool = False, wrt=None) -> tuple:
+        """(output value, {name: gradient}) for every float input and parameter, on the device.
+
+        ``prune`` computes only what the output depends on (training). ``wrt``, a collection
+        of input and parameter names, limits the gradients to those (a training step passes
+        the parameters, so no gradient is spent on the data)."""
+        prog = self.program(output, prune, wrt)
+        vals = self._feed(prog, feeds)
+        with self.backend.quiet():
+            self._run(prog, vals)
+            grads = self._back(prog, vals)
         return vals[prog.plan.output_step], self._named(prog, vals, grads)
 
     def _named(self, prog, vals, grads) -> dict:
-        out = {}
-        for table in (prog.plan.inputs, prog.plan.params):
-            for name, i in table.items():
-                if prog.need[i]:
-                    out[name] = grads[i] if grads[i] is not None else self.xp.zeros_like(vals[i])
-        return out
+        zeros = self.xp.zeros_like
+        return {name: grads[i] if grads[i] is not None else zeros(vals[i])
+                for name, i in prog.named}
 
     def jvp(self, feeds: dict | None, direction: dict, output: str | None = None) -> tuple:
         """Forward mode: (output value, directional derivative of the output along

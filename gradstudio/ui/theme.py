@@ -69,20 +69,11 @@ def system_theme() -> str:
     return "light"
 
 
-def canvas_colours(name: str) -> dict | None:
-    """The canvas's colour dict for theme ``name``, from the canvas's own style module."""
-    try:
-        from .canvas import style
-    except ImportError:
-        return None
-    for attr in (name.upper(), f"{name.upper()}_COLORS", f"{name.upper()}_COLOURS"):
-        colours = getattr(style, attr, None)
-        if isinstance(colours, dict):
-            return colours
-    themes = getattr(style, "THEMES", None)
-    if isinstance(themes, dict) and isinstance(themes.get(name), dict):
-        return themes[name]
-    return None
+def canvas_colours(name: str) -> dict:
+    """The canvas's colour dict for theme ``name`` (owned by the canvas's style module)."""
+    from .canvas.style import THEMES as CANVAS_THEMES
+
+    return CANVAS_THEMES[name]
 
 
 def apply(name: str, view=None) -> None:
@@ -92,7 +83,5 @@ def apply(name: str, view=None) -> None:
         if app.style().name().lower() != "fusion":  # palettes look right only with Fusion
             app.setStyle("Fusion")
         app.setPalette(palette(name))
-    if view is not None and hasattr(view, "set_theme"):
-        colours = canvas_colours(name)
-        if colours is not None:
-            view.set_theme(colours)
+    if view is not None:
+        view.set_theme(canvas_colours(name))

@@ -1,0 +1,236 @@
+"""`gradstudio train FILE ...`: train a graph headless with the GUI's training loop.
+
+Settings not given on the command line come from the graph file's
+``meta["training"]`` (the shipped examples store their recommended dataset,
+optimizer, epochs and batch size there), then from built-in defaults. The trained
+graph is saved atomically to ``--out`` (default: ``NAME.trained.gsg`` beside FILE),
+with the binding, the settings and the final metrics in ``meta["training"]``.
+A NaN/inf stop or Ctrl-C still saves the last good parameters.
+
+Exit codes: 0 trained; 1 a bad file, data, binding or setting, or a NaN/inf stop;
+130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from .datasets import DATASETS
+    from .optimizers import OPTIMIZERS
+
+    p = subparsers.add_parser(
+        "train", help="train a graph on a dataset (headless, with a progress bar)",
+        description="Train FILE's parameters on a built-in dataset or a CSV/NPZ file and write "
+        "the trained graph. Unset options come from the file's meta.training, then defaults.")
+    p.add_argument("file", help="a .gsg graph file")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--dataset", choices=sorted(DATASETS), help="a built-in dataset")
+    src.add_argument("--csv", metavar="FILE", help="a CSV file (header row optional)")
+    src.add_argument("--npz", metavar="FILE", help="an NPZ file (X and y arrays, or 1-D columns)")
+    p.add_argument("--features", metavar="COLS", help='feature columns of --csv/--npz by name or '
+                   'index, e.g. "x1,x2" or "0-63" (default: all but the label)')
+    p.add_argument("--label", metavar="COL", help="label column (default: the last)")
+    p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
+    p.add_argument("--size", type=int, help="number of samples of a built-in dataset")
+    p.add_argument("--noise", type=float, help="noise of a built-in dataset")
+    p.add_argument("--val-fraction", type=float, help="fraction held out for validation "
+                   "(default 0.2)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--momentum", type=float, help="momentum (momentum, nesterov)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, help="seed of the data and its shuffling (default 0)")
+    p.add_argument("--target-loss", type=float, help="stop when the validation loss is this low")
+    p.add_argument("--target-accuracy", type=float, help="stop at this validation accuracy (0-1)")
+    p.add_argument("--bind", metavar="KEY=NODE", action="append", default=[],
+                   help="bind features/labels/loss/prediction to a node by name (repeatable)")
+    p.add_argument("--out", metavar="FILE", help="where to write the trained graph "
+                   "(default: FILE with .trained.gsg)")
+    p.add_argument("--curves", metavar="CSV", help="also write the per-epoch curves as CSV")
+    p.add_argument("--backend", default="numpy", choices=("auto", "numpy", "cupy"))
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the final metrics as one JSON line")
+    return p
+
+
+def default_out(path) -> Path:
+    p = Path(path)
+    stem = p.name[:-4] if p.name.endswith(".gsg") else p.name
+    return p.with_name(stem + ".trained.gsg")
+
+
+def _pick(*values):
+    return next((v for v in values if v is not None), None)
+
+
+def _dataset(args, meta: dict):
+    from .csvdata import load_table_dataset
+    from .datasets import DataError, make_dataset
+
+    saved = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
+    seed = _pick(args.seed, saved.get("seed"), 0)
+    val = _pick(args.val_fraction, saved.get("val_fraction"), 0.2)
+    table = args.csv or args.npz
+    if table:
+        data = load_table_dataset(table, args.features, args.label, args.task, val, seed)
+        return data, {"file": str(table), "features": args.features, "label": args.label,
+                      "seed": seed, "val_fraction": val}
+    if args.features or args.label:
+        raise DataError("--features and --label choose columns of a --csv or --npz file")
+    name = _pick(args.dataset, saved.get("name"))
+    if name is None:
+        raise DataError("no data: give --dataset NAME, --csv FILE or --npz FILE")
+    same = saved.get("name") == name
+    size = _pick(args.size, saved.get("size") if same else None)
+    noise = _pick(args.noise, saved.get("noise") if same else None)
+    data = make_dataset(name, size, noise, seed, val)
+    return data, {"name": name, "size": size, "noise": noise, "seed": seed, "val_fraction": val}
+
+
+def _binding(graph, items: list):
+    from .binding import KEYS, Binding, BindingError
+
+    b = Binding.for_graph(graph)
+    for item in items:
+        key, eq, name = item.partition("=")
+        if not eq or key not in KEYS:
+            raise BindingError(f"--bind {item!r}: expected KEY=NODE with KEY one of {', '.join(KEYS)}")
+        node = next((n for n in graph.nodes.values() if n.name == name), None)
+        if node is None:
+            raise BindingError(f"--bind {item!r}: there is no node named {name!r}")
+        setattr(b, key, node.id)
+    return b
+
+
+class Progress:
+    """One status line on stderr, redrawn with \\r on a terminal (at most 10 times a
+    second), else printed about ten times per run."""
+
+    def __init__(self, total_epochs: int, stream=None, quiet: bool = False):
+        self.total = max(1, total_epochs)
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.last = 0.0
+        self.shown_epoch = -1
+        self.line = ""
+
+    def __call__(self, trainer, rec) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if self.tty:
+            if now - self.last < 0.1 and not rec.epoch_end:
+                return
+        elif not rec.epoch_end or (rec.epoch % max(1, self.total // 10) and rec.epoch != self.total):
+            return
+        self.last = now
+        frac = min(1.0, (rec.epoch + (0 if rec.epoch_end else rec.batch / trainer.steps_per_epoch))
+                   / self.total)
+        bar = "#" * int(frac * 24)
+        acc = trainer.last_eval.get("val_accuracy", trainer.last_eval.get("train_accuracy"))
+        rate = rec.step / rec.elapsed if rec.elapsed > 0 else 0.0
+        line = (f"epoch {rec.epoch:>{len(str(self.total))}}/{self.total} [{bar:<24}] "
+                f"loss {rec.loss:.4g}" + (f"  acc {100 * acc:.1f}%" if acc is not None else "")
+                + f"  {rate:,.0f} steps/s")
+        if self.tty:
+            self.stream.write("\r" + line.ljust(len(self.line)))
+        else:
+            self.stream.write(line + "\n")
+        self.line = line
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.line and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run(args) -> int:
+    from ..engine import BackendError, FeedError, GraphInvalid
+    from ..graph.fileformat import GraphFileError
+    from ..graph.model import GraphError
+    from ..ops import OpError
+    from .binding import BindingError
+    from .datasets import DataError
+    from .loop import TrainingError
+    from .optimizers import OptimizerError
+
+    try:
+        return _train(args)
+    except (DataError, BindingError, TrainingError, OptimizerError, GraphFileError, GraphInvalid,
+            FeedError, BackendError, GraphError, OpError) as exc:
+        print(f"gradstudio: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _train(args) -> int:
+    from ..graph.fileformat import load, save
+    from .loop import Trainer
+    from .metrics import StopCondition
+    from .optimizers import DEFAULT_LR, OptimizerConfig
+
+    graph = load(args.file)
+    meta = graph.meta.get("training") if isinstance(graph.meta.get("training"), dict) else {}
+    data, data_spec = _dataset(args, meta)
+    binding = _binding(graph, args.bind)
+    saved_opt = meta.get("optimizer") if isinstance(meta.get("optimizer"), dict) else {}
+    name = _pick(args.optimizer, saved_opt.get("name"), "adam")
+    opt = dict(saved_opt) if saved_opt.get("name") == name else {"name": name}
+    opt.setdefault("lr", DEFAULT_LR[name])
+    for key in ("lr", "weight_decay", "momentum"):
+        if getattr(args, key) is not None:
+            opt[key] = getattr(args, key)
+    config = OptimizerConfig.make(opt)
+    epochs = _pick(args.epochs, meta.get("epochs"), 100)
+    batch = _pick(args.batch_size, meta.get("batch_size"), 32)
+    trainer = Trainer(graph, data, binding, config, batch_size=batch, epochs=epochs,
+                      seed=data_spec["seed"], dtype=args.dtype, backend=args.backend,
+                      stop=StopCondition(args.target_loss, args.target_accuracy))
+    if trainer.backend.notice and not args.quiet:
+        print(f"gradstudio: {trainer.backend.notice}", file=sys.stderr)
+    if not args.quiet:
+        print(f"gradstudio: {data.summary()}; {config.describe()}, batch {batch}, {epochs} "
+              f"epochs on {trainer.backend.device}; binding {binding.describe(graph)}",
+              file=sys.stderr)
+    progress = Progress(epochs, quiet=args.quiet)
+    code = 0
+    try:
+        for rec in trainer.steps():
+            progress(trainer, rec)
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        progress.close()
+    rec = trainer.latest
+    if trainer.failure is not None:
+        print(f"gradstudio: error: training stopped: {trainer.failure.message}", file=sys.stderr)
+        code = 1
+    trainer.store_params()
+    result = {"epochs": trainer.epoch, "steps": trainer.step, "seconds": round(trainer.elapsed, 3),
+              **{k: round(v, 6) for k, v in trainer.last_eval.items()},
+              "stopped": (rec.stop_reason if rec is not None else None) or
+              ("interrupted" if code == 130 else None)}
+    binding.save(graph)
+    graph.meta["training"].update({"dataset": data_spec, "optimizer": config.to_dict(),
+                                   "epochs": epochs, "batch_size": batch, "result": result})
+    out = Path(args.out) if args.out else default_out(args.file)
+    save(graph, out)
+    if args.curves:
+        trainer.curves.to_csv(args.curves)
+    if args.json:
+        print(json.dumps(dict(result, out=str(out))))
+    elif not args.quiet:
+        parts = [f"{k.replace('_', ' ')} {100 * v:.2f}%" if "accuracy" in k else
+                 f"{k.replace('_', ' ')} {v:.4g}" for k, v in trainer.last_eval.items()]
+        print(f"trained {trainer.epoch} epochs ({trainer.step} steps) in {trainer.elapsed:.1f} s"
+              + (": " + ", ".join(parts) if parts else "") + f"; wrote {out}")
+    return code

@@ -1,0 +1,439 @@
+"""The main window: canvas in the centre, palette and inspector docks, menus, status bar,
+files (new/open/save/recent/export), autosave for crash recovery, and themes.
+
+Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels. A new
+document (New/Open) replaces the graph, undo stack, editor and canvas together and
+emits ``document_changed``; panels read ``window.editor`` then. The canvas's selection
+is relayed as ``selection_changed`` so panels need not reconnect.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+
+from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
+from ..graph.fileformat import GraphFileError
+from ..graph.model import GraphError
+from ..graph.validate import validate
+from . import theme
+from .canvas import CanvasView
+from .commands import GraphEditor
+from .dialogs import Dialogs, about_text, export_scene, shortcuts_dialog
+from .inspector import Inspector
+from .palette import Palette
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SK = QKeySequence.StandardKey
+
+
+class MainWindow(QMainWindow):
+    document_changed = Signal()      # after New/Open/restore: read window.editor / window.doc
+    selection_changed = Signal(list)  # node ids selected on the canvas
+
+    def __init__(self, settings: QSettings | None = None, recovery_dir=None, dialogs=None,
+                 autosave_ms: int = 30_000):
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.dialogs = dialogs if dialogs is not None else Dialogs()
+        self.recovery = Recovery(recovery_dir) if recovery_dir is not None else None
+        self.undo_group = QUndoGroup(self)
+        self.doc: Document | None = None
+        self.stack: QUndoStack | None = None
+        self.editor = None
+        self.view = None
+        self.docks: dict[str, QDockWidget] = {}
+        self.actions: dict[str, QAction] = {}
+        self.theme = self.settings.value("theme", theme.system_theme())
+        if self.theme not in theme.THEMES:
+            self.theme = "light"
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self._build_menus()
+        self.palette_panel = Palette()
+        self.palette_panel.op_activated.connect(self.add_op_at_centre)
+        self.add_panel("palette", "Ops", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector = Inspector()
+        self.selection_changed.connect(self.inspector.show_nodes)
+        self.add_panel("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 280],
+                         Qt.Orientation.Horizontal)
+
+        self.validity_label = QLabel()
+        self.device_label = QLabel()
+        self.statusBar().addPermanentWidget(self.validity_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._show_device()
+        self._status_timer = QTimer(self, singleShot=True, interval=120)
+        self._status_timer.timeout.connect(self.update_validity)
+        self._autosave_timer = QTimer(self, interval=autosave_ms)
+        self._autosave_timer.timeout.connect(self.autosave)
+        if self.recovery is not None:
+            self._autosave_timer.start()
+
+        self.set_document(Document())
+        self.set_theme(self.theme)
+        self.resize(1400, 850)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    # ---- structure ----------------------------------------------------------------------
+    def add_panel(self, key: str, title: str, widget, area=Qt.DockWidgetArea.RightDockWidgetArea,
+                  visible: bool = True) -> QDockWidget:
+        """Dock ``widget`` as a panel; View ▸ Panels gets a toggle for it."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        dock.setVisible(visible)
+        self.docks[key] = dock
+        self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _act(self, key, menu, text, slot, shortcut=None, checkable=False, tip=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcuts(shortcut) if isinstance(shortcut, list) else a.setShortcut(shortcut)
+        a.setCheckable(checkable)
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        self.actions[key] = a
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._act("new", f, "&New", self.new_file, SK.New)
+        self._act("open", f, "&Open…", lambda: self.open_file(), SK.Open)
+        self.recent_menu = f.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        f.addSeparator()
+        self._act("save", f, "&Save", self.save, SK.Save)
+        self._act("save_as", f, "Save &As…", self.save_as, SK.SaveAs)
+        export = f.addMenu("&Export Image")
+        self._act("export_png", export, "As &PNG…", lambda: self.export_image(fmt="png"))
+        self._act("export_svg", export, "As &SVG…", lambda: self.export_image(fmt="svg"))
+        f.addSeparator()
+        self._act("quit", f, "&Quit", self._quit, SK.Quit).setMenuRole(QAction.MenuRole.QuitRole)
+
+        e = mb.addMenu("&Edit")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        undo.setShortcut(SK.Undo)
+        redo = self.undo_group.createRedoAction(self, "&Redo")
+        redo.setShortcut(SK.Redo)
+        e.addActions([undo, redo])
+        self.actions.update(undo=undo, redo=redo)
+        e.addSeparator()
+        view = lambda name: lambda: getattr(self.view, name)()  # noqa: E731 (the current canvas)
+        self._act("cut", e, "Cu&t", view("cut"), SK.Cut)
+        self._act("copy", e, "&Copy", view("copy"), SK.Copy)
+        self._act("paste", e, "&Paste", view("paste"), SK.Paste)
+        self._act("duplicate", e, "D&uplicate", view("duplicate"), QKeySequence("Ctrl+D"))
+        self._act("delete", e, "&Delete", view("delete_selected"),
+                  [QKeySequence(SK.Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self._act("select_all", e, "Select &All", view("select_all"), SK.SelectAll)
+        e.addSeparator()
+        self._act("expand", e, "&Expand Layer", view("expand_selected"), QKeySequence("Ctrl+E"),
+                  tip="Replace the selected layer by the primitive ops it is made of")
+        self._act("collapse", e, "C&ollapse Layer", view("collapse_selected"),
+                  QKeySequence("Ctrl+Shift+E"), tip="Fold an expanded layer back into one node")
+        self._act("auto_layout", e, "Auto-&Layout", view("auto_layout"), QKeySequence("Ctrl+L"),
+                  tip="Arrange the nodes left to right in topological order")
+
+        v = mb.addMenu("&View")
+        self._act("zoom_in", v, "Zoom &In", view("zoom_in"), SK.ZoomIn)
+        self._act("zoom_out", v, "Zoom &Out", view("zoom_out"), SK.ZoomOut)
+        self._act("fit_all", v, "&Fit All", view("fit_all"), QKeySequence("Ctrl+0"))
+        self._act("fit_selection", v, "Fit &Selection", view("fit_selection"),
+                  QKeySequence("Ctrl+Shift+0"))
+        v.addSeparator()
+        self._act("grid_snap", v, "&Grid Snap", self._set_grid_snap, QKeySequence("Ctrl+G"), True)
+        self._act("minimap", v, "&Minimap", self._set_minimap, QKeySequence("Ctrl+M"), True)
+        self.actions["grid_snap"].setChecked(self._flag("grid_snap", False))
+        self.actions["minimap"].setChecked(self._flag("minimap", True))
+        themes = v.addMenu("&Theme")
+        group = QActionGroup(self)
+        for name, keys in (("light", "Ctrl+Shift+L"), ("dark", "Ctrl+Shift+D")):
+            a = self._act(f"theme_{name}", themes, f"&{name.title()}",
+                          lambda _=False, n=name: self.set_theme(n), QKeySequence(keys), True)
+            group.addAction(a)
+        v.addSeparator()
+        self.panels_menu = v.addMenu("&Panels")
+
+        h = mb.addMenu("&Help")
+        self.examples_menu = h.addMenu("Open &Example")
+        for path in sorted(EXAMPLES.glob("*.gsg")):
+            self._act(f"example_{path.stem}", self.examples_menu, path.stem.replace("_", " "),
+                      lambda _=False, p=path: self.open_file(p, as_copy=True))
+        if not self.examples_menu.actions():
+            self.examples_menu.addAction("(no examples found)").setEnabled(False)
+        self._act("shortcuts", h, "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents)
+        self._act("about", h, "&About gradstudio", self.show_about)
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self.settings.value(key, default)
+        return value in (True, "true", "1", 1)
+
+    # ---- the document -------------------------------------------------------------------
+    def set_document(self, doc: Document, modified: bool = False) -> None:
+        """Show ``doc``: a fresh undo stack, editor and canvas replace the old ones."""
+        old_stack, old_view = self.stack, self.view
+        if self.doc is not None:
+            self.doc.graph.unsubscribe(self._graph_changed)
+            self.editor.close()
+        self.doc = doc
+        self.stack = QUndoStack(self)
+        self.undo_group.addStack(self.stack)
+        self.undo_group.setActiveStack(self.stack)
+        if old_stack is not None:
+            self.undo_group.removeStack(old_stack)
+            old_stack.deleteLater()
+        self.editor = GraphEditor(doc.graph, self.stack)
+        self.view = CanvasView(self.editor)
+        self.view.message.connect(self.show_message)
+        self.view.selection_changed.connect(self.selection_changed)
+        self.setCentralWidget(self.view)  # deletes the old canvas
+        self.view.set_grid_snap(self.actions["grid_snap"].isChecked())
+        self.view.set_minimap_visible(self.actions["minimap"].isChecked())
+        if old_view is not None:
+            theme.apply(self.theme, self.view)
+        self.stack.cleanChanged.connect(self._update_title)
+        doc.graph.subscribe(self._graph_changed)
+        self.inspector.set_editor(self.editor)
+        if modified:
+            self.stack.resetClean()  # e.g. a restored recovery file: unsaved until saved
+        self._update_title()
+        self.update_validity()
+        self.document_changed.emit()
+
+    def is_modified(self) -> bool:
+        return self.stack is not None and not self.stack.isClean()
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.doc.name}[*] — gradstudio")
+        self.setWindowModified(self.is_modified())
+
+    def _graph_changed(self, event) -> None:
+        if event.kind not in ("moved", "param_changed"):
+            self._status_timer.start()
+
+    def maybe_save(self) -> bool:
+        """True when the current document may be replaced (saved, discarded or clean)."""
+        if not self.is_modified():
+            return True
+        answer = self.dialogs.ask_save(self, self.doc.name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document())
+
+    def open_file(self, path=None, as_copy: bool = False) -> bool:
+        """Open ``path`` (or ask for one). A file that cannot be read is reported and the
+        current document stays as it was. ``as_copy`` opens it untitled (examples)."""
+        if path is None:
+            start = os.path.dirname(self.doc.path) if self.doc.path else str(Path.home())
+            path = self.dialogs.open_path(self, start)
+            if not path:
+                return False
+        try:
+            doc = Document.open_copy(path) if as_copy else Document.open(path)
+        except GraphFileError as exc:
+            if not as_copy:
+                self._set_recent(remove_recent(self.recent_files(), path))
+            self.dialogs.error(self, "Cannot open the file", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        self.set_document(doc)
+        if not as_copy:
+            self._set_recent(add_recent(self.recent_files(), doc.path))
+        self.view.fit_all()
+        self.show_message(f"Opened {doc.path or doc.name}")
+        return True
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self._save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        start = self.doc.path or os.path.join(str(Path.home()), self.doc.name.split(" ")[0] + ".gsg")
+        path = self.dialogs.save_path(self, start)
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += ".gsg"
+        return self._save_to(path)
+
+    def _save_to(self, path) -> bool:
+        try:
+            self.doc.save(path)
+        except GraphFileError as exc:
+            self.dialogs.error(self, "Cannot save the file", str(exc))
+            return False
+        self.stack.setClean()
+        self._update_title()
+        self._set_recent(add_recent(self.recent_files(), self.doc.path))
+        if self.recovery is not None:
+            self.recovery.clear()
+        self.show_message(f"Saved {self.doc.path}")
+        return True
+
+    # ---- recent files -------------------------------------------------------------------
+    def recent_files(self) -> list:
+        return clean_recent(self.settings.value("recent_files", []))
+
+    def _set_recent(self, paths: list) -> None:
+        self.settings.setValue("recent_files", paths)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for i, path in enumerate(self.recent_files()):
+            label = f"&{i + 1} {os.path.basename(path)}" if i < 9 else os.path.basename(path)
+            a = self.recent_menu.addAction(label, lambda p=path: self.open_file(p))
+            a.setStatusTip(path)
+            a.setToolTip(path)
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(no recent files)").setEnabled(False)
+            return
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear Menu", lambda: self._set_recent([]))
+
+    # ---- recovery -----------------------------------------------------------------------
+    def autosave(self) -> None:
+        """Write the recovery file while there are unsaved changes; clear it otherwise."""
+        if self.recovery is None:
+            return
+        if not self.is_modified():
+            self.recovery.clear()
+            return
+        try:
+            self.recovery.write(self.doc.graph, self.doc.path, self.doc.name)
+        except GraphFileError as exc:
+            self.show_message(f"Autosave failed: {exc}")
+
+    def restore(self, entry) -> bool:
+        """Show a recovery entry as an unsaved document; the entry is removed once it is
+        safe in this window's own recovery slot."""
+        try:
+            graph = entry.load()
+        except GraphFileError as exc:
+            self.dialogs.error(self, "Cannot restore the unsaved graph", str(exc))
+            return False
+        self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
+        self.autosave()
+        entry.remove()
+        self.view.fit_all()
+        self.show_message("Restored unsaved changes from the last session; save them to keep them")
+        return True
+
+    # ---- view, status -------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+        theme.apply(name, self.view)
+        self.actions[f"theme_{name}"].setChecked(True)
+        self.settings.setValue("theme", name)
+        self.update_validity()
+
+    def _set_grid_snap(self, on: bool) -> None:
+        self.view.set_grid_snap(on)
+        self.settings.setValue("grid_snap", on)
+
+    def _set_minimap(self, on: bool) -> None:
+        self.view.set_minimap_visible(on)
+        self.settings.setValue("minimap", on)
+
+    def add_op_at_centre(self, op_name: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        try:
+            self.editor.add_node(op_name, pos=(centre.x(), centre.y()))
+        except GraphError as exc:
+            self.show_message(str(exc))
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    def _show_device(self) -> None:
+        from ..engine import get_backend
+
+        backend = get_backend("auto")
+        self.device_label.setText(f"  {backend.name} · {backend.device}  ")
+        self.device_label.setToolTip(backend.notice or f"Computations run with {backend.name} "
+                                     f"on {backend.device}")
+
+    def update_validity(self) -> None:
+        graph = self.doc.graph
+        problems = validate(graph)
+        red = theme.ERROR_COLOUR[self.theme]
+        if not graph.nodes:
+            text, colour = "Empty graph: drag an op from the palette", ""
+        elif not problems:
+            text, colour = "✓ Graph valid", ""
+        else:
+            more = f"  (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            text, colour = f"⚠ {problems[0].message}{more}", red
+        self.validity_label.setText(text)
+        self.validity_label.setStyleSheet(f"color: {colour};" if colour else "")
+        self.validity_label.setToolTip("\n".join(p.message for p in problems[:25]))
+
+    # ---- export, help, closing ----------------------------------------------------------
+    def export_image(self, path=None, fmt: str = "png") -> bool:
+        """Render the whole graph (not just the visible part) to PNG or SVG."""
+        scene = self.view.scene()
+        rect = scene.itemsBoundingRect().adjusted(-30, -30, 30, 30)
+        if not self.doc.graph.nodes or rect.isEmpty():
+            self.dialogs.error(self, "Nothing to export", "The graph is empty.")
+            return False
+        if path is None:
+            base = os.path.splitext(self.doc.path or self.doc.name.split(" ")[0])[0]
+            path = self.dialogs.export_path(self, f"{base}.{fmt}", fmt)
+            if not path:
+                return False
+        background = self.view.backgroundBrush()
+        if background.style() == Qt.BrushStyle.NoBrush:
+            background = scene.backgroundBrush()
+        if background.style() == Qt.BrushStyle.NoBrush:
+            background = self.palette().base()
+        if not export_scene(scene, rect, os.fspath(path), background.color(), self.doc.name):
+            self.dialogs.error(self, "Cannot export the image", f"{path}: could not be written")
+            return False
+        self.show_message(f"Exported {path}")
+        return True
+
+    def show_shortcuts(self) -> None:
+        shortcuts_dialog(self, self.menuBar()).exec()
+
+    def show_about(self) -> None:
+        self.dialogs.info(self, "About gradstudio", about_text())
+
+    def _quit(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.closeAllWindows()
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.recovery is not None:
+            self.recovery.clear()
+        self._autosave_timer.stop()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        event.accept()
+
+    def sizeHint(self) -> QSize:
+        return QSize(1400, 850)
