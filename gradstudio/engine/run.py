@@ -39,6 +39,7 @@ class Program:
     consts: list = field(default_factory=list)     # (index, device array) of the constants
     named: list = field(default_factory=list)      # (name, index) of the gradients returned
     param_keys: dict = field(default_factory=dict)  # parameter display name -> store key
+    absent: tuple = ()     # parameters asked for in ``wrt`` that the pruned output does not use
 
 
 @dataclass
@@ -111,21 +112,35 @@ class Engine:
             plan = compile_graph(self.graph, output, prune,
                                  validated=self._validated == version)
             self._validated = version
-            prog = self._programs[key] = self._prepare(plan, wrt)
+            absent = self._check_wrt(plan, wrt, output, prune) if wrt is not None else ()
+            prog = self._prepare(plan, wrt)
+            prog.absent = absent
+            self._programs[key] = prog
         return prog
+
+    def _check_wrt(self, plan: Plan, wrt: frozenset, output, prune: bool) -> tuple:
+        """Check the names in ``wrt``; return the parameters that pruning left out (their
+        gradient is zero)."""
+        absent = []
+        for name in sorted(wrt):
+            i = plan.inputs.get(name, plan.params.get(name))
+            if i is None:
+                full = self.program(output).plan if prune else plan
+                if name in full.params:
+                    absent.append(name)
+                    continue
+                if name in full.inputs:
+                    raise FeedError(f"the output does not depend on input {name}")
+                raise FeedError(f"no input or parameter named {name}")
+            if plan.steps[i].source[0] == "input" and plan.steps[i].attrs["dtype"] != "float":
+                raise FeedError(f"{name} holds labels; it has no derivative")
+        return tuple(absent)
 
     def plan(self, output: str | None = None) -> Plan:
         return self.program(output).plan
 
     def _prepare(self, plan: Plan, wrt: frozenset | None = None) -> Program:
         steps = plan.steps
-        if wrt is not None:
-            for name in sorted(wrt):
-                i = plan.inputs.get(name, plan.params.get(name))
-                if i is None:
-                    raise FeedError(f"no input or parameter named {name}")
-                if steps[i].source[0] == "input" and steps[i].attrs["dtype"] != "float":
-                    raise FeedError(f"{name} holds labels; it has no derivative")
         need = [False] * len(steps)
         sources, compute, jvps = [], [], []
         inputs, params, consts, param_keys = [], [], [], {}
@@ -278,7 +293,8 @@ class Engine:
             raise FeedError(f"the output {name} has shape {fmt(tuple(y.shape))}; a gradient needs "
                             "a single number (add a sum or mean)")
         grads = [None] * len(steps)
-        grads[out] = xp.ones_like(y)
+        # the seed dL/dL = 1; np.array is a fresh array like ones_like, at a third of the cost
+        grads[out] = np.array(1, y.dtype) if xp is np else xp.ones_like(y)
         for i, vjp, attrs, ins, wanted in prog.backward:
             g = grads[i]
             if g is None:
@@ -323,7 +339,12 @@ class Engine:
         with self.backend.quiet():
             self._run(prog, vals)
             grads = self._back(prog, vals)
-        return vals[prog.plan.output_step], self._named(prog, vals, grads)
+        named = self._named(prog, vals, grads)
+        if prog.absent:
+            params = self.params(output)
+            for name in prog.absent:
+                named[name] = self.xp.zeros_like(params[name])
+        return vals[prog.plan.output_step], named
 
     def _named(self, prog, vals, grads) -> dict:
         zeros = self.xp.zeros_like

@@ -8,7 +8,7 @@ real nodes and collapse it back. Parameters inside a composite are stored under
 from __future__ import annotations
 
 from .base import Attr, OpDef, Port, ShapeError, SubNode, Subgraph
-from .registry import register
+from .registry import get as _registry_get, register
 from .shapes import fmt
 from .sources import INITS
 
@@ -34,6 +34,7 @@ def _linear(attrs, shapes):
 
 register(OpDef(
     name="linear", title="Linear", category="Layers", kind="composite",
+    local_grad=("W^T",),
     formula="x @ W + b", description="Fully connected layer: each output is a weighted sum of the "
     "inputs plus a bias. Expands to matmul and add with parameters W and b.",
     inputs=(Port("x"),),
@@ -54,10 +55,11 @@ for _op, _title, _formula in (("relu", "ReLU layer", "max(0, x)"),
                               ("sigmoid", "Sigmoid layer", "1 / (1 + exp(-x))"),
                               ("tanh", "Tanh layer", "tanh(x)"),
                               ("softmax", "Softmax layer", "exp(x_i) / sum_j exp(x_j)")):
+    _prim = _registry_get(_op)
     register(OpDef(
         name=f"{_op}_layer", title=_title, category="Layers", kind="composite", formula=_formula,
         description=f"The {_op} activation as a layer (elementwise, no parameters).",
-        inputs=(Port("x"),), expand=_single(_op),
+        inputs=(Port("x"),), expand=_single(_op), local_grad=_prim.local_grad, pattern=_prim.pattern,
     ))
 
 
@@ -90,6 +92,7 @@ def _xent(attrs, shapes):
 
 register(OpDef(
     name="softmax_xent", title="Softmax cross-entropy", category="Losses", kind="composite",
+    local_grad=("(softmax(logits) - onehot(labels)) / N", "none"),
     formula="mean(-sum(y * log_softmax(z)))",
     description="Classification loss from logits and class labels (integers or one-hot rows), "
                 "averaged over the batch.",
@@ -108,6 +111,7 @@ def _mse(attrs, shapes):
 
 register(OpDef(
     name="mse", title="Mean squared error", category="Losses", kind="composite",
+    local_grad=("2 (pred - target) / n", "-2 (pred - target) / n"),
     formula="mean((pred - target)^2)", description="Regression loss.",
     inputs=(Port("pred"), Port("target")), expand=_mse,
 ))
@@ -123,6 +127,7 @@ def _bce(attrs, shapes):
 
 register(OpDef(
     name="bce_logits", title="Binary cross-entropy (logits)", category="Losses", kind="composite",
+    local_grad=("(sigmoid(logits) - targets) / n", "none"),
     formula="mean(ln(1 + exp(z)) - z * y)",
     description="Binary classification loss from logits z and 0/1 targets y, computed stably.",
     inputs=(Port("logits"), Port("targets", kind="labels")), expand=_bce,
@@ -138,6 +143,7 @@ def _l2(attrs, shapes):
 
 register(OpDef(
     name="l2_penalty", title="L2 penalty", category="Losses", kind="composite",
+    local_grad=("2 coef w",),
     formula="coef * sum(w^2)", description="Weight decay term; add it to a loss.",
     inputs=(Port("w"),), attrs=(Attr("coef", "float", 0.5, doc="Coefficient (1/2 by default)."),),
     expand=_l2,

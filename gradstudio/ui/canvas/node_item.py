@@ -1,0 +1,252 @@
+"""A node on the canvas: a header with the name and op, one row per input port, the
+inferred output shape beside the output port, a line about parameters or attributes,
+and a red badge whose tooltip says what is wrong.
+
+The item reads everything from the graph in ``refresh`` (the scene calls it when an
+event concerns the node); it keeps no state of its own beyond what it draws. Drawing
+is cached per item (DeviceCoordinateCache) and simplified when zoomed far out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+
+from ... import ops
+from ...ops.shapes import fmt
+from .port_item import PortItem
+from .style import HEADER, INFO, NODE_WIDTH, PAD, ROW
+
+NODE_TYPE = QGraphicsItem.UserType + 1
+CHIP = 14.0  # height of the "output" tag above the node
+
+
+@dataclass
+class Look:
+    """What a node shows, computed from the graph."""
+
+    name: str
+    title: str
+    category: str
+    ports: tuple
+    shape: str
+    left0: str = ""          # text in the first row when there are no input ports
+    info: tuple = ()         # extra lines below the rows
+    problems: tuple = ()
+    is_output: bool = False
+
+
+def _short(value) -> str:
+    text = str(value).replace(" ", "")
+    return text if len(text) <= 18 else text[:16] + "…"
+
+
+def describe(graph, node_id: str, is_output: bool = False) -> Look:
+    node = graph.nodes[node_id]
+    op = node.opdef
+    a = node.attrs
+    shape, problem = graph.shape_info(node_id)
+    problems = [problem] if problem else []
+    for port, edge in zip(op.port_names(), graph.in_edges(node_id)):
+        if edge is None:
+            problems.append(f"input {port!r} is not connected")
+    left0, info = "", []
+    if node.op == "parameter":
+        left0 = a["init"] + ("" if a["scale"] == 1.0 or a["init"] in ("zeros", "constant")
+                             else f" ×{a['scale']:g}")
+        if a["init"] == "constant":
+            left0 += f" {a['value']:g}"
+    elif node.op == "input":
+        left0 = "int labels" if a["dtype"] == "int" else "float"
+        if a["value"] is not None:
+            left0 += " = " + _short(a["value"])
+    elif node.op == "constant":
+        left0 = "= " + _short(a["value"])
+    elif op.is_composite:
+        try:
+            sub = op.expand(a, {})
+            for sn in sub.nodes:
+                if sn.op == "parameter":
+                    pa = ops.get("parameter").check_attrs(sn.attrs)
+                    info.append(f"{sn.local} {fmt(pa['shape'])} {pa['init']}")
+        except ops.OpError:
+            pass
+        if not info and a:
+            info.append(", ".join(f"{k}={_short(v)}" for k, v in a.items()))
+    elif a:
+        info.append(", ".join(f"{k}={_short(v)}" for k, v in a.items()))
+    return Look(node.name, op.title, op.category, op.port_names(), fmt(shape), left0,
+                tuple(info), tuple(problems), is_output)
+
+
+class BadgeItem(QGraphicsItem):
+    """The red problem badge; its tooltip lists the problems."""
+
+    R = 8.0
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-self.R, -self.R, 2 * self.R, 2 * self.R)
+
+    def paint(self, painter, option, widget=None) -> None:
+        theme = self.scene().theme
+        painter.setPen(QPen(theme.c["node_body"], 1.5))
+        painter.setBrush(theme.c["problem"])
+        painter.drawEllipse(self.boundingRect())
+        painter.setPen(theme.c["problem_text"])
+        painter.setFont(theme.title_font)
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node_id: str):
+        super().__init__()
+        self.node_id = node_id
+        self.look: Look | None = None
+        self.width = NODE_WIDTH
+        self.height = HEADER + ROW + PAD
+        self.inputs: dict[str, PortItem] = {}
+        self.output = PortItem(self, node_id, None)
+        self.badge = BadgeItem(self)
+        self.badge.setZValue(3)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+
+    def type(self) -> int:
+        return NODE_TYPE
+
+    # ---- model -> item ---------------------------------------------------------------
+    def refresh(self, graph, is_output: bool = False) -> None:
+        node = graph.nodes[self.node_id]
+        look = describe(graph, self.node_id, is_output)
+        self.setPos(QPointF(*node.pos))
+        self.output.set_flags(connected=bool(graph.nx.out_degree(self.node_id)))
+        if look == self.look:
+            return
+        if self.look is None or look.ports != self.look.ports:
+            for port in self.inputs.values():
+                port.setParentItem(None)
+                if port.scene() is not None:
+                    port.scene().removeItem(port)
+            self.inputs = {p: PortItem(self, self.node_id, p) for p in look.ports}
+            for i, port in enumerate(self.inputs.values()):
+                port.setPos(0.0, self.row_y(i))
+        height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
+        if height != self.height or self.look is None:
+            self.prepareGeometryChange()
+            self.height = height
+        self.output.setPos(self.width, self.row_y(0))
+        self.badge.setPos(self.width - 2.0, 1.0)
+        self.badge.setVisible(bool(look.problems))
+        self.badge.setToolTip("\n".join(f"{look.name}: {p}" for p in look.problems))
+        tip = f"{look.title} ({node.op})\n{node.opdef.formula}"
+        if look.problems:
+            tip += "\n" + "\n".join(look.problems)
+        self.setToolTip(tip)
+        for name, port in self.inputs.items():
+            port.set_flags(connected=graph.in_edge(self.node_id, name) is not None)
+        self.look = look
+        self.update()
+
+    # ---- geometry --------------------------------------------------------------------
+    @staticmethod
+    def row_y(i: int) -> float:
+        return HEADER + ROW * i + ROW / 2.0
+
+    def input_port(self, name: str) -> PortItem:
+        return self.inputs[name]
+
+    def output_port(self) -> PortItem:
+        return self.output
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2.0, -CHIP - 2.0, self.width + 4.0, self.height + CHIP + 4.0)
+
+    def body_rect(self) -> QRectF:
+        return QRectF(0.0, 0.0, self.width, self.height)
+
+    # ---- drawing ---------------------------------------------------------------------
+    def paint(self, painter, option, widget=None) -> None:
+        look = self.look
+        if look is None:
+            return
+        theme = self.scene().theme
+        c = theme.c
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        body = self.body_rect()
+        head = QRectF(0.0, 0.0, self.width, HEADER)
+        selected = self.isSelected()
+        border = c["node_selected"] if selected else (c["output"] if look.is_output
+                                                       else c["node_border"])
+        pen = QPen(border, 2.5 if (selected or look.is_output) else 1.0)
+        if lod < 0.4:  # far away: a box in the category colour
+            painter.setPen(pen if (selected or look.is_output or look.problems) else Qt.PenStyle.NoPen)
+            if look.problems and not selected:
+                painter.setPen(QPen(c["problem"], 3.0))
+            painter.setBrush(c["node_body"])
+            painter.drawRect(body)
+            painter.fillRect(head, theme.header(look.category))
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(c["node_body"])
+        painter.drawRoundedRect(body, 5.0, 5.0)
+        painter.setBrush(theme.header(look.category))
+        painter.drawRoundedRect(head, 5.0, 5.0)
+        painter.drawRect(QRectF(0.0, HEADER - 5.0, self.width, 5.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(pen)
+        painter.drawRoundedRect(body, 5.0, 5.0)
+        if lod < 0.6:
+            return
+        self._paint_text(painter, theme, look)
+
+    def _paint_text(self, painter, theme, look: Look) -> None:
+        c = theme.c
+        w = self.width
+        m, tm = theme.metrics, theme.title_metrics
+        title = look.title
+        title_w = min(theme.metrics.horizontalAdvance(title), w * 0.45)
+        painter.setFont(theme.font)
+        head_text = QColor(c["header_text"])
+        head_text.setAlpha(200)
+        painter.setPen(head_text)
+        right = w - (16.0 if look.problems else 8.0)
+        painter.drawText(QRectF(right - title_w, 0.0, title_w, HEADER),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         m.elidedText(title, Qt.TextElideMode.ElideRight, title_w))
+        painter.setFont(theme.title_font)
+        painter.setPen(c["header_text"])
+        name_w = right - title_w - 16.0
+        painter.drawText(QRectF(8.0, 0.0, name_w, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         tm.elidedText(look.name, Qt.TextElideMode.ElideRight, name_w))
+        painter.setFont(theme.font)
+        shape_w = min(m.horizontalAdvance(look.shape) + 2.0, w * 0.5)
+        for i, port in enumerate(look.ports or ("",)):
+            y = HEADER + ROW * i
+            text = port or look.left0
+            painter.setPen(c["text"] if port else c["text_dim"])
+            avail = w - 22.0 - (shape_w + 14.0 if i == 0 else 0.0)
+            painter.drawText(QRectF(11.0 if port else 9.0, y, avail, ROW),
+                             Qt.AlignmentFlag.AlignVCenter,
+                             m.elidedText(text, Qt.TextElideMode.ElideRight, avail))
+        painter.setPen(c["problem"] if look.problems and look.shape == "?" else c["text_dim"])
+        painter.drawText(QRectF(w - 12.0 - shape_w, HEADER, shape_w, ROW),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         m.elidedText(look.shape, Qt.TextElideMode.ElideLeft, shape_w))
+        painter.setFont(theme.small_font)
+        painter.setPen(c["text_dim"])
+        y = HEADER + ROW * max(1, len(look.ports))
+        for line in look.info:
+            painter.drawText(QRectF(9.0, y, w - 18.0, INFO), Qt.AlignmentFlag.AlignVCenter,
+                             theme.small_metrics.elidedText(line, Qt.TextElideMode.ElideRight, w - 18.0))
+            y += INFO
+        if look.is_output:
+            painter.setBrush(QBrush(c["output"]))
+            painter.setPen(Qt.PenStyle.NoPen)
+            chip_w = theme.small_metrics.horizontalAdvance("output") + 10.0
+            painter.drawRoundedRect(QRectF(4.0, -CHIP, chip_w, CHIP - 1.0), 3.0, 3.0)
+            painter.setPen(c["header_text"])
+            painter.drawText(QRectF(4.0, -CHIP, chip_w, CHIP - 1.0), Qt.AlignmentFlag.AlignCenter,
+                             "output")

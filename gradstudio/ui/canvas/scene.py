@@ -1,0 +1,233 @@
+"""The canvas scene: one item per node and per wire, made and changed only by graph events.
+
+Cheap, local updates happen at once (an item appears, moves, or goes). What depends on
+more of the graph (inferred shapes and problems downstream of a change, which node
+is the output, the frames of expanded layers) is collected and applied once, on the
+next turn of the event loop, or when someone calls ``flush()``. The scene holds no
+state that the graph lacks: every item can be rebuilt from the graph.
+"""
+from __future__ import annotations
+
+import networkx as nx
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from ...graph import composite
+from ...graph.model import Edge, Graph, GraphError
+from ...graph.validate import output_node
+from .node_item import NodeItem
+from .style import Style
+from .wire_item import WireItem
+
+EXTENT = 100_000.0
+STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "output_changed",
+              "attr_changed")
+
+
+class GroupFrame(QGraphicsItem):
+    """A dashed frame around the nodes of an expanded layer, labelled with the layer."""
+
+    def __init__(self, label: str):
+        super().__init__()
+        self.label = label
+        self.rect = QRectF()
+        self.setZValue(-2)
+
+    def set_rect(self, rect: QRectF) -> None:
+        if rect != self.rect:
+            self.prepareGeometryChange()
+            self.rect = rect
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-2.0, -2.0, 2.0, 2.0)
+
+    def paint(self, painter, option, widget=None) -> None:
+        theme = self.scene().theme
+        pen = QPen(theme.c["group"], 1.5, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self.rect, 8.0, 8.0)
+        painter.setFont(theme.font)
+        painter.setPen(theme.c["group"])
+        painter.drawText(self.rect.adjusted(10.0, 4.0, -10.0, 0.0),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.label)
+
+
+class CanvasScene(QGraphicsScene):
+    def __init__(self, graph: Graph, colours: dict | None = None, parent=None):
+        super().__init__(parent)
+        self.graph = graph
+        self.theme = Style(colours)
+        self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
+        self._nodes: dict[str, NodeItem] = {}
+        self._wires: dict[Edge, WireItem] = {}
+        self._frames: dict[str, GroupFrame] = {}
+        self._roots: set = set()        # nodes whose downstream needs a refresh
+        self._extra: set = set()        # nodes to refresh themselves
+        self._global = True            # output marker and frames need a look
+        self._output: str | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.flush)
+        self.rebuild()
+        graph.subscribe(self._on_event)
+
+    def close(self) -> None:
+        self.graph.unsubscribe(self._on_event)
+        self._timer.stop()
+
+    # ---- lookup ---------------------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem | None:
+        return self._nodes.get(node_id)
+
+    def wire_item(self, edge: Edge) -> WireItem | None:
+        return self._wires.get(edge)
+
+    def node_items(self) -> list:
+        return list(self._nodes.values())
+
+    def wire_items(self) -> list:
+        return list(self._wires.values())
+
+    def frame_items(self) -> dict:
+        return dict(self._frames)
+
+    def nodes_rect(self, ids=None) -> QRectF:
+        """Bounding rectangle of the given nodes (all when None), in scene coordinates."""
+        rect = QRectF()
+        for nid in (self._nodes if ids is None else ids):
+            item = self._nodes.get(nid)
+            if item is not None:
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # ---- building -------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Make every item from the graph (when the scene starts)."""
+        for item in list(self._nodes.values()) + list(self._wires.values()) + list(self._frames.values()):
+            self.removeItem(item)
+        self._nodes.clear()
+        self._wires.clear()
+        self._frames.clear()
+        self._output = self._find_output()
+        for nid in self.graph.topo_order():  # shapes fill their cache in order
+            self._add_node(nid)
+        for edge in self.graph.edges:
+            self._add_wire(edge)
+        self._global = True
+        self.flush()
+
+    def _add_node(self, nid: str) -> NodeItem:
+        item = NodeItem(nid)
+        self.addItem(item)
+        self._nodes[nid] = item
+        item.refresh(self.graph, nid == self._output)
+        return item
+
+    def _add_wire(self, edge: Edge) -> None:
+        wire = WireItem(edge)
+        self.addItem(wire)
+        self._wires[edge] = wire
+        wire.refresh(self.graph)
+        wire.adjust()
+
+    def _remove_wire(self, edge: Edge) -> None:
+        wire = self._wires.pop(edge, None)
+        if wire is not None:
+            self.removeItem(wire)
+
+    # ---- events ---------------------------------------------------------------------
+    def _on_event(self, ev) -> None:
+        k = ev.kind
+        if k == "node_added":
+            self._add_node(ev.node)
+        elif k == "node_removed":
+            item = self._nodes.pop(ev.node, None)
+            if item is not None:
+                self.removeItem(item)
+            self._roots.discard(ev.node)
+            self._extra.discard(ev.node)
+        elif k == "connected":
+            self._add_wire(ev.edge)
+            self._touch_ports(ev.edge)
+        elif k == "disconnected":
+            self._remove_wire(ev.edge)
+            self._touch_ports(ev.edge)
+        elif k == "moved":
+            item = self._nodes.get(ev.node)
+            if item is not None:
+                item.setPos(*ev.new)
+                for edge in self._edges_of(ev.node):
+                    self._wires[edge].adjust()
+            if composite.groups(self.graph):
+                self._global = True
+        elif k in ("attr_changed", "renamed"):
+            self._roots.add(ev.node)
+        elif k == "output_changed":
+            self._global = True
+        else:
+            return
+        if k in STRUCTURAL:
+            self._global = True
+        self._timer.start()
+
+    def _touch_ports(self, edge: Edge) -> None:
+        self._roots.add(edge.dst)
+        if edge.src in self._nodes:
+            self._extra.add(edge.src)
+        dst = self._nodes.get(edge.dst)
+        if dst is not None and edge.port in dst.inputs:  # the port fills or empties at once
+            dst.inputs[edge.port].set_flags(connected=self.graph.in_edge(edge.dst, edge.port) is not None)
+
+    def _edges_of(self, nid: str) -> list:
+        return [e for e in self.graph.in_edges(nid) if e is not None] + self.graph.out_edges(nid)
+
+    def flush(self) -> None:
+        """Apply the pending refreshes now."""
+        self._timer.stop()
+        g = self.graph
+        ids = {n for n in self._roots if n in g.nodes}
+        for root in list(ids):
+            ids.update(nx.descendants(g.nx, root))
+        ids.update(n for n in self._extra if n in g.nodes)
+        self._roots.clear()
+        self._extra.clear()
+        if self._global:
+            out = self._find_output()
+            if out != self._output:
+                ids.update(n for n in (out, self._output) if n in g.nodes)
+                self._output = out
+        for nid in ids:
+            self._nodes[nid].refresh(g, nid == self._output)
+            for edge in g.out_edges(nid):
+                self._wires[edge].refresh(g)
+        if self._global:
+            self._global = False
+            self._update_frames()
+
+    def _find_output(self) -> str | None:
+        try:
+            return output_node(self.graph) if self.graph.nodes else None
+        except GraphError:
+            return None
+
+    def _update_frames(self) -> None:
+        groups = composite.groups(self.graph)
+        for gid in [g for g in self._frames if g not in groups]:
+            self.removeItem(self._frames.pop(gid))
+        for gid, rec in groups.items():
+            rect = self.nodes_rect([m for m in rec["members"].values() if m in self._nodes])
+            frame = self._frames.get(gid)
+            if frame is None:
+                frame = GroupFrame(f"{rec['name']} (expanded)")
+                self._frames[gid] = frame
+                self.addItem(frame)
+            frame.set_rect(rect.adjusted(-14.0, -34.0, 14.0, 14.0) if not rect.isNull() else rect)
+
+    # ---- theme ----------------------------------------------------------------------
+    def set_theme(self, colours: dict) -> None:
+        self.theme = Style(colours)
+        for item in self.items():
+            item.update()
