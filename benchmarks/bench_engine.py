@@ -1,28 +1,51 @@
 """Engine benchmarks: MLP training steps against hand-written numpy and PyTorch, and compile time.
 
-Run from the repository root:  .venv/bin/python benchmarks/bench_engine.py  [--quick]
-(or all benchmarks at once:    .venv/bin/python benchmarks/run.py)
+Run from the repository root:  .venv/bin/python benchmarks/bench_engine.py [--quick] [--threads N]
+(or every benchmark at once:   .venv/bin/python benchmarks/run.py)
 
-1. Train 64-128-10 at batch 64 and 784-1024-10 at batch 1024 step by step. One engine step is
-   ``engine.value_and_grad(feeds, prune=True, wrt=params)`` then ``engine.set_param(name, p - lr*g)``
-   for every parameter. The same step is written by hand in numpy (forward, backward, SGD; no
-   gradient for the data x, as nobody training a network computes one) and in PyTorch eager CPU
-   (autograd). All three start from the same weights; their loss trajectories are checked to agree
-   before anything is timed. Times are medians over repeats; ratios are taken within this run.
-   The engine is also timed without ``wrt`` (it then also returns dL/dx, an extra matmul).
-2. Compile (validate + plan + Engine.program) of random primitive graphs of 250..4000 nodes.
+1. Train 64-128-10 at batch 64 and 784-1024-10 at batch 1024 step by step, in float32 and
+   float64. An engine step is ``value_and_grad(feeds, prune=True, wrt=parameter names)`` then
+   ``set_param(name, p - lr * g)`` for every parameter. The same step runs as hand-written numpy
+   (fused softmax cross-entropy backward, in-place SGD, no gradient for the data), as numpy doing
+   exactly the engine's primitive ops one by one (so engine / op-by-op is the interpreter's own
+   cost), and as PyTorch eager CPU when torch is installed. All start from the same weights and
+   their loss trajectories must agree before anything is timed. The runners are interleaved in
+   rounds; a time is the median over rounds and a ratio the median of the per-round ratios.
+   BLAS and torch use one thread unless --threads says otherwise: on a small shared machine
+   two thread pools (OpenBLAS, torch's OpenMP) busy-wait against each other and the numbers
+   swing by 2-10x.
+2. Compile (validate + compile_graph + Engine.program) of random primitive graphs, 250-4000 nodes.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import random
-import statistics
 import sys
-import time
-from pathlib import Path
 
-import numpy as np
+
+def _threads_from_argv() -> None:
+    """--threads N (default 1; 0 leaves the BLAS default) must act before numpy loads BLAS."""
+    n = "1"
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--threads="):
+            n = arg.split("=", 1)[1]
+        elif arg == "--threads" and i + 1 < len(sys.argv):
+            n = sys.argv[i + 1]
+    if n != "0":
+        for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[k] = n
+
+
+_threads_from_argv()
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,37 +53,19 @@ from gradstudio.engine import Engine  # noqa: E402
 from gradstudio.graph.model import Graph  # noqa: E402
 
 LR = 0.1
-SIZES = [  # (d_in, hidden, classes, batch, steps per repeat, repeats, target engine/numpy)
+SIZES = [  # (d_in, hidden, classes, batch, steps per round, rounds, target engine/numpy)
     (64, 128, 10, 64, 50, 7, 1.25),
-    (784, 1024, 10, 1024, 5, 5, 1.10),
+    (784, 1024, 10, 1024, 3, 5, 1.10),
 ]
 COMPILE_SIZES = (250, 500, 1000, 2000, 4000)
 COMPILE_TARGET_MS = 50.0
+NAMES = ("fc1.W", "fc1.b", "fc2.W", "fc2.b")
 
 
 # ---- environment ------------------------------------------------------------------------
-def blas_threads() -> str:
-    """How many threads numpy's BLAS uses, as well as can be told."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        info = [f"{d['internal_api']} {d['num_threads']} threads" for d in threadpool_info()
-                if d.get("user_api") == "blas"]
-        if info:
-            return ", ".join(info)
-    except ImportError:
-        pass
-    env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-           if k in os.environ}
-    if env:
-        return ", ".join(f"{k}={v}" for k, v in env.items())
-    return f"BLAS default (no *_NUM_THREADS set; OpenBLAS uses all {os.cpu_count()} cores)"
-
-
-def numpy_thread_count() -> int:
-    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(k, "").isdigit():
-            return int(os.environ[k])
+def blas_threads() -> int:
+    """Threads numpy's BLAS uses: threadpoolctl if installed, else *_NUM_THREADS, else all
+    cores (OpenBLAS's default)."""
     try:
         from threadpoolctl import threadpool_info
 
@@ -69,6 +74,9 @@ def numpy_thread_count() -> int:
             return n[0]
     except ImportError:
         pass
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(k, "").isdigit():
+            return int(os.environ[k])
     return os.cpu_count() or 1
 
 
@@ -84,7 +92,16 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# ---- the three implementations ------------------------------------------------------------
+def load_torch(threads: int):
+    try:
+        import torch
+    except Exception as exc:
+        return None, f"not available ({type(exc).__name__}); skipped"
+    torch.set_num_threads(threads)
+    return torch, f"{torch.__version__}, {torch.get_num_threads()} threads (= numpy's)"
+
+
+# ---- the implementations ------------------------------------------------------------------
 def mlp_graph(d_in: int, hidden: int, classes: int) -> Graph:
     g = Graph()
     x = g.add_node("input", "x", {"shape": ["N", d_in]})
@@ -93,18 +110,16 @@ def mlp_graph(d_in: int, hidden: int, classes: int) -> Graph:
     r = g.add_node("relu", "relu")
     l2 = g.add_node("linear", "fc2", {"in_features": hidden, "out_features": classes})
     loss = g.add_node("softmax_xent", "loss")
-    g.connect(x.id, l1.id, "x")
-    g.connect(l1.id, r.id, "x")
-    g.connect(r.id, l2.id, "x")
-    g.connect(l2.id, loss.id, "logits")
-    g.connect(y.id, loss.id, "labels")
+    for src, dst, port in ((x, l1, "x"), (l1, r, "x"), (r, l2, "x"), (l2, loss, "logits"),
+                           (y, loss, "labels")):
+        g.connect(src.id, dst.id, port)
     return g
 
 
-NAMES = ("fc1.W", "fc1.b", "fc2.W", "fc2.b")
-
-
 class EngineMLP:
+    """The engine step. ``wrt=False`` is the plain ``value_and_grad(feeds, prune=True)``,
+    which also returns dL/dx (one more large matmul)."""
+
     def __init__(self, graph, dtype, x, y, wrt=True):
         self.eng = Engine(graph, "numpy", dtype)
         self.feeds = {"x": x, "y": y}
@@ -120,7 +135,8 @@ class EngineMLP:
 
 
 class NumpyMLP:
-    """The same step written by hand: fused softmax cross-entropy backward, in-place SGD."""
+    """The step as a person writes it in numpy: fused softmax cross-entropy backward,
+    in-place SGD."""
 
     def __init__(self, params, x, y):
         self.W1, self.b1, self.W2, self.b2 = (p.copy() for p in params)
@@ -150,19 +166,50 @@ class NumpyMLP:
         return loss
 
 
+class OpByOpMLP:
+    """numpy running exactly the primitive ops the engine runs (matmul, add, relu, one_hot,
+    log_softmax, mul, sum, neg, mean and their vjps as gradstudio.ops writes them), with no
+    engine around them and no gradient for x; SGD as the engine step does it."""
+
+    def __init__(self, params, x, y, classes):
+        self.ps = [p.copy() for p in params]
+        self.x, self.y = x, y
+        self.classes = np.arange(classes, dtype=y.dtype)
+
+    def step(self):
+        x, y = self.x, self.y
+        W1, b1, W2, b2 = self.ps
+        h = x @ W1 + b1
+        r = np.maximum(h, 0.0)
+        z = r @ W2 + b2
+        oh = (np.expand_dims(y, axis=-1) == self.classes).astype(x.dtype)
+        m = np.max(z, axis=-1, keepdims=True)
+        ls = z - (m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))
+        s = np.sum(oh * ls, axis=-1)
+        loss = np.mean(-s)
+        n = s.shape[0]
+        gs = np.broadcast_to(np.reshape(np.ones_like(loss), (1,)) / n, (n,)) * -1.0
+        gm = np.broadcast_to(np.expand_dims(gs, axis=-1), z.shape) * oh
+        gz = gm - np.exp(ls) * np.sum(gm, axis=-1, keepdims=True)
+        gh = (gz @ np.matrix_transpose(W2)) * (h > 0).astype(x.dtype)
+        grads = (np.matrix_transpose(x) @ gh, np.sum(gh, axis=(0,)),
+                 np.matrix_transpose(r) @ gz, np.sum(gz, axis=(0,)))
+        self.ps = [p - LR * g for p, g in zip(self.ps, grads)]
+        return loss
+
+
 class TorchMLP:
-    """PyTorch eager CPU: autograd through F.linear/relu/cross_entropy, SGD under no_grad."""
+    """PyTorch eager CPU: autograd through matmul/relu/cross_entropy, SGD under no_grad."""
 
     def __init__(self, torch, params, x, y):
-        self.torch = torch
-        self.F = torch.nn.functional
+        self.torch, self.F = torch, torch.nn.functional
         self.ps = [torch.tensor(p, requires_grad=True) for p in params]
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
 
     def step(self):
-        torch, F = self.torch, self.F
+        torch = self.torch
         W1, b1, W2, b2 = self.ps
-        loss = F.cross_entropy(torch.relu(self.x @ W1 + b1) @ W2 + b2, self.y)
+        loss = self.F.cross_entropy(torch.relu(self.x @ W1 + b1) @ W2 + b2, self.y)
         for p in self.ps:
             p.grad = None
         loss.backward()
@@ -172,93 +219,77 @@ class TorchMLP:
         return loss.item()
 
 
-def load_torch(threads: int):
-    try:
-        import torch
-    except Exception as exc:
-        return None, f"skipped: torch not importable ({type(exc).__name__})"
-    torch.set_num_threads(threads)
-    return torch, f"torch {torch.__version__}, {torch.get_num_threads()} threads"
-
-
-# ---- timing -------------------------------------------------------------------------------
-def time_steps(step, steps: int, repeats: int) -> float:
-    """Median over repeats of the mean time of one step, in seconds."""
-    step()  # warm up (compile, first allocations)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        times.append((time.perf_counter() - t0) / steps)
-    return statistics.median(times)
-
-
-def interleaved(runners: dict, steps: int, repeats: int) -> dict:
-    """Time each runner ``repeats`` times, interleaving them so load spikes hit all alike."""
-    for step in runners.values():
-        step()
-    samples = {k: [] for k in runners}
-    for _ in range(repeats):
-        for k, step in runners.items():
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                step()
-            samples[k].append((time.perf_counter() - t0) / steps)
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
-def make_runners(d_in, hidden, classes, batch, dtype, torch, seed=0):
+def make_runners(d_in, hidden, classes, batch, dtype, torch, seed=0) -> dict:
     rng = np.random.default_rng(seed)
-    np_dtype = np.dtype(dtype)
-    x = rng.normal(size=(batch, d_in)).astype(np_dtype)
+    x = rng.normal(size=(batch, d_in)).astype(dtype)
     y = rng.integers(0, classes, size=batch).astype(np.int64)
     graph = mlp_graph(d_in, hidden, classes)
     eng = EngineMLP(graph, dtype, x, y)
     init = [np.asarray(eng.eng.params()[n]).copy() for n in NAMES]
-    runners = {"engine": eng, "engine (all grads)": EngineMLP(graph, dtype, x, y, wrt=False),
-               "numpy": NumpyMLP(init, x, y)}
+    runners = {"engine": eng, "engine, all grads": EngineMLP(graph, dtype, x, y, wrt=False),
+               "numpy, hand-written": NumpyMLP(init, x, y),
+               "numpy, op by op": OpByOpMLP(init, x, y, classes)}
     if torch is not None:
-        runners["torch"] = TorchMLP(torch, init, x, y)
+        runners["torch eager"] = TorchMLP(torch, init, x, y)
     return runners
 
 
+REF = "numpy, hand-written"
+
+
 def check_trajectories(runners: dict, dtype: str, steps: int = 5) -> str:
-    """All implementations must produce the same losses step after step."""
+    """Every implementation must produce the same losses, step after step."""
     losses = {k: [float(r.step()) for _ in range(steps)] for k, r in runners.items()}
-    ref = np.array(losses["numpy"])
-    rtol = 2e-4 if dtype == "float32" else 1e-9
+    ref = np.array(losses[REF])
+    rtol = 1e-4 if dtype == "float32" else 1e-10
     for k, v in losses.items():
         if not np.allclose(v, ref, rtol=rtol, atol=0):
-            raise AssertionError(f"{k} loss trajectory {v} differs from numpy {list(ref)}")
-    if ref[-1] >= ref[0]:
+            raise AssertionError(f"{k}: loss trajectory {v} differs from {REF} {list(ref)}")
+    if not ref[-1] < ref[0]:
         raise AssertionError(f"the loss did not decrease: {list(ref)}")
-    return f"losses agree to rtol {rtol:g} over {steps} steps ({ref[0]:.5f} -> {ref[-1]:.5f})"
+    return f"{steps} steps agree to rtol {rtol:g}: loss {ref[0]:.5f} -> {ref[-1]:.5f}"
 
 
-def bench_mlp(quick: bool, dtypes, torch) -> list:
-    rows = []
-    for d_in, hidden, classes, batch, steps, repeats, target in SIZES:
+def interleaved(runners: dict, steps: int, rounds: int) -> tuple[dict, dict]:
+    """Per runner: median seconds per step, and median over rounds of its time / REF's time
+    in the same round (so a load spike hits a ratio's two sides alike)."""
+    for r in runners.values():
+        r.step()  # warm up: compile, first allocations
+    samples = {k: [] for k in runners}
+    for _ in range(rounds):
+        for k, r in runners.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                r.step()
+            samples[k].append((time.perf_counter() - t0) / steps)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    ratio = {k: statistics.median(a / b for a, b in zip(v, samples[REF])) for k, v in samples.items()}
+    return med, ratio
+
+
+def bench_mlp(quick: bool, dtypes) -> None:
+    torch, note = load_torch(blas_threads())
+    print(f"torch: {note}")
+    for d_in, hidden, classes, batch, steps, rounds, target in SIZES:
         if quick:
-            steps, repeats = max(2, steps // 5), 3
+            steps, rounds = max(1, steps // 5), 3
         for dtype in dtypes:
-            label = f"{d_in}-{hidden}-{classes} @{batch} {dtype}"
-            note = check_trajectories(make_runners(d_in, hidden, classes, batch, dtype, torch),
-                                      dtype)
-            runners = make_runners(d_in, hidden, classes, batch, dtype, torch)
-            med = interleaved({k: r.step for k, r in runners.items()}, steps, repeats)
-            rows.append((label, dtype, target, med, note))
-            print(f"\n{label}: {note}")
-            for k, v in med.items():
-                print(f"  {k:16s} {v * 1e6:10.1f} us/step")
-            ratio = med["engine"] / med["numpy"]
-            ok = "meets" if ratio <= target else "MISSES"
-            print(f"  engine/numpy {ratio:.3f} ({ok} target <= {target})"
-                  f";  engine (all grads)/numpy {med['engine (all grads)'] / med['numpy']:.3f}")
-            if "torch" in med:
-                print(f"  engine/torch {med['engine'] / med['torch']:.3f}"
-                      f";  numpy/torch {med['numpy'] / med['torch']:.3f}")
-    return rows
+            args = (d_in, hidden, classes, batch, dtype, torch)
+            check = check_trajectories(make_runners(*args), dtype)
+            med, ratio = interleaved(make_runners(*args), steps, rounds)
+            verdict = "meets" if ratio["engine"] <= target else "MISSES"
+            print(f"\n### {d_in}-{hidden}-{classes}, batch {batch}, {dtype}\n")
+            print(f"{check}; {rounds} rounds of {steps} steps.\n")
+            print("| implementation | us per step (median) | / numpy hand-written |")
+            print("|---|---:|---:|")
+            for k in med:
+                print(f"| {k} | {med[k] * 1e6:,.1f} | {ratio[k]:.2f} |")
+            extra = ""
+            if "torch eager" in med:
+                extra = f"; engine / torch {ratio['engine'] / ratio['torch eager']:.2f}"
+            print(f"\nengine / numpy {ratio['engine']:.2f}: {verdict} the target <= {target}"
+                  f"; engine / numpy op by op {ratio['engine'] / ratio['numpy, op by op']:.2f}"
+                  f"{extra}")
 
 
 # ---- compile ------------------------------------------------------------------------------
@@ -268,13 +299,12 @@ BINARY = ("add", "sub", "mul", "maximum", "minimum")
 
 def random_graph(n: int, seed: int = 0, n_inputs: int = 4) -> Graph:
     """``n`` nodes: a few (N, 8) inputs, then random smooth elementwise ops wired to earlier
-    nodes (biased to recent ones, so the graph is deep as well as wide)."""
+    nodes (mostly recent ones, so the graph is deep as well as wide); output: the last node."""
     rnd = random.Random(seed)
     g = Graph()
     ids = [g.add_node("input", f"x{i}", {"shape": ["N", 8]}).id for i in range(n_inputs)]
     while len(ids) < n:
-        op = rnd.choice(UNARY + BINARY)
-        node = g.add_node(op)
+        node = g.add_node(rnd.choice(UNARY + BINARY))
         for port in node.opdef.port_names():
             src = ids[max(0, len(ids) - 1 - int(rnd.expovariate(1 / 20)))]
             g.connect(src, node.id, port, check_shapes=False)
@@ -283,59 +313,61 @@ def random_graph(n: int, seed: int = 0, n_inputs: int = 4) -> Graph:
     return g
 
 
-def bench_compile(quick: bool) -> list:
-    rows = []
+def bench_compile(quick: bool) -> None:
     repeats = 3 if quick else 7
-    print("\ncompile (validate + compile_graph + Engine.program), fresh graph each repeat:")
+    print("\n### Compile: validate + compile_graph + Engine.program\n")
+    print("Cold: a freshly built graph (no shape cached). After an edit: the same engine "
+          "recompiles after the middle node is rewired (shapes below it are re-inferred).\n")
+    print("| nodes | cold ms | cold us/node | after an edit ms | nodes re-inferred by the edit |")
+    print("|---:|---:|---:|---:|---:|")
+    rows = []
     for n in COMPILE_SIZES:
-        times = []
+        cold = []
         for r in range(repeats):
             g = random_graph(n, seed=r)
+            gc.collect()  # start each from a clean heap: garbage of earlier graphs is not its cost
             t0 = time.perf_counter()
             Engine(g, "numpy", "float64").program()
-            times.append(time.perf_counter() - t0)
-        # the same graph again after one attribute-free edit (a rewire near the end)
+            cold.append(time.perf_counter() - t0)
         g = random_graph(n, seed=0)
-        eng = Engine(g)
+        eng = Engine(g, "numpy", "float64")
         eng.program()
-        last = list(g.nodes)[-1]
+        ids = list(g.nodes)
+        mid = ids[n // 2]
+        port = g.nodes[mid].opdef.port_names()[0]
         edit = []
-        for _ in range(repeats):
-            src = list(g.nodes)[-3]
-            port = g.nodes[last].opdef.port_names()[0]
-            g.connect(src, last, port, check_shapes=False)
+        for r in range(repeats):
+            g.connect(ids[n // 2 - 2 - r % 2], mid, port, check_shapes=False)
+            gc.collect()
             t0 = time.perf_counter()
             eng.program()
             edit.append(time.perf_counter() - t0)
-        ms, ms_edit = statistics.median(times) * 1e3, statistics.median(edit) * 1e3
-        rows.append((n, ms, ms_edit))
-        print(f"  {n:5d} nodes: {ms:8.2f} ms  ({ms / n * 1e3:6.2f} us/node);"
-              f"  after one edit: {ms_edit:7.2f} ms ({ms_edit / n * 1e3:5.2f} us/node)")
-    ms1000 = dict((n, ms) for n, ms, _ in rows).get(1000)
-    if ms1000 is not None:
-        ok = "meets" if ms1000 <= COMPILE_TARGET_MS else "MISSES"
-        print(f"  1000 nodes: {ms1000:.2f} ms ({ok} target <= {COMPILE_TARGET_MS:g} ms)")
-    per = [ms / n for n, ms, _ in rows]
-    print(f"  us/node from {rows[0][0]} to {rows[-1][0]} nodes: "
-          + " ".join(f"{p * 1e3:.1f}" for p in per)
-          + f" (largest/smallest {max(per) / min(per):.2f}; 1.0 = perfectly linear)")
-    return rows
+        ms, ms_edit = statistics.median(cold) * 1e3, statistics.median(edit) * 1e3
+        rows.append((n, ms))
+        below = len(nx.descendants(g.nx, mid)) + 1
+        print(f"| {n} | {ms:.1f} | {ms / n * 1e3:.1f} | {ms_edit:.1f} | {below} |")
+    per = [ms / n for n, ms in rows]
+    ms1000 = dict(rows)[1000]
+    verdict = "meets" if ms1000 <= COMPILE_TARGET_MS else "MISSES"
+    print(f"\n1,000 nodes cold: {ms1000:.1f} ms, {verdict} the target <= {COMPILE_TARGET_MS:g} ms. "
+          f"Cost per node, largest / smallest over {rows[0][0]}-{rows[-1][0]} nodes: "
+          f"{max(per) / min(per):.2f} (1.00 = exactly linear).")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="few repeats (a smoke run)")
-    ap.add_argument("--float64", action="store_true", help="also time float64 training")
+    ap.add_argument("--quick", action="store_true", help="few rounds: a smoke run, not a result")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS and torch threads (default 1; 0: the BLAS default)")
+    ap.add_argument("--float32-only", action="store_true", help="skip the float64 runs")
     ap.add_argument("--only", choices=("mlp", "compile"), help="run one part only")
     args = ap.parse_args(argv)
-    threads = numpy_thread_count()
-    torch, torch_note = load_torch(threads)
-    print(f"engine benchmark  python {sys.version.split()[0]}  numpy {np.__version__}")
-    print(f"cpu: {cpu_model()}, {os.cpu_count()} logical cores")
-    print(f"numpy BLAS: {blas_threads()}")
-    print(f"torch: {torch_note}")
+    print("## Engine benchmark (benchmarks/bench_engine.py)\n")
+    print(f"cpu: {cpu_model()}, {os.cpu_count()} logical cores; python {sys.version.split()[0]}, "
+          f"numpy {np.__version__}, BLAS threads: {blas_threads()}"
+          + (" (BLAS default)" if args.threads == 0 else " (set by --threads)"))
     if args.only in (None, "mlp"):
-        bench_mlp(args.quick, ("float32", "float64") if args.float64 else ("float32",), torch)
+        bench_mlp(args.quick, ("float32",) if args.float32_only else ("float32", "float64"))
     if args.only in (None, "compile"):
         bench_compile(args.quick)
     return 0

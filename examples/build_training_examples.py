@@ -63,7 +63,7 @@ def spiral() -> Graph:
     return classifier("Spiral classifier: 2 -> 32 -> 32 -> 32 -> 2 (ReLU)", "spiral",
                       [32, 32, 32], "relu", 2, "he",
                       {"dataset": {"name": "spiral"}, "optimizer": {"name": "adam", "lr": 0.01},
-                       "epochs": 200, "batch_size": 32})
+                       "epochs": 200, "batch_size": 64})
 
 
 def digits_mlp() -> Graph:

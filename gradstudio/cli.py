@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 
-COMMANDS = ("eval", "check")
+COMMANDS = ("eval", "check", "train")
 
 
 class UsageError(Exception):
@@ -45,13 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="compare gradients with central differences (float64)")
     _graph_args(ck)
     ck.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+    from .training import cli_train
+
+    cli_train.add_parser(sub)
     return p
 
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                                "{eval,check} ...", description="Opens the gradstudio app on FILE "
-                                "(default: an example). Commands: eval, check; see "
+                                "{eval,check,train} ...", description="Opens the gradstudio app on FILE "
+                                "(default: an example). Commands: eval, check, train; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     p.add_argument("file", nargs="?", help="a .gsg graph file to open")
@@ -156,6 +159,12 @@ def _cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_train(args) -> int:
+    from .training import cli_train
+
+    return cli_train.run(args)
+
+
 def _user_errors() -> tuple:
     from .engine import BackendError, FeedError, GraphInvalid
     from .graph.model import GraphError
@@ -187,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
-        return {"eval": _cmd_eval, "check": _cmd_check}[args.command](args)
+        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train}[args.command](args)
     except _user_errors() as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1

@@ -1,7 +1,7 @@
 """The graph model: nodes, ports, edges, parameter values, and change events.
 
 Only these methods change a Graph: ``add_node``, ``remove_node``, ``connect``,
-``disconnect``, ``set_attr``, ``rename``, ``move``, ``set_param``, ``set_output``.
+``disconnect``, ``set_attr``, ``rename``, ``move``, ``set_param``, ``set_meta``, ``set_output``.
 Each emits one :class:`Event` after the change; views and undo subscribe with
 ``graph.subscribe(callback)``. networkx holds the structure, so cycle checks and
 topological order are linear in the graph's size.
@@ -51,7 +51,7 @@ class Edge:
 @dataclass(frozen=True)
 class Event:
     """``kind`` is one of node_added, node_removed, connected, disconnected,
-    attr_changed, renamed, moved, param_changed, output_changed."""
+    attr_changed, renamed, moved, param_changed, meta_changed, output_changed."""
 
     kind: str
     node: str | None = None
@@ -263,6 +263,15 @@ class Graph:
             self.params[key] = np.array(value, dtype=np.float64 if np.asarray(value).dtype.kind != "f"
                                         else np.asarray(value).dtype, copy=True)
         self._emit(Event("param_changed", key=key, old=old, new=value), structural=False)
+
+    def set_meta(self, key: str, value) -> None:
+        """Store (or with None, remove) a free-form, JSON-like entry saved with the file."""
+        old = self.meta.get(key)
+        if value is None:
+            self.meta.pop(key, None)
+        else:
+            self.meta[key] = value
+        self._emit(Event("meta_changed", key=key, old=old, new=value), structural=False)
 
     def set_output(self, node_id: str | None) -> None:
         if node_id is not None:

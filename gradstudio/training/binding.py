@@ -42,7 +42,7 @@ class Binding:
         """Write into graph.meta["training"], keeping other keys stored there."""
         meta = dict(graph.meta.get("training") or {})
         meta.update(self.to_meta())
-        graph.meta["training"] = meta
+        graph.set_meta("training", meta)
 
     @classmethod
     def from_graph(cls, graph: Graph) -> "Binding | None":
@@ -54,8 +54,12 @@ class Binding:
 
     @classmethod
     def for_graph(cls, graph: Graph) -> "Binding":
-        """The saved binding, else a guess."""
-        return cls.from_graph(graph) or cls.guess(graph)
+        """The saved binding if its nodes still exist, else a guess."""
+        saved = cls.from_graph(graph)
+        if saved is not None and all(v in graph.nodes for v in saved.to_meta().values()
+                                     if v is not None):
+            return saved
+        return cls.guess(graph)
 
     # ---- guessing -----------------------------------------------------------------------
     @classmethod

@@ -194,7 +194,8 @@ def _train(args) -> int:
     batch = _pick(args.batch_size, meta.get("batch_size"), 32)
     trainer = Trainer(graph, data, binding, config, batch_size=batch, epochs=epochs,
                       seed=data_spec["seed"], dtype=args.dtype, backend=args.backend,
-                      stop=StopCondition(args.target_loss, args.target_accuracy))
+                      stop=StopCondition(args.target_loss, args.target_accuracy),
+                      health_every=0)  # nothing shows gradient health here: do not measure it
     if trainer.backend.notice and not args.quiet:
         print(f"gradstudio: {trainer.backend.notice}", file=sys.stderr)
     if not args.quiet:
@@ -220,8 +221,9 @@ def _train(args) -> int:
               "stopped": (rec.stop_reason if rec is not None else None) or
               ("interrupted" if code == 130 else None)}
     binding.save(graph)
-    graph.meta["training"].update({"dataset": data_spec, "optimizer": config.to_dict(),
-                                   "epochs": epochs, "batch_size": batch, "result": result})
+    graph.set_meta("training", {**graph.meta["training"], "dataset": data_spec,
+                                "optimizer": config.to_dict(), "epochs": epochs,
+                                "batch_size": batch, "result": result})
     out = Path(args.out) if args.out else default_out(args.file)
     save(graph, out)
     if args.curves:

@@ -190,10 +190,14 @@ def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool)
     rng = np.random.default_rng([seed, 0x5EED])
     n = len(y)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
+    # round(fraction * n) samples in all, shared among the groups by largest remainder
+    quota = np.array([val_fraction * len(g) for g in groups])
+    take = np.floor(quota).astype(int)
+    extra = int(round(val_fraction * n)) - int(take.sum())
+    take[np.argsort(-(quota - take), kind="stable")[:max(0, extra)]] += 1
     val = []
-    for g in groups:
-        g = rng.permutation(g)
-        val.append(g[:int(round(val_fraction * len(g)))])
+    for g, k in zip(groups, take):
+        val.append(rng.permutation(g)[:k])
     val = np.sort(np.concatenate(val)) if val else np.zeros(0, np.int64)
     mask = np.ones(n, bool)
     mask[val] = False

@@ -36,9 +36,11 @@ class Evaluation:
             shape = g.shape(self._pred)
             if len(shape) == 2 and shape[1] != 1:
                 self._pred_mode = "argmax"
-            else:  # one score per sample: a logit (threshold 0) or a probability (0.5)
+            else:  # one score per sample: a probability or 0/1 fit (0.5), else a logit (0)
                 self._pred_mode = "threshold"
-                self._threshold = 0.0 if g.nodes[b.loss].op == "bce_logits" else 0.5
+                users = {g.nodes[e.dst].op for e in g.out_edges(self._pred)}
+                prob = g.nodes[self._pred].op in ("sigmoid", "sigmoid_layer") or "mse" in users
+                self._threshold = 0.5 if prob and "bce_logits" not in users else 0.0
         self.relu_nodes = [n for n in g.topo_order()
                            if g.nodes[n].op in RELU_OPS and n in self._upstream]
 
@@ -48,16 +50,18 @@ class Evaluation:
             return xp.argmax(scores, axis=-1)
         return xp.astype(xp.reshape(scores, (-1,)) > self._threshold, xp.int64)
 
-    def evaluate(self, split: str = "val", dead_relu: bool = False) -> dict | None:
+    def evaluate(self, split: str = "val", dead_relu: bool = False,
+                 confusion: bool = False) -> dict | None:
         """{"loss", "accuracy", "n"} over a whole split (None if it is empty); with
-        ``dead_relu``, also {relu node name: fraction of units that are 0 on every sample
-        of the first chunk}. The loss is the size-weighted mean of chunk losses (exact for
-        mean losses)."""
+        ``dead_relu``, also "dead_relu": {relu node name: fraction of units that are 0 on
+        every sample of the first chunk}; with ``confusion``, "confusion": the confusion
+        matrix. The loss is the size-weighted mean of chunk losses (exact for mean losses)."""
         xp, X = self.xp, self._X[split]
         n = X.shape[0]
         if n == 0:
             return None
-        losses, correct, dead, first_bad = [], [], [], None
+        losses, correct, dead, preds, first_bad = [], [], [], [], None
+        confusion = confusion and self._pred_mode is not None
         with self.backend.quiet():
             for start in range(0, n, self.eval_chunk):
                 stop = min(n, start + self.eval_chunk)
@@ -65,8 +69,11 @@ class Evaluation:
                 vals = self.engine.values(feeds, output=self._loss)
                 losses.append(xp.astype(vals[self._loss], xp.float64) * (stop - start))
                 if self._pred_mode is not None:
-                    hit = self._classes(vals[self._pred]) == self._Yint[split][start:stop]
+                    cls = self._classes(vals[self._pred])
+                    hit = cls == self._Yint[split][start:stop]
                     correct.append(xp.sum(xp.astype(hit, xp.float64)))
+                    if confusion:
+                        preds.append(cls)
                 if dead_relu and start == 0:
                     for nid in self.relu_nodes:
                         v = vals[nid]
@@ -89,6 +96,11 @@ class Evaluation:
         if dead_relu:
             fr = host[len(losses) + len(correct):]
             out["dead_relu"] = {self.graph.nodes[nid].name: f for nid, f in zip(self.relu_nodes, fr)}
+        if confusion:
+            cat = getattr(xp, "concat", None) or xp.concatenate
+            pred = self.backend.to_host(cat(preds) if len(preds) > 1 else preds[0])
+            y = self.data.y_val if split == "val" else self.data.y_train
+            out["confusion"] = confusion_matrix(y, pred, self.data.n_classes)
         return out
 
     # ---- predictions -------------------------------------------------------------------
@@ -114,7 +126,7 @@ class Evaluation:
         chunks = {nid: [] for nid in nodes}
         with self.backend.quiet():
             for start in range(0, len(X), self.eval_chunk):
-                part = Xd[start:start + self.eval_chunk]
+                part = Xd[start:min(len(X), start + self.eval_chunk), ...]
                 feeds = {self._fname: part}
                 labels = self._zero_labels(part.shape[0])
                 if labels is not None:

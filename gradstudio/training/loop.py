@@ -41,7 +41,8 @@ class Trainer(Evaluation):
     def __init__(self, graph: Graph, dataset: Dataset, binding: Binding | None = None,
                  optimizer="adam", batch_size: int = 32, epochs: int = 100, seed: int = 0,
                  dtype: str = "float32", backend="numpy", stop: StopCondition | None = None,
-                 snapshot_every: int = 0, snapshot_limit: int = 200, health_every: int = 1,
+                 snapshot_every: int = 0, snapshot_limit: int = 200, health_every: int = 10,
+                 grid_every: int = 0, grid_resolution: int = 48, grid_nodes=(),
                  eval_chunk: int = 4096):
         self.graph = graph
         self.data = dataset
@@ -54,6 +55,9 @@ class Trainer(Evaluation):
         self.stop = stop or StopCondition()
         self.snapshot_every, self.health_every = int(snapshot_every), int(health_every)
         self.eval_chunk = int(eval_chunk)
+        self.grid_every = int(grid_every) if dataset.n_features == 2 else 0
+        self.grid_resolution, self.grid_nodes = int(grid_resolution), grid_nodes
+        self._bounds = dataset.bounds() if dataset.n_features == 2 else None
         self.engine = Engine(graph, backend=backend, dtype=dtype)
         self.backend, self.xp = self.engine.backend, self.engine.xp
         self.optimizer = Optimizer(OptimizerConfig.make(optimizer), self.xp)
@@ -189,7 +193,7 @@ class Trainer(Evaluation):
         if self._batch == 0 or self._perm is None:
             self._perm = self.backend.asarray(self._rng.permutation(n), xp.int64)
         batch = self._batch
-        feeds = self._feeds("train", self._perm[batch * bs:(batch + 1) * bs])
+        feeds = self._feeds("train", self._perm[batch * bs:min(n, (batch + 1) * bs)])
         with self.backend.quiet():
             loss, grads = self.engine.value_and_grad(feeds, output=self._loss, prune=True,
                                                      wrt=self._wrt)
@@ -218,6 +222,8 @@ class Trainer(Evaluation):
             if isinstance(ev, StepRecord):
                 return ev
             fields = dict(ev, epoch_end=True, stop_reason=self.finished())
+        if self.grid_every and self.step % self.grid_every == 0:
+            fields["grid"] = self.grid(self.grid_resolution, self._bounds, self.grid_nodes)
         self.elapsed += time.perf_counter() - t0
         rec = StepRecord(self.step, self.epoch, batch, loss_h, self.elapsed, health=health, **fields)
         self.curves.add_step(rec)
@@ -234,9 +240,9 @@ class Trainer(Evaluation):
             if Y is not None:
                 feeds[self._lname] = xp.take(Y, idx, axis=0)
         else:
-            feeds = {self._fname: X[start:stop]}
+            feeds = {self._fname: X[start:stop, ...]}
             if Y is not None:
-                feeds[self._lname] = Y[start:stop]
+                feeds[self._lname] = Y[start:stop, ...]
         return feeds
 
     def _health(self, old: dict, new: dict, grads: dict) -> dict:
@@ -250,8 +256,9 @@ class Trainer(Evaluation):
 
     def _epoch_eval(self):
         ev = {}
+        conf = "val" if self.data.n_val else "train"
         for split in ("train", "val"):
-            res = self.evaluate(split, dead_relu=split == "train")
+            res = self.evaluate(split, dead_relu=split == "train", confusion=split == conf)
             if res is None:
                 continue
             if not math.isfinite(res["loss"]):
@@ -260,9 +267,10 @@ class Trainer(Evaluation):
             ev[f"{split}_loss"] = res["loss"]
             if res["accuracy"] is not None:
                 ev[f"{split}_accuracy"] = res["accuracy"]
-            if res.get("dead_relu") is not None:
-                ev["dead_relu"] = res["dead_relu"]
-        self.last_eval = {k: v for k, v in ev.items() if k != "dead_relu"}
+            for key in ("dead_relu", "confusion"):
+                if res.get(key) is not None:
+                    ev[key] = res[key]
+        self.last_eval = {k: v for k, v in ev.items() if k not in ("dead_relu", "confusion")}
         return ev
 
     # ---- NaN / inf --------------------------------------------------------------------
@@ -343,5 +351,8 @@ class Trainer(Evaluation):
                 self.engine.set_param(name, w, output=self._loss)
 
     def store_params(self) -> None:
-        """Write the current parameters into the graph (emits param_changed events)."""
+        """Write the current parameters into the graph (emits param_changed events). Call it
+        when no ``steps()`` is running, on the thread that owns the graph."""
+        for name, w in self.params.items():  # an interrupted step may have set only some
+            self.engine.set_param(name, w, output=self._loss)
         self.engine.store_params()

@@ -61,8 +61,10 @@ class NonFinite:
         where = (f"first at node {self.node_name}" + (f" ({self.detail})" if self.detail and
                                                     self.detail != self.node else "")
                  if self.node_name else "at an unknown place")
-        return (f"step {self.step}: {what} became {self.value.upper()} on the {self.data}, "
-                f"{where}; parameters rolled back to step {self.rolled_back_to}")
+        when = (f"step {self.step}" if self.data == "training batch"
+                else f"after step {self.step}, evaluating the {self.data}")
+        return (f"{when}: {what} became {self.value.upper()}, {where}; parameters rolled back "
+                f"to step {self.rolled_back_to}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class StepRecord:
     val_accuracy: float | None = None
     health: dict | None = None       # parameter name -> ParamHealth
     dead_relu: dict | None = None    # relu node name -> fraction of units dead on the train set
+    confusion: np.ndarray | None = None  # epoch end, classification: on the validation set
+    grid: object | None = None       # every grid_every steps (2-D data): an evaluation.Grid
     stop_reason: str | None = None   # max_epochs | target_loss | target_accuracy | nonfinite
     nonfinite: NonFinite | None = None
 

@@ -180,9 +180,11 @@ class Inspector(QWidget):
         self.title.setText(html.escape(node.name))
         self.formula.setText(f"{html.escape(op.title)} <span style='color:gray'>({op.name})</span>"
                              f"<br><code>{html.escape(op.formula)}</code>")
-        kind = {"composite": "Layer: expand it (Edit ▸ Expand layer) to see its parts.",
+        kind = {"composite": "Layer: Edit ▸ Expand Layer (Ctrl+E) shows the primitive ops it is made of.",
                 "source": "Source: its value comes from outside the graph."}.get(op.kind, "")
-        self.info.setText(f"Output shape: <b>{html.escape(fmt(graph.shape(single)))}</b>"
+        shape = graph.shape(single)
+        scalar = " <span style='color:gray'>(a scalar)</span>" if shape == () else ""
+        self.info.setText(f"Output shape: <b>{html.escape(fmt(shape))}</b>{scalar}"
                           + (f"<br><span style='color:gray'>{kind}</span>" if kind else ""))
         problems = [f"input {p!r} is not connected"
                     for p, e in zip(op.port_names(), graph.in_edges(single)) if e is None]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLineEdit, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from .. import ops
 
@@ -43,6 +43,15 @@ class _OpTree(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformRowHeights(True)
         self.setIndentation(12)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)  # long formulas end in "…"
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.header().setMinimumSectionSize(24)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+
+    def resizeEvent(self, event) -> None:  # the formula column takes what the titles leave
+        super().resizeEvent(event)
+        self.setColumnWidth(1, max(24, self.viewport().width() - self.columnWidth(0)))
 
     def mimeTypes(self):
         return [OP_MIME]
@@ -101,7 +110,6 @@ class Palette(QWidget):
                               | Qt.ItemFlag.ItemIsDragEnabled)
                 self._items[op.name] = item
         self.tree.expandAll()
-        self.tree.resizeColumnToContents(0)
         self._tint_formulas()
 
     def _tint_formulas(self) -> None:

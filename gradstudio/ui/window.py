@@ -12,12 +12,11 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QGridLayout, QLabel, QMainWindow, QWidget
 
 from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
 from ..graph.fileformat import GraphFileError
-from ..graph.model import GraphError
 from ..graph.validate import validate
 from . import theme
 from .canvas import CanvasView
@@ -28,6 +27,8 @@ from .palette import Palette
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SK = QKeySequence.StandardKey
+EMPTY_HINT = ("Drag an op from the palette on the left, or press Tab to search for one.\n"
+              "File ▸ Open… or Help ▸ Open Example loads a graph.")
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +53,18 @@ class MainWindow(QMainWindow):
             self.theme = "light"
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
+        # The canvas changes with each document; its host stays, so the docks keep their sizes.
+        host = QWidget(self)
+        self._canvas_layout = QGridLayout(host)
+        self._canvas_layout.setContentsMargins(0, 0, 0, 0)
+        self.setCentralWidget(host)
+        self.empty_hint = QLabel(EMPTY_HINT, host, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        font = self.empty_hint.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.empty_hint.setFont(font)
+        self._canvas_layout.addWidget(self.empty_hint, 0, 0)
 
         self._build_menus()
         self.palette_panel = Palette()
@@ -60,7 +73,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.selection_changed.connect(self.inspector.show_nodes)
         self.add_panel("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 280],
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [270, 290],
                          Qt.Orientation.Horizontal)
 
         self.validity_label = QLabel()
@@ -188,9 +201,10 @@ class MainWindow(QMainWindow):
     def set_document(self, doc: Document, modified: bool = False) -> None:
         """Show ``doc``: a fresh undo stack, editor and canvas replace the old ones."""
         old_stack, old_view = self.stack, self.view
-        if self.doc is not None:
+        if self.doc is not None:  # the old document's listeners let go of its graph
             self.doc.graph.unsubscribe(self._graph_changed)
             self.editor.close()
+            old_view.scene().close()
         self.doc = doc
         self.stack = QUndoStack(self)
         self.undo_group.addStack(self.stack)
@@ -202,7 +216,12 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.editor)
         self.view.message.connect(self.show_message)
         self.view.selection_changed.connect(self.selection_changed)
-        self.setCentralWidget(self.view)  # deletes the old canvas
+        self._canvas_layout.addWidget(self.view, 0, 0)
+        self.empty_hint.raise_()  # drawn over the canvas, but lets the mouse through
+        if old_view is not None:
+            self._canvas_layout.removeWidget(old_view)
+            old_view.hide()
+            old_view.deleteLater()
         self.view.set_grid_snap(self.actions["grid_snap"].isChecked())
         self.view.set_minimap_visible(self.actions["minimap"].isChecked())
         if old_view is not None:
@@ -215,6 +234,11 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.update_validity()
         self.document_changed.emit()
+
+    def _fit_soon(self) -> None:
+        """Fit the graph once the new canvas has its final size (after this event)."""
+        self.view.fit_all()
+        QTimer.singleShot(0, self.view, self.view.fit_all)
 
     def is_modified(self) -> bool:
         return self.stack is not None and not self.stack.isClean()
@@ -260,7 +284,7 @@ class MainWindow(QMainWindow):
         self.set_document(doc)
         if not as_copy:
             self._set_recent(add_recent(self.recent_files(), doc.path))
-        self.view.fit_all()
+        self._fit_soon()
         self.show_message(f"Opened {doc.path or doc.name}")
         return True
 
@@ -336,7 +360,7 @@ class MainWindow(QMainWindow):
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
         self.autosave()
         entry.remove()
-        self.view.fit_all()
+        self._fit_soon()
         self.show_message("Restored unsaved changes from the last session; save them to keep them")
         return True
 
@@ -357,11 +381,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("minimap", on)
 
     def add_op_at_centre(self, op_name: str) -> None:
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        try:
-            self.editor.add_node(op_name, pos=(centre.x(), centre.y()))
-        except GraphError as exc:
-            self.show_message(str(exc))
+        """Add an op chosen in the palette (double-click/Enter) in the middle of the view."""
+        self.view.add_op_at(op_name, self.view.mapToScene(self.view.viewport().rect().center()))
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
@@ -378,6 +399,7 @@ class MainWindow(QMainWindow):
         graph = self.doc.graph
         problems = validate(graph)
         red = theme.ERROR_COLOUR[self.theme]
+        self.empty_hint.setVisible(not graph.nodes)
         if not graph.nodes:
             text, colour = "Empty graph: drag an op from the palette", ""
         elif not problems:

@@ -1,0 +1,72 @@
+"""A small overview of the whole graph in a corner of the canvas, with the visible area
+outlined. Click or drag in it to move the view there."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+
+class Minimap(QWidget):
+    MARGIN = 6.0
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.view = view
+        self.setFixedSize(200, 140)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+
+    def _world(self) -> QRectF:
+        """The scene area shown: every node and the visible area."""
+        scene = self.view.scene()
+        rect = scene.nodes_rect()
+        visible = self.view.visible_scene_rect()
+        rect = visible if rect.isNull() else rect.united(visible)
+        return rect.adjusted(-40.0, -40.0, 40.0, 40.0)
+
+    def _mapping(self):
+        world = self._world()
+        m = self.MARGIN
+        sx = (self.width() - 2 * m) / max(world.width(), 1.0)
+        sy = (self.height() - 2 * m) / max(world.height(), 1.0)
+        s = min(sx, sy)
+        ox = m + (self.width() - 2 * m - world.width() * s) / 2.0
+        oy = m + (self.height() - 2 * m - world.height() * s) / 2.0
+        return world, s, ox, oy
+
+    def to_scene(self, p: QPointF) -> QPointF:
+        world, s, ox, oy = self._mapping()
+        return QPointF(world.left() + (p.x() - ox) / s, world.top() + (p.y() - oy) / s)
+
+    def paintEvent(self, event) -> None:
+        scene = self.view.scene()
+        c = scene.theme.c
+        p = QPainter(self)
+        bg = QColor(c["minimap_bg"])
+        bg.setAlpha(225)
+        p.setPen(QPen(c["node_border"], 1.0))
+        p.setBrush(bg)
+        p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4.0, 4.0)
+        world, s, ox, oy = self._mapping()
+
+        def box(r: QRectF) -> QRectF:
+            return QRectF(ox + (r.left() - world.left()) * s, oy + (r.top() - world.top()) * s,
+                          max(r.width() * s, 1.5), max(r.height() * s, 1.5))
+
+        p.setPen(Qt.PenStyle.NoPen)
+        for item in scene.node_items():
+            p.setBrush(c["node_selected"] if item.isSelected()
+                       else scene.theme.header(item.look.category if item.look else ""))
+            p.drawRect(box(item.sceneBoundingRect()))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(c["minimap_view"], 1.5))
+        p.drawRect(box(self.view.visible_scene_rect()))
+        p.end()
+
+    def mousePressEvent(self, event) -> None:
+        self.view.centerOn(self.to_scene(event.position()))
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.view.centerOn(self.to_scene(event.position()))

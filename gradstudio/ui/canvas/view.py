@@ -1,0 +1,448 @@
+"""The canvas view: zoom, pan, selection, moving nodes and making wires with the mouse.
+
+Every change goes through the GraphEditor (so it is one undo step); the items follow
+the graph's events. Mouse gestures:
+
+- left on a node: select (Shift/Ctrl toggles) and drag to move the selection;
+- left on empty canvas: rubber band (Shift/Ctrl adds); double-click or Tab: add an op;
+- from an output port to an input port (or the reverse): connect; ports that cannot
+  take the wire are dimmed while dragging; from a connected input: pick the wire up
+  (drop it on another port to move it, on empty canvas to disconnect);
+- wheel: zoom around the cursor; middle button or Space + left: pan.
+"""
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView
+
+from ..commands import GraphEditor
+from .actions import EditActions
+from .minimap import Minimap
+from .node_item import NodeItem
+from .port_item import PortItem
+from .scene import CanvasScene
+from .style import GRID
+from .wire_item import DragWire, WireItem
+from .wiring import input_reasons, output_reasons
+
+MIN_SCALE, MAX_SCALE = 0.04, 4.0
+DRAG_START = 3  # pixels before a press becomes a drag
+_drags = itertools.count(1)
+
+
+class CanvasView(EditActions, QGraphicsView):
+    message = Signal(str)                 # for the status bar
+    selection_changed = Signal(list)      # selected node ids
+    request_add_at = Signal(QPointF, str)  # scene position, node id of a pending wire ("" if none)
+    node_double_clicked = Signal(str)
+
+    def __init__(self, editor: GraphEditor, parent=None):
+        super().__init__(parent)
+        self.editor = editor
+        self.graph = editor.graph
+        self.setScene(CanvasScene(editor.graph, parent=self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self._mode = None
+        self._state: dict = {}
+        self._space = False
+        self._snap = False
+        self._last_pos: QPoint | None = None
+        self.minimap = Minimap(self)
+        self.minimap.hide()
+        self.scene().selectionChanged.connect(self._emit_selection)
+        self.scene().changed.connect(lambda _: self.minimap.isVisible() and self.minimap.update())
+        self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
+        self.centerOn(0.0, 0.0)
+
+    # ---- public view controls ------------------------------------------------------
+    def selected_node_ids(self) -> list:
+        return [it.node_id for it in self.scene().selectedItems() if isinstance(it, NodeItem)]
+
+    def select_nodes(self, ids) -> None:
+        want = set(ids)
+        scene = self.scene()
+        for it in scene.selectedItems():
+            if not (isinstance(it, NodeItem) and it.node_id in want):
+                it.setSelected(False)
+        for nid in want:
+            item = scene.node_item(nid)
+            if item is not None:
+                item.setSelected(True)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(1.25)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(0.8)
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Scale by ``factor`` keeping the scene point under ``anchor`` (view
+        coordinates; the centre when None) in place."""
+        cur = self.zoom()
+        new = min(MAX_SCALE, max(MIN_SCALE, cur * factor))
+        if new == cur:
+            return
+        anchor = anchor if anchor is not None else self.viewport().rect().center()
+        before = self.mapToScene(anchor)
+        self.scale(new / cur, new / cur)
+        after = self.mapToScene(anchor)
+        self.translate(after.x() - before.x(), after.y() - before.y())
+        self._zoom_changed()
+
+    def fit_all(self) -> None:
+        self._fit(self.scene().nodes_rect())
+
+    def fit_selection(self) -> None:
+        ids = self.selected_node_ids()
+        self._fit(self.scene().nodes_rect(ids)) if ids else self.fit_all()
+
+    def _fit(self, rect: QRectF) -> None:
+        if rect.isNull():
+            self.resetTransform()
+            self.centerOn(0.0, 0.0)
+        else:
+            rect = rect.adjusted(-40.0, -40.0, 40.0, 40.0)
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.zoom() > 1.25:
+                s = 1.25 / self.zoom()
+                self.scale(s, s)
+            self.centerOn(rect.center())
+        self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
+        # Far out, antialiasing costs time and shows nothing; text is not drawn there.
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, self.zoom() >= 0.4)
+        if self.minimap.isVisible():
+            self.minimap.update()
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def set_grid_snap(self, on: bool) -> None:
+        self._snap = bool(on)
+
+    def grid_snap(self) -> bool:
+        return self._snap
+
+    def snap(self, p: QPointF) -> QPointF:
+        if not self._snap:
+            return QPointF(p)
+        return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
+
+    def set_minimap_visible(self, on: bool) -> None:
+        self.minimap.setVisible(bool(on))
+        self._place_minimap()
+
+    def set_theme(self, colours: dict) -> None:
+        self.scene().set_theme(colours)
+        self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
+        self.viewport().update()
+        self.minimap.update()
+
+    def cursor_scene_pos(self) -> QPointF:
+        """Where the mouse is over the canvas, or the centre of the view."""
+        pos = self._last_pos
+        if pos is None or not self.viewport().rect().contains(pos):
+            pos = self.viewport().rect().center()
+        return self.mapToScene(pos)
+
+    # ---- painting ------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        theme = self.scene().theme
+        painter.fillRect(rect, theme.c["background"])
+        s = self.zoom()
+        for step, key, min_scale in ((GRID, "grid", 0.45), (GRID * 5, "grid_major", 0.12)):
+            if s < min_scale:
+                continue
+            left = int(rect.left() // step) * step
+            top = int(rect.top() // step) * step
+            lines = [QLineF(x, rect.top(), x, rect.bottom())
+                     for x in _frange(left, rect.right(), step)]
+            lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
+            painter.setPen(QPen(theme.c[key], 0.0))
+            painter.drawLines(lines)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_minimap()
+
+    def _place_minimap(self) -> None:
+        vp = self.viewport().geometry()
+        self.minimap.move(vp.right() - self.minimap.width() - 10, vp.bottom() - self.minimap.height() - 10)
+
+    def _emit_selection(self) -> None:
+        self.selection_changed.emit(self.selected_node_ids())
+
+    # ---- hit testing ---------------------------------------------------------------
+    def _hit(self, pos: QPoint):
+        """The port, node or wire under ``pos`` (view coordinates), else None."""
+        for item in self.items(pos):
+            if isinstance(item, (PortItem, NodeItem, WireItem)):
+                return item
+            parent = item.parentItem()
+            if isinstance(parent, NodeItem):
+                return parent
+        return None
+
+    # ---- mouse ---------------------------------------------------------------------
+    def mousePressEvent(self, e) -> None:
+        pos = e.position().toPoint()
+        self._last_pos = pos
+        sp = self.mapToScene(pos)
+        button = e.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self._mode, self._state = "pan", {"last": pos}
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        hit = self._hit(pos)
+        if button == Qt.MouseButton.RightButton:
+            if isinstance(hit, (NodeItem, WireItem)) and not hit.isSelected():
+                self.scene().clearSelection()
+                hit.setSelected(True)
+            return
+        if button != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(e)
+        additive = bool(e.modifiers() & (Qt.KeyboardModifier.ShiftModifier
+                                         | Qt.KeyboardModifier.ControlModifier))
+        if isinstance(hit, PortItem):
+            self._begin_wire(hit)
+        elif isinstance(hit, (NodeItem, WireItem)):
+            if additive:
+                hit.setSelected(not hit.isSelected())
+            elif not hit.isSelected():
+                self.scene().clearSelection()
+                hit.setSelected(True)
+            if isinstance(hit, NodeItem) and hit.isSelected():
+                self._mode = "move"
+                self._state = {"start": sp, "press": pos, "hit": hit.node_id, "moved": False,
+                               "additive": additive, "drag": next(_drags),
+                               "from": {n: self.graph.nodes[n].pos for n in self.selected_node_ids()}}
+        else:
+            if not additive:
+                self.scene().clearSelection()
+            band = QGraphicsRectItem()
+            colour = QColor(self.scene().theme.c["rubber_band"])
+            band.setPen(QPen(colour, 0.0))
+            colour.setAlpha(40)
+            band.setBrush(colour)
+            band.setZValue(900)
+            self.scene().addItem(band)
+            self._mode = "rubber"
+            self._state = {"origin": sp, "band": band,
+                           "base": set(self.selected_node_ids()) if additive else set()}
+
+    def mouseMoveEvent(self, e) -> None:
+        pos = e.position().toPoint()
+        self._last_pos = pos
+        sp = self.mapToScene(pos)
+        mode, st = self._mode, self._state
+        if mode == "pan":
+            d = pos - st["last"]
+            st["last"] = pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - d.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - d.y())
+        elif mode == "move":
+            if not st["moved"] and (pos - st["press"]).manhattanLength() < DRAG_START:
+                return
+            st["moved"] = True
+            start = st["from"][st["hit"]]
+            target = self.snap(QPointF(start[0], start[1]) + (sp - st["start"]))
+            dx, dy = target.x() - start[0], target.y() - start[1]
+            positions = {n: (p[0] + dx, p[1] + dy) for n, p in st["from"].items() if n in self.graph.nodes}
+            self.editor.move_nodes(positions, merge=st["drag"])
+        elif mode == "wire":
+            self._drag_wire(sp, pos)
+        elif mode == "rubber":
+            rect = QRectF(st["origin"], sp).normalized()
+            st["band"].setRect(rect)
+            inside = {it.node_id for it in self.scene().items(rect) if isinstance(it, NodeItem)}
+            want = inside | st["base"]
+            for item in self.scene().node_items():
+                if item.isSelected() != (item.node_id in want):
+                    item.setSelected(item.node_id in want)
+        else:
+            super().mouseMoveEvent(e)
+
+    def mouseReleaseEvent(self, e) -> None:
+        pos = e.position().toPoint()
+        sp = self.mapToScene(pos)
+        mode, st = self._mode, self._state
+        self._mode, self._state = None, {}
+        if mode == "pan":
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space
+                                      else Qt.CursorShape.ArrowCursor)
+        elif mode == "move":
+            if not st["moved"] and not st["additive"] and len(st["from"]) > 1:
+                self.select_nodes([st["hit"]])
+        elif mode == "wire":
+            self._end_wire(st, sp, pos)
+        elif mode == "rubber":
+            self.scene().removeItem(st["band"])
+        else:
+            super().mouseReleaseEvent(e)
+
+    def mouseDoubleClickEvent(self, e) -> None:
+        pos = e.position().toPoint()
+        hit = self._hit(pos)
+        if e.button() != Qt.MouseButton.LeftButton:
+            return super().mouseDoubleClickEvent(e)
+        if hit is None:
+            self.open_search(self.mapToScene(pos))
+        elif isinstance(hit, NodeItem):
+            self.node_double_clicked.emit(hit.node_id)
+
+    def wheelEvent(self, e) -> None:
+        dy = e.angleDelta().y() or e.pixelDelta().y()
+        if dy:
+            self.zoom_by(1.0015 ** dy, e.position().toPoint())
+        e.accept()
+
+    # ---- wires ---------------------------------------------------------------------
+    def _begin_wire(self, port: PortItem) -> None:
+        g = self.graph
+        st = {"anchor": port.scenePos(), "hot": None, "detach": None, "hidden": None}
+        if port.is_output:
+            st["src"] = port.node_id
+        else:
+            edge = g.in_edge(port.node_id, port.name)
+            if edge is not None:
+                st["src"], st["detach"] = edge.src, edge
+                st["anchor"] = self.scene().node_item(edge.src).output.scenePos()
+                st["hidden"] = self.scene().wire_item(edge)
+                st["hidden"].setVisible(False)
+            else:
+                st["dst"] = (port.node_id, port.name)
+        scene = self.scene()
+        if "src" in st:
+            reasons = input_reasons(g, st["src"])
+            for item in scene.node_items():
+                item.output.set_flags(dimmed=True)
+                for name, p in item.inputs.items():
+                    p.set_flags(dimmed=reasons.get((item.node_id, name)) is not None)
+        else:
+            reasons = output_reasons(g, *st["dst"])
+            for item in scene.node_items():
+                item.output.set_flags(dimmed=reasons.get(item.node_id) is not None)
+                for p in item.inputs.values():
+                    p.set_flags(dimmed=True)
+        st["wire"] = DragWire(scene.theme.c["wire_drag"])
+        scene.addItem(st["wire"])
+        self._mode, self._state = "wire", st
+        self._drag_wire(st["anchor"], self.mapFromScene(st["anchor"]))
+
+    def _target(self, st, sp: QPointF, pos: QPoint):
+        """("port", PortItem) the wire would land on, ("empty", None) or ("other", None)."""
+        hit = self._hit(pos)
+        forward = "src" in st
+        if isinstance(hit, PortItem):
+            return ("port", hit) if hit.is_output != forward else ("other", None)
+        if isinstance(hit, NodeItem):
+            if not forward:
+                return "port", hit.output
+            ports = sorted(hit.inputs.values(), key=lambda p: (p.dimmed, abs(p.scenePos().y() - sp.y())))
+            return ("port", ports[0]) if ports else ("other", None)
+        return ("empty", None) if hit is None else ("other", None)
+
+    def _drag_wire(self, sp: QPointF, pos: QPoint) -> None:
+        st = self._state
+        kind, port = self._target(st, sp, pos)
+        if st["hot"] is not None and st["hot"] is not port:
+            st["hot"].set_flags(hot=False)
+        st["hot"] = port if kind == "port" and not port.dimmed else None
+        if st["hot"] is not None:
+            st["hot"].set_flags(hot=True)
+        end = st["hot"].scenePos() if st["hot"] is not None else sp
+        if "src" in st:
+            st["wire"].set_ends(st["anchor"], end)
+        else:
+            st["wire"].set_ends(end, st["anchor"])
+
+    def _end_wire(self, st, sp: QPointF, pos: QPoint, cancel: bool = False) -> None:
+        scene = self.scene()
+        kind, port = ("other", None) if cancel else self._target(st, sp, pos)
+        scene.removeItem(st["wire"])
+        for item in scene.node_items():
+            item.output.set_flags(dimmed=False, hot=False)
+            for p in item.inputs.values():
+                p.set_flags(dimmed=False, hot=False)
+        if st["hidden"] is not None and scene.wire_item(st["detach"]) is st["hidden"]:
+            st["hidden"].setVisible(True)
+        if kind == "other":
+            return
+        if "src" in st:
+            src, old = st["src"], st["detach"]
+            if kind == "empty":
+                if old is not None:
+                    self.try_edit(self.editor.disconnect, old.dst, old.port)
+                else:
+                    self.request_add_at.emit(sp, src)
+                    self.open_search(sp, src=src)
+                return
+            dst, name = port.node_id, port.name
+            if old is not None and (old.dst, old.port) == (dst, name):
+                return
+            if old is None:
+                self.try_edit(self.editor.connect, src, dst, name, at=sp)
+            else:
+                self.try_edit(self._move_wire, old, dst, name, at=sp)
+        else:
+            dst, name = st["dst"]
+            if kind == "empty":
+                self.request_add_at.emit(sp, "")
+                self.open_search(sp, dst=st["dst"])
+            else:
+                self.try_edit(self.editor.connect, port.node_id, dst, name, at=sp)
+
+    def _move_wire(self, old, dst: str, port: str) -> None:
+        with self.editor.macro("Move wire"):
+            self.editor.disconnect(old.dst, old.port)
+            self.editor.connect(old.src, dst, port)
+
+    # ---- keyboard ------------------------------------------------------------------
+    def event(self, e) -> bool:
+        if e.type() == QEvent.Type.KeyPress and e.key() == Qt.Key.Key_Tab and not e.modifiers():
+            self.open_search(self.cursor_scene_pos())
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if e.key() == Qt.Key.Key_Escape and self._mode == "wire":
+            self._end_wire(self._state, QPointF(), QPoint(), cancel=True)
+            self._mode, self._state = None, {}
+            return
+        if not self.handle_edit_key(e):
+            super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            return
+        super().keyReleaseEvent(e)
+
+
+def _frange(start: float, stop: float, step: float):
+    x = start
+    while x <= stop:
+        yield x
+        x += step
