@@ -119,3 +119,32 @@ def test_cupy_backend_missing_is_a_clear_error(capsys):
     assert code == 1 and "cupy backend is not available" in err
     code, out, err = run(capsys, "eval", "--expr", "x", "--set", "x=1", "--backend", "auto", "--json")
     assert code == 0 and "using numpy" in err and json.loads(out)["value"] == 1.0
+
+
+def test_train_writes_a_trained_graph_that_reopens(tmp_path, capsys):
+    out = tmp_path / "spiral.trained.gsg"
+    code, stdout, err = run(capsys, "train", str(EXAMPLES / "spiral.gsg"), "--epochs", "3",
+                            "--out", str(out), "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["epochs"] == 3 and Path(result["out"]) == out
+    from gradstudio import load
+
+    trained = load(out)
+    assert trained.meta["training"]["result"]["epochs"] == 3
+    original = load(EXAMPLES / "spiral.gsg")
+    changed = [k for k in original.params if not (original.params[k] == trained.params[k]).all()]
+    assert changed, "training changed no parameter"
+
+
+def test_train_bad_usage_names_the_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(EXAMPLES / "spiral.gsg"), "--dataset", "nope"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "invalid choice: 'nope'" in err and "Traceback" not in err
+
+
+def test_train_missing_file_is_one_line(capsys):
+    code, out, err = run(capsys, "train", "/nonexistent/g.gsg", "--epochs", "1")
+    assert code == 1 and "g.gsg" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoGroup, QUndoStack
+from PySide6.QtGui import QAction, QPalette, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QLabel, QMainWindow, QWidget
 
 from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
@@ -22,11 +22,10 @@ from . import theme
 from .canvas import CanvasView
 from .commands import GraphEditor
 from .dialogs import Dialogs, about_text, export_scene, shortcuts_dialog
+from .menus import build_menus
 from .inspector import Inspector
 from .palette import Palette
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SK = QKeySequence.StandardKey
 EMPTY_HINT = ("Drag an op from the palette on the left, or press Tab to search for one.\n"
               "File ▸ Open… or Help ▸ Open Example loads a graph.")
 
@@ -66,7 +65,7 @@ class MainWindow(QMainWindow):
         self.empty_hint.setFont(font)
         self._canvas_layout.addWidget(self.empty_hint, 0, 0)
 
-        self._build_menus()
+        build_menus(self)
         self.palette_panel = Palette()
         self.palette_panel.op_activated.connect(self.add_op_at_centre)
         self.add_panel("palette", "Ops", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -110,92 +109,6 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
-
-    def _act(self, key, menu, text, slot, shortcut=None, checkable=False, tip=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcuts(shortcut) if isinstance(shortcut, list) else a.setShortcut(shortcut)
-        a.setCheckable(checkable)
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        self.actions[key] = a
-        return a
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self._act("new", f, "&New", self.new_file, SK.New)
-        self._act("open", f, "&Open…", lambda: self.open_file(), SK.Open)
-        self.recent_menu = f.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        f.addSeparator()
-        self._act("save", f, "&Save", self.save, SK.Save)
-        self._act("save_as", f, "Save &As…", self.save_as, SK.SaveAs)
-        export = f.addMenu("&Export Image")
-        self._act("export_png", export, "As &PNG…", lambda: self.export_image(fmt="png"))
-        self._act("export_svg", export, "As &SVG…", lambda: self.export_image(fmt="svg"))
-        f.addSeparator()
-        self._act("quit", f, "&Quit", self._quit, SK.Quit).setMenuRole(QAction.MenuRole.QuitRole)
-
-        e = mb.addMenu("&Edit")
-        undo = self.undo_group.createUndoAction(self, "&Undo")
-        undo.setShortcut(SK.Undo)
-        redo = self.undo_group.createRedoAction(self, "&Redo")
-        redo.setShortcut(SK.Redo)
-        e.addActions([undo, redo])
-        self.actions.update(undo=undo, redo=redo)
-        e.addSeparator()
-        view = lambda name: lambda: getattr(self.view, name)()  # noqa: E731 (the current canvas)
-        self._act("cut", e, "Cu&t", view("cut"), SK.Cut)
-        self._act("copy", e, "&Copy", view("copy"), SK.Copy)
-        self._act("paste", e, "&Paste", view("paste"), SK.Paste)
-        self._act("duplicate", e, "D&uplicate", view("duplicate"), QKeySequence("Ctrl+D"))
-        self._act("delete", e, "&Delete", view("delete_selected"),
-                  [QKeySequence(SK.Delete), QKeySequence(Qt.Key.Key_Backspace)])
-        self._act("select_all", e, "Select &All", view("select_all"), SK.SelectAll)
-        e.addSeparator()
-        self._act("expand", e, "&Expand Layer", view("expand_selected"), QKeySequence("Ctrl+E"),
-                  tip="Replace the selected layer by the primitive ops it is made of")
-        self._act("collapse", e, "C&ollapse Layer", view("collapse_selected"),
-                  QKeySequence("Ctrl+Shift+E"), tip="Fold an expanded layer back into one node")
-        self._act("auto_layout", e, "Auto-&Layout", view("auto_layout"), QKeySequence("Ctrl+L"),
-                  tip="Arrange the nodes left to right in topological order")
-
-        v = mb.addMenu("&View")
-        self._act("zoom_in", v, "Zoom &In", view("zoom_in"), SK.ZoomIn)
-        self._act("zoom_out", v, "Zoom &Out", view("zoom_out"), SK.ZoomOut)
-        self._act("fit_all", v, "&Fit All", view("fit_all"), QKeySequence("Ctrl+0"))
-        self._act("fit_selection", v, "Fit &Selection", view("fit_selection"),
-                  QKeySequence("Ctrl+Shift+0"))
-        v.addSeparator()
-        self._act("grid_snap", v, "&Grid Snap", self._set_grid_snap, QKeySequence("Ctrl+G"), True)
-        self._act("minimap", v, "&Minimap", self._set_minimap, QKeySequence("Ctrl+M"), True)
-        self.actions["grid_snap"].setChecked(self._flag("grid_snap", False))
-        self.actions["minimap"].setChecked(self._flag("minimap", True))
-        themes = v.addMenu("&Theme")
-        group = QActionGroup(self)
-        for name, keys in (("light", "Ctrl+Shift+L"), ("dark", "Ctrl+Shift+D")):
-            a = self._act(f"theme_{name}", themes, f"&{name.title()}",
-                          lambda _=False, n=name: self.set_theme(n), QKeySequence(keys), True)
-            group.addAction(a)
-        v.addSeparator()
-        self.panels_menu = v.addMenu("&Panels")
-
-        h = mb.addMenu("&Help")
-        self.examples_menu = h.addMenu("Open &Example")
-        for path in sorted(EXAMPLES.glob("*.gsg")):
-            self._act(f"example_{path.stem}", self.examples_menu, path.stem.replace("_", " "),
-                      lambda _=False, p=path: self.open_file(p, as_copy=True))
-        if not self.examples_menu.actions():
-            self.examples_menu.addAction("(no examples found)").setEnabled(False)
-        self._act("shortcuts", h, "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents)
-        self._act("about", h, "&About gradstudio", self.show_about)
-
-    def _flag(self, key: str, default: bool) -> bool:
-        value = self.settings.value(key, default)
-        return value in (True, "true", "1", 1)
 
     # ---- the document -------------------------------------------------------------------
     def set_document(self, doc: Document, modified: bool = False) -> None:
@@ -323,7 +236,7 @@ class MainWindow(QMainWindow):
     def _set_recent(self, paths: list) -> None:
         self.settings.setValue("recent_files", paths)
 
-    def _fill_recent(self) -> None:
+    def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for i, path in enumerate(self.recent_files()):
             label = f"&{i + 1} {os.path.basename(path)}" if i < 9 else os.path.basename(path)
@@ -372,11 +285,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("theme", name)
         self.update_validity()
 
-    def _set_grid_snap(self, on: bool) -> None:
+    def set_grid_snap(self, on: bool) -> None:
         self.view.set_grid_snap(on)
         self.settings.setValue("grid_snap", on)
 
-    def _set_minimap(self, on: bool) -> None:
+    def set_minimap(self, on: bool) -> None:
         self.view.set_minimap_visible(on)
         self.settings.setValue("minimap", on)
 
@@ -441,7 +354,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         self.dialogs.info(self, "About gradstudio", about_text())
 
-    def _quit(self) -> None:
+    def quit_app(self) -> None:
         from PySide6.QtWidgets import QApplication
 
         QApplication.closeAllWindows()
