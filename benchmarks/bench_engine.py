@@ -7,8 +7,8 @@ Run from the repository root:  .venv/bin/python benchmarks/bench_engine.py [--qu
    float64. An engine step is ``value_and_grad(feeds, prune=True, wrt=parameter names)`` then
    ``set_param(name, p - lr * g)`` for every parameter. The same step runs as hand-written numpy
    (fused softmax cross-entropy backward, in-place SGD, no gradient for the data), as numpy doing
-   exactly the engine's primitive ops one by one (so engine / op-by-op is the interpreter's own
-   cost), and as PyTorch eager CPU when torch is installed. All start from the same weights and
+   exactly the engine's primitive ops one by one (engine / op by op: what the engine and the
+   ops' own code add to that math), and as PyTorch eager CPU when torch is installed. All start from the same weights and
    their loss trajectories must agree before anything is timed. The runners are interleaved in
    rounds; a time is the median over rounds and a ratio the median of the per-round ratios.
    BLAS and torch use one thread unless --threads says otherwise: on a small shared machine

@@ -384,3 +384,35 @@ def test_shape_mismatch_is_refused_or_reported():
     with pytest.raises(GraphInvalid) as err:
         Engine(g).forward({"x": np.ones((2, 3))})
     assert [p.message for p in err.value.problems] == [f"matmul_1: {msg}"]
+
+
+# ---- regressions found in review -------------------------------------------------------------
+def test_returned_gradients_are_fresh_writable_arrays():
+    from gradstudio import from_formula
+
+    g = from_formula("x + y")
+    _, grads = Engine(g).value_and_grad({"x": 1.0, "y": 2.0})
+    assert grads["x"] is not grads["y"]
+    g = from_formula("sum(x)", shapes={"x": [3]})
+    _, grads = Engine(g).value_and_grad({"x": [1.0, 2.0, 3.0]})
+    grads["x"] *= 2  # must not raise on a read-only broadcast view
+    np.testing.assert_array_equal(grads["x"], [2.0, 2.0, 2.0])
+
+
+def test_jvp_tangent_takes_the_engine_dtype():
+    from gradstudio import from_formula
+
+    eng = Engine(from_formula("sin(x)"), dtype="float32")
+    _, t = eng.jvp({"x": 1.0}, {"x": np.ones(())})
+    assert t.dtype == np.float32
+
+
+def test_float_input_on_a_labels_port_has_no_gradient_entry():
+    g = Graph()
+    z = g.add_node("input", "z", {"shape": [2]})
+    t = g.add_node("input", "t", {"shape": [2]})
+    loss = g.add_node("bce_logits")
+    g.connect(z.id, loss.id, "logits")
+    g.connect(t.id, loss.id, "targets")
+    _, grads = Engine(g).value_and_grad({"z": [0.5, -1.0], "t": [1.0, 0.0]})
+    assert set(grads) == {"z"}

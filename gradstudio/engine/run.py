@@ -178,8 +178,14 @@ class Engine:
             attrs = dict(s.attrs, _dtype=self.dtype, _wants=wants)
             wanted = tuple((k, j) for k, (j, w) in enumerate(zip(s.ins, wants)) if w)
             backward.append((i, s.op.vjp, attrs, s.ins, wanted))
+        # A float input that reaches the output only through labels ports has no gradient
+        # (not a zero one): leave it out. One that does not reach the output gets zeros.
+        reach = {out}
+        for i in range(out, -1, -1):
+            if i in reach:
+                reach.update(steps[i].ins)
         named = [(name, i) for table in (plan.inputs, plan.params)
-                 for name, i in table.items() if need[i]]
+                 for name, i in table.items() if need[i] and (i in live or i not in reach)]
         return Program(plan, sources, compute, backward, jvps, need,
                        inputs, params, consts, named, param_keys)
 
@@ -348,9 +354,19 @@ class Engine:
         return vals[prog.plan.output_step], named
 
     def _named(self, prog, vals, grads) -> dict:
-        zeros = self.xp.zeros_like
-        return {name: grads[i] if grads[i] is not None else zeros(vals[i])
-                for name, i in prog.named}
+        """The gradients by name, each a fresh array of its own that may be changed in
+        place (a gradient can be a read-only broadcast view or shared by two inputs)."""
+        xp = self.xp
+        out, seen = {}, set()
+        for name, i in prog.named:
+            g = grads[i]
+            if g is None:
+                g = xp.zeros_like(vals[i])
+            elif id(g) in seen or (xp is np and not g.flags.writeable):
+                g = xp.asarray(g, copy=True)
+            seen.add(id(g))
+            out[name] = g
+        return out
 
     def jvp(self, feeds: dict | None, direction: dict, output: str | None = None) -> tuple:
         """Forward mode: (output value, directional derivative of the output along
@@ -365,7 +381,10 @@ class Engine:
                 t = direction.pop(name)
                 if not prog.need[i]:
                     raise FeedError(f"{name} holds labels; it has no derivative")
-                t = t if self.backend.is_native(t) else self.backend.asarray(t, self.dtype)
+                if not self.backend.is_native(t):
+                    t = self.backend.asarray(t, self.dtype)
+                elif t.dtype != self.dtype:
+                    t = self.xp.astype(t, self.dtype)
                 if tuple(t.shape) != tuple(vals[i].shape):
                     t = self.xp.broadcast_to(t, vals[i].shape)
                 tans[i] = t

@@ -4,7 +4,8 @@ them back.
 ``expand_node`` replaces, say, ``linear_1`` by parameter nodes W and b, a matmul and an
 add, wired as ``op.expand`` describes. The parameter nodes take over the layer's stored
 values (``linear_1.W`` becomes the W node's own key), or the values the layer would
-have been initialised with, so the expanded graph computes the same numbers. A record
+have been initialised with, so the expanded graph computes the same numbers. Nodes to
+the right of the layer move right to make room (and back on collapse). A record
 in ``graph.meta["groups"]`` (saved with the file) remembers the layer, so
 ``collapse_group`` can put it back with the same id, name, attributes and the
 parameter values the members hold by then (training while expanded is kept).
@@ -61,8 +62,11 @@ def _rekey(graph: Graph, old_prefix: str, new_prefix: str, values: dict) -> dict
             if k.startswith(old_prefix + ".")}
 
 
-def _positions(sub, origin) -> dict:
-    """Columns by dependency depth inside the subgraph; sources next to their consumer."""
+def _positions(sub, origin) -> tuple:
+    """({local: position}, width added): columns by dependency depth inside the
+    subgraph, the computing nodes in a row at the layer's height (so the wires in
+    and out stay straight) and parameters and constants below them, beside their
+    consumer."""
     depth: dict[str, int] = {}
     for sn in sub.nodes:
         depth[sn.local] = max((depth[r] + 1 for r in sn.inputs if not r.startswith("@")), default=0)
@@ -73,12 +77,12 @@ def _positions(sub, origin) -> dict:
                 depth[sn.local] = max(0, min(depth[u] for u in users) - 1)
     rows: dict[int, int] = {}
     pos = {}
-    for sn in sub.nodes:
+    for sn in sorted(sub.nodes, key=lambda sn: not sn.inputs):  # computing nodes first
         c = depth[sn.local]
-        r = rows.get(c, 0)
+        r = rows.get(c, 0 if sn.inputs else 1)
         rows[c] = r + 1
         pos[sn.local] = (origin[0] + c * DX, origin[1] + r * DY)
-    return pos
+    return pos, max(depth.values(), default=0) * DX
 
 
 def expand_node(graph: Graph, node_id: str) -> str:
@@ -100,12 +104,16 @@ def expand_node(graph: Graph, node_id: str) -> str:
     gid, i = node_id, 2
     while gid in groups(graph):
         gid, i = f"{node_id}#{i}", i + 1
-    pos = _positions(sub, node.pos)
+    pos, extra = _positions(sub, node.pos)
     record = {"node": node_id, "op": node.op, "name": node.name,
               "attrs": json.loads(json.dumps(node.attrs)), "pos": list(node.pos),
-              "members": {}, "output": sub.output, "inputs": {p: [] for p in ports}, "fresh": []}
+              "members": {}, "output": sub.output, "inputs": {p: [] for p in ports}, "fresh": [],
+              "shift": extra}
 
     graph.remove_node(node_id)
+    for other in list(graph.nodes.values()):  # make room: what was right of the layer moves right
+        if other.pos[0] > node.pos[0]:
+            graph.move(other.id, (other.pos[0] + extra, other.pos[1]))
     members = record["members"]
     for sn in sub.nodes:
         new = graph.add_node(sn.op, name=free_name(graph, f"{node.name}_{sn.local}"),
@@ -196,6 +204,10 @@ def collapse_group(graph: Graph, group_id: str) -> str:
 
     for mid in reversed(list(members.values())):
         graph.remove_node(mid)
+    left = rec["pos"][0] + rec.get("shift", 0.0)
+    for other in list(graph.nodes.values()):  # close the room made when expanding
+        if other.pos[0] > left:
+            graph.move(other.id, (other.pos[0] - rec.get("shift", 0.0), other.pos[1]))
     name = rec["name"] if name_free else free_name(graph, rec["name"])
     graph.add_node(rec["op"], name=name, attrs=attrs, pos=tuple(rec["pos"]), id=node_id)
     for key, value in values.items():

@@ -26,7 +26,7 @@ SWEEPS = 8
 def estimate_size(graph: Graph, node_id: str) -> tuple:
     """A node's (width, height) as the canvas draws it, roughly."""
     n_in = len(graph.nodes[node_id].opdef.inputs)
-    return 160.0, 26.0 + 20.0 * max(1, n_in) + 26.0
+    return 172.0, 26.0 + 20.0 * max(1, n_in) + 26.0
 
 
 def layers(graph: Graph) -> dict:

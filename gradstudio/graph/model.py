@@ -319,7 +319,7 @@ class Graph:
                 continue
             todo.append(n)
             pending.extend(p for p in self.nx.predecessors(n) if p not in self._shape_cache)
-        for n in sorted(todo, key=self._topo_rank(todo)):
+        for n in (todo if len(todo) == 1 else sorted(todo, key=self._topo_rank(todo))):
             ins = [None if e is None else self._shape_cache[e.src][0] for e in self.in_edges(n)]
             self._shape_cache[n] = node_shape(self.nodes[n], ins)
         return self._shape_cache[node_id]

@@ -10,6 +10,9 @@ Calling conventions (``xp`` is the array namespace of the active backend):
 - ``vjp(xp, attrs, g, y, *xs) -> tuple`` of one cotangent per input (``None`` for a
   non-differentiable input). Cotangents may have the broadcast (output) shape;
   the engine reduces them to the input's shape in one place.
+  ``attrs`` carries two engine entries besides the op's own: ``_dtype`` (the float
+  dtype in use) and, for vjp, ``_wants`` (per input, whether its cotangent is used;
+  an op may return None for the others to save work).
 - ``jvp(xp, attrs, ts, y, *xs) -> t``: ``ts`` holds one tangent per input with
   zeros filled in by the engine; the result may broadcast to ``y``'s shape.
 - ``shape(attrs, *shapes) -> shape``: shapes are tuples of ints and symbolic

@@ -51,6 +51,10 @@ def _mask(xp, cond, like):
     return xp.astype(cond, like.dtype)
 
 
+def _mul_vjp(wants, g, a, b):
+    return (g * b if wants[0] else None, g * a if wants[1] else None)
+
+
 # ---- arithmetic -------------------------------------------------------------------------
 register(OpDef(
     name="add", title="Add", category="Arithmetic", formula="a + b",
@@ -75,7 +79,7 @@ register(OpDef(
     description="Elementwise product. The gradient to each input is switched: scaled by the other input.",
     inputs=AB,
     forward=lambda xp, at, a, b: a * b,
-    vjp=lambda xp, at, g, y, a, b: (g * b, g * a),
+    vjp=lambda xp, at, g, y, a, b: _mul_vjp(at.get("_wants", (True, True)), g, a, b),
     jvp=lambda xp, at, ts, y, a, b: ts[0] * b + a * ts[1],
     shape=_binary_shape("mul"), local_grad=("b", "a"), pattern="switch",
 ))

@@ -8,16 +8,18 @@ from . import shapes
 
 def _mm_vjp(xp, at, g, y, a, b):
     # Treat 1-D operands as a row (a) or a column (b), as matmul does, then undo it.
+    want_a, want_b = at.get("_wants", (True, True))
     a2 = xp.expand_dims(a, axis=0) if a.ndim == 1 else a
     b2 = xp.expand_dims(b, axis=-1) if b.ndim == 1 else b
     g2 = xp.expand_dims(g, axis=-1) if b.ndim == 1 else g
     g2 = xp.expand_dims(g2, axis=-2) if a.ndim == 1 else g2
-    ga = xp.matmul(g2, xp.matrix_transpose(b2))
-    gb = xp.matmul(xp.matrix_transpose(a2), g2)
-    if a.ndim == 1:
-        ga = xp.squeeze(ga, axis=-2)
-    if b.ndim == 1:
-        gb = xp.squeeze(gb, axis=-1)
+    ga = gb = None
+    if want_a:
+        ga = xp.matmul(g2, xp.matrix_transpose(b2))
+        ga = xp.squeeze(ga, axis=-2) if a.ndim == 1 else ga
+    if want_b:
+        gb = xp.matmul(xp.matrix_transpose(a2), g2)
+        gb = xp.squeeze(gb, axis=-1) if b.ndim == 1 else gb
     return ga, gb  # leading (batch) axes are summed away by the engine
 
 

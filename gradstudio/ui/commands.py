@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..graph import composite, layout
+from .canvas import _none_guard  # noqa: F401  (PySide6 6.12 + Python 3.11 refcount bug)
 from ..graph.model import Edge, Graph, GraphError
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ from ..ops.shapes import fmt
 from .theme import ERROR_COLOUR
 
 _IDENT = re.compile(r'(?<![\w."])([A-Za-z_]\w*)')
-_LINE_KINDS = ("shape", "axes", "axis", "value", "str", "float", "int")
 
 
 def format_value(kind: str, value) -> str:
@@ -184,8 +183,10 @@ class Inspector(QWidget):
                 "source": "Source: its value comes from outside the graph."}.get(op.kind, "")
         shape = graph.shape(single)
         scalar = " <span style='color:gray'>(a scalar)</span>" if shape == () else ""
-        self.info.setText(f"Output shape: <b>{html.escape(fmt(shape))}</b>{scalar}"
-                          + (f"<br><span style='color:gray'>{kind}</span>" if kind else ""))
+        lines = [f"Output shape: <b>{html.escape(fmt(shape))}</b>{scalar}"]
+        if kind:
+            lines.append(f"<span style='color:gray'>{kind}</span>")
+        self.info.setText("<br>".join(lines))
         problems = [f"input {p!r} is not connected"
                     for p, e in zip(op.port_names(), graph.in_edges(single)) if e is None]
         if graph.problem(single):

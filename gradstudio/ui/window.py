@@ -137,13 +137,15 @@ class MainWindow(QMainWindow):
             old_view.deleteLater()
         self.view.set_grid_snap(self.actions["grid_snap"].isChecked())
         self.view.set_minimap_visible(self.actions["minimap"].isChecked())
-        if old_view is not None:
-            theme.apply(self.theme, self.view)
+        self.view.set_theme(theme.canvas_colours(self.theme))
+        self.view.setFocus()  # keys such as Tab (add an op) go to the canvas
         self.stack.cleanChanged.connect(self._update_title)
         doc.graph.subscribe(self._graph_changed)
         self.inspector.set_editor(self.editor)
         if modified:
             self.stack.resetClean()  # e.g. a restored recovery file: unsaved until saved
+        elif self.recovery is not None:
+            self.recovery.clear()  # whatever the previous document left there was let go
         self._update_title()
         self.update_validity()
         self.document_changed.emit()
@@ -320,7 +322,8 @@ class MainWindow(QMainWindow):
         else:
             more = f"  (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             text, colour = f"⚠ {problems[0].message}{more}", red
-        self.validity_label.setText(text)
+        metrics = self.validity_label.fontMetrics()  # a long message must not widen the window
+        self.validity_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, 560))
         self.validity_label.setStyleSheet(f"color: {colour};" if colour else "")
         self.validity_label.setToolTip("\n".join(p.message for p in problems[:25]))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QTableWidget
 
 from gradstudio import dumps, load
 from gradstudio.app.document import find_recovery
@@ -271,14 +271,41 @@ def test_status_bar_shows_device_validity_and_canvas_messages(main_window, qtbot
     win.editor.add_node("mul", pos=(0, 400))
     qtbot.waitUntil(lambda: "not connected" in win.validity_label.text())
     assert "color" in win.validity_label.styleSheet()
-    win.view.message.emit("would create a cycle: a -> b -> a")
-    assert win.statusBar().currentMessage() == "would create a cycle: a -> b -> a"
+    win.stack.undo()
+    long = win.editor.add_node("add", name="n" + "x" * 300, pos=(0, 600))
+    qtbot.waitUntil(lambda: "…" in win.validity_label.text())
+    assert win.validity_label.sizeHint().width() < 700
+    assert any(win.doc.graph.nodes[long].name in line
+               for line in win.validity_label.toolTip().splitlines())
+
+
+def test_refused_wire_is_explained_in_the_status_bar(main_window, qtbot):
+    win = main_window
+    win.open_file(EXAMPLES / "lecture_function.gsg", as_copy=True)
+    qtbot.wait(20)  # the canvas fits the graph after the window has laid out
+    scene, view = win.view.scene(), win.view
+    ids = {n.name: n.id for n in win.doc.graph.nodes.values()}
+    start = view.mapFromScene(scene.node_item(ids["f"]).output_port().scenePos())
+    end = view.mapFromScene(scene.node_item(ids["a2"]).input_port("a").scenePos())
+    edges = list(win.doc.graph.edges)
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    for i in range(1, 6):
+        qtbot.mouseMove(vp, start + (end - start) * (i / 5))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    assert win.doc.graph.edges == edges and not win.is_modified()
+    assert win.statusBar().currentMessage().startswith("would create a cycle")
 
 
 def test_themes_switch_and_are_remembered(main_window, settings):
+    from gradstudio.ui.canvas.style import DARK
+
     win = main_window
     win.actions["theme_dark"].trigger()
     assert QApplication.palette().window().color().lightness() < 100
+    assert win.view.backgroundBrush().color().name() == DARK["background"]
+    win.actions["new"].trigger()  # a new canvas keeps the theme
+    assert win.view.backgroundBrush().color().name() == DARK["background"]
     assert settings.value("theme") == "dark" and win.actions["theme_dark"].isChecked()
     win.actions["theme_light"].trigger()
     assert QApplication.palette().window().color().lightness() > 200
@@ -318,6 +345,12 @@ def test_help_examples_shortcuts_and_about(main_window, dialogs):
     rows = dict(shortcut_rows(win.menuBar()))
     assert rows["Edit ▸ Undo"] == QKeySequence(SK.Undo).toString(QKeySequence.SequenceFormat.NativeText)
     assert "Mouse wheel" in rows
+    from gradstudio.ui.dialogs import shortcuts_dialog
+
+    dlg = shortcuts_dialog(win, win.menuBar())
+    table = dlg.findChild(QTableWidget)
+    assert table.rowCount() == len(rows) and table.item(0, 0).text() == "File ▸ New"
+    dlg.deleteLater()
     win.actions["about"].trigger()
     assert "gradstudio" in dialogs.infos[-1][1]
 

@@ -12,6 +12,7 @@ from ...graph.fileformat import GraphFileError, fragment_dumps
 from ...graph.model import GraphError
 from .node_item import NodeItem
 from .search_popup import SearchPopup
+from .style import NODE_WIDTH
 from .toast import ToastItem
 from .wire_item import WireItem
 from .wiring import ops_for_source
@@ -229,7 +230,7 @@ class EditActions:
 
         def size(nid):
             item = scene.node_item(nid)
-            return (item.width, item.height) if item is not None else (168.0, 72.0)
+            return (item.width, item.height) if item is not None else (NODE_WIDTH, 72.0)
         self.try_edit(self.editor.auto_layout, size)
         self.fit_all()
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ... import ops
 from ...ops.shapes import fmt
-from .port_item import PortItem
-from .style import HEADER, INFO, NODE_WIDTH, PAD, ROW
+from .port_item import PortItem, draw_port
+from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_RADIUS, ROW
 
 NODE_TYPE = QGraphicsItem.UserType + 1
 CHIP = 14.0  # height of the "output" tag above the node
@@ -28,6 +28,7 @@ class Look:
     """What a node shows, computed from the graph."""
 
     name: str
+    op: str
     title: str
     category: str
     ports: tuple
@@ -77,26 +78,36 @@ def describe(graph, node_id: str, is_output: bool = False) -> Look:
             info.append(", ".join(f"{k}={_short(v)}" for k, v in a.items()))
     elif a:
         info.append(", ".join(f"{k}={_short(v)}" for k, v in a.items()))
-    return Look(node.name, op.title, op.category, op.port_names(), fmt(shape), left0,
+    return Look(node.name, node.op, op.title, op.category, op.port_names(), fmt(shape), left0,
                 tuple(info), tuple(problems), is_output)
 
 
 class BadgeItem(QGraphicsItem):
-    """The red problem badge; its tooltip lists the problems."""
+    """The red problem badge's hover area; its tooltip lists the problems. The node
+    draws the badge (in its cached picture)."""
 
     R = 8.0
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-self.R, -self.R, 2 * self.R, 2 * self.R)
 
     def paint(self, painter, option, widget=None) -> None:
-        theme = self.scene().theme
-        painter.setPen(QPen(theme.c["node_body"], 1.5))
-        painter.setBrush(theme.c["problem"])
-        painter.drawEllipse(self.boundingRect())
-        painter.setPen(theme.c["problem_text"])
-        painter.setFont(theme.title_font)
-        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+        pass
+
+
+def _draw_badge(painter, theme, at: QPointF) -> None:
+    r = BadgeItem.R
+    rect = QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r)
+    painter.setPen(QPen(theme.c["node_body"], 1.5))
+    painter.setBrush(theme.c["problem"])
+    painter.drawEllipse(rect)
+    painter.setPen(theme.c["problem_text"])
+    painter.setFont(theme.title_font)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "!")
 
 
 class NodeItem(QGraphicsItem):
@@ -110,6 +121,7 @@ class NodeItem(QGraphicsItem):
         self.output = PortItem(self, node_id, None)
         self.badge = BadgeItem(self)
         self.badge.setZValue(3)
+        self.low_detail = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
@@ -133,13 +145,14 @@ class NodeItem(QGraphicsItem):
             self.inputs = {p: PortItem(self, self.node_id, p) for p in look.ports}
             for i, port in enumerate(self.inputs.values()):
                 port.setPos(0.0, self.row_y(i))
+                port.setVisible(not self.low_detail)
         height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
         if height != self.height or self.look is None:
             self.prepareGeometryChange()
             self.height = height
         self.output.setPos(self.width, self.row_y(0))
         self.badge.setPos(self.width - 2.0, 1.0)
-        self.badge.setVisible(bool(look.problems))
+        self.badge.setVisible(bool(look.problems) and not self.low_detail)
         self.badge.setToolTip("\n".join(f"{look.name}: {p}" for p in look.problems))
         tip = f"{look.title} ({node.op})\n{node.opdef.formula}"
         if look.problems:
@@ -149,6 +162,14 @@ class NodeItem(QGraphicsItem):
             port.set_flags(connected=graph.in_edge(self.node_id, name) is not None)
         self.look = look
         self.update()
+
+    def set_low_detail(self, on: bool) -> None:
+        """Far out, the port and badge items (hit areas only) hide: thousands of them
+        cost time at every repaint even though they draw nothing."""
+        self.low_detail = on
+        for port in (*self.inputs.values(), self.output):
+            port.setVisible(not on)
+        self.badge.setVisible(bool(self.look and self.look.problems) and not on)
 
     # ---- geometry --------------------------------------------------------------------
     @staticmethod
@@ -162,7 +183,8 @@ class NodeItem(QGraphicsItem):
         return self.output
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-2.0, -CHIP - 2.0, self.width + 4.0, self.height + CHIP + 4.0)
+        m = PORT_RADIUS + 3.0  # port circles straddle the edges
+        return QRectF(-m, -CHIP - 2.0, self.width + 2 * m, self.height + CHIP + 4.0)
 
     def body_rect(self) -> QRectF:
         return QRectF(0.0, 0.0, self.width, self.height)
@@ -182,9 +204,11 @@ class NodeItem(QGraphicsItem):
                                                        else c["node_border"])
         pen = QPen(border, 2.5 if (selected or look.is_output) else 1.0)
         if lod < 0.4:  # far away: a box in the category colour
-            painter.setPen(pen if (selected or look.is_output or look.problems) else Qt.PenStyle.NoPen)
             if look.problems and not selected:
-                painter.setPen(QPen(c["problem"], 3.0))
+                pen = QPen(c["problem"], 3.0)
+            elif not (selected or look.is_output):
+                pen = QPen(c["node_border"], 0.0)
+            painter.setPen(pen)
             painter.setBrush(c["node_body"])
             painter.drawRect(body)
             painter.fillRect(head, theme.header(look.category))
@@ -198,6 +222,10 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(pen)
         painter.drawRoundedRect(body, 5.0, 5.0)
+        for port in (*self.inputs.values(), self.output):
+            draw_port(painter, port, c)
+        if look.problems:
+            _draw_badge(painter, theme, self.badge.pos())
         if lod < 0.6:
             return
         self._paint_text(painter, theme, look)
@@ -206,19 +234,22 @@ class NodeItem(QGraphicsItem):
         c = theme.c
         w = self.width
         m, tm = theme.metrics, theme.title_metrics
-        title = look.title
-        title_w = min(theme.metrics.horizontalAdvance(title), w * 0.45)
+        # The op title, unless the name already says it (add_1, layer1_matmul).
+        title = "" if look.op in look.name.lower() else look.title
+        right = w - (16.0 if look.problems else 8.0)
+        avail = right - 8.0 - 10.0  # name, gap, op title
+        name_need = tm.horizontalAdvance(look.name) + 2.0
+        title_w = min(m.horizontalAdvance(title) + 2.0, max(avail - name_need, 46.0)) if title else 0.0
+        name_w = avail - title_w
         painter.setFont(theme.font)
         head_text = QColor(c["header_text"])
         head_text.setAlpha(200)
         painter.setPen(head_text)
-        right = w - (16.0 if look.problems else 8.0)
         painter.drawText(QRectF(right - title_w, 0.0, title_w, HEADER),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          m.elidedText(title, Qt.TextElideMode.ElideRight, title_w))
         painter.setFont(theme.title_font)
         painter.setPen(c["header_text"])
-        name_w = right - title_w - 16.0
         painter.drawText(QRectF(8.0, 0.0, name_w, HEADER), Qt.AlignmentFlag.AlignVCenter,
                          tm.elidedText(look.name, Qt.TextElideMode.ElideRight, name_w))
         painter.setFont(theme.font)

@@ -1,16 +1,20 @@
 """A port: a small circle on a node's edge. Inputs on the left, the output on the right.
 
-A port draws itself from three flags the view and the node set: ``connected``,
-``dimmed`` (it cannot accept the wire being dragged) and ``hot`` (the wire being
-dragged would land here). Its hit area is larger than the circle, so it is easy to grab.
+The port item is the port's identity and hit area (larger than the circle, so it is
+easy to grab); the node draws the circle, inside its cached picture, so a big graph
+does not pay for thousands of tiny items at every repaint. A port has three flags the
+view and the node set: ``connected``, ``dimmed`` (it cannot accept the wire being
+dragged) and ``hot`` (the wire being dragged would land here).
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem
 
 from .style import PORT_HIT, PORT_RADIUS
+
+PORT_TYPE = QGraphicsItem.UserType + 2
 
 
 class PortItem(QGraphicsItem):
@@ -23,8 +27,11 @@ class PortItem(QGraphicsItem):
         self.connected = False
         self.dimmed = False
         self.hot = False
-        self.setAcceptHoverEvents(False)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         self.setZValue(2)
+
+    def type(self) -> int:
+        return PORT_TYPE
 
     @property
     def is_output(self) -> bool:
@@ -36,8 +43,8 @@ class PortItem(QGraphicsItem):
             if value is not None and getattr(self, attr) != value:
                 setattr(self, attr, value)
                 changed = True
-        if changed:
-            self.update()
+        if changed and self.parentItem() is not None:
+            self.parentItem().update()
 
     def boundingRect(self) -> QRectF:
         r = PORT_HIT
@@ -49,20 +56,16 @@ class PortItem(QGraphicsItem):
         return path
 
     def paint(self, painter, option, widget=None) -> None:
-        scene = self.scene()
-        if scene is None:
-            return
-        style = scene.theme
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < 0.35 and not self.hot:
-            return
-        c = style.c
-        r = PORT_RADIUS + (2.0 if self.hot else 0.0)
-        edge = c["port_dim"] if self.dimmed else (c["port_hot"] if self.hot else c["port"])
-        fill = edge if (self.connected or self.hot) and not self.dimmed else c["port_free"]
-        painter.setPen(QPen(edge, 1.6))
-        painter.setBrush(fill)
-        painter.drawEllipse(QRectF(-r, -r, 2 * r, 2 * r))
+        pass  # drawn by the node (see draw_port)
 
-    def type(self) -> int:
-        return QGraphicsItem.UserType + 2
+
+def draw_port(painter, port: PortItem, colours) -> None:
+    """Draw ``port``'s circle in its node's coordinates."""
+    r = PORT_RADIUS + (2.0 if port.hot else 0.0)
+    c = colours
+    edge = c["port_dim"] if port.dimmed else (c["port_hot"] if port.hot else c["port"])
+    fill = edge if (port.connected or port.hot) and not port.dimmed else c["port_free"]
+    painter.setPen(QPen(edge, 1.6))
+    painter.setBrush(fill)
+    p = port.pos()
+    painter.drawEllipse(QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r))

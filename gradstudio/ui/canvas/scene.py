@@ -9,7 +9,7 @@ state that the graph lacks: every item can be rebuilt from the graph.
 from __future__ import annotations
 
 import networkx as nx
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QLineF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -67,15 +67,20 @@ class CanvasScene(QGraphicsScene):
         self._extra: set = set()        # nodes to refresh themselves
         self._global = True            # output marker and frames need a look
         self._output: str | None = None
+        self.low_detail = False         # far out: wires drawn as one batch of lines
+        self._lines: list | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.flush)
         self.rebuild()
         graph.subscribe(self._on_event)
+        # If the scene goes away without close(), stop listening to the graph.
+        self.destroyed.connect(lambda *_: _forget(graph, self._on_event))
 
     def close(self) -> None:
-        self.graph.unsubscribe(self._on_event)
+        """Stop following the graph (before the scene is dropped)."""
+        _forget(self.graph, self._on_event)
         self._timer.stop()
 
     # ---- lookup ---------------------------------------------------------------------
@@ -121,6 +126,8 @@ class CanvasScene(QGraphicsScene):
 
     def _add_node(self, nid: str) -> NodeItem:
         item = NodeItem(nid)
+        if self.low_detail:
+            item.set_low_detail(True)
         self.addItem(item)
         self._nodes[nid] = item
         item.refresh(self.graph, nid == self._output)
@@ -130,6 +137,7 @@ class CanvasScene(QGraphicsScene):
         wire = WireItem(edge)
         self.addItem(wire)
         self._wires[edge] = wire
+        wire.setVisible(not self.low_detail)
         wire.refresh(self.graph)
         wire.adjust()
 
@@ -141,6 +149,10 @@ class CanvasScene(QGraphicsScene):
     # ---- events ---------------------------------------------------------------------
     def _on_event(self, ev) -> None:
         k = ev.kind
+        if k in ("connected", "disconnected", "moved", "node_removed") and self._lines is not None:
+            self._lines = None
+            if self.low_detail:
+                self.update()
         if k == "node_added":
             self._add_node(ev.node)
         elif k == "node_removed":
@@ -226,8 +238,34 @@ class CanvasScene(QGraphicsScene):
                 self.addItem(frame)
             frame.set_rect(rect.adjusted(-14.0, -34.0, 14.0, 14.0) if not rect.isNull() else rect)
 
+    # ---- level of detail ------------------------------------------------------------
+    def set_low_detail(self, on: bool) -> None:
+        """Far out, the wire items hide and ``wire_lines`` (one straight line per wire,
+        drawn in one call by the view) stands in for them: thousands of tiny curves cost
+        more than the whole rest of a frame. Ports and badges hide too."""
+        if on == self.low_detail:
+            return
+        self.low_detail = on
+        for wire in self._wires.values():
+            wire.setVisible(not on)
+        for node in self._nodes.values():
+            node.set_low_detail(on)
+        self.update()
+
+    def wire_lines(self) -> list:
+        if self._lines is None:
+            self._lines = [QLineF(*w.ends()) for w in self._wires.values()]
+        return self._lines
+
     # ---- theme ----------------------------------------------------------------------
     def set_theme(self, colours: dict) -> None:
         self.theme = Style(colours)
         for item in self.items():
             item.update()
+
+
+def _forget(graph: Graph, callback) -> None:
+    try:
+        graph.unsubscribe(callback)
+    except ValueError:  # already gone
+        pass

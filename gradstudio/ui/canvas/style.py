@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 # Geometry of a node (scene units).
-NODE_WIDTH = 168.0
+NODE_WIDTH = 172.0
 HEADER = 26.0
 ROW = 20.0
 INFO = 16.0
@@ -22,7 +22,7 @@ CATEGORY_KEYS = {
 }
 
 LIGHT = {
-    "background": "#f7f7f5", "grid": "#e9e9e5", "grid_major": "#dcdcd6",
+    "background": "#f7f7f5", "grid": "#efefeb", "grid_major": "#e2e2dc",
     "node_body": "#ffffff", "node_border": "#9a9a9a", "node_selected": "#2f6fd6",
     "text": "#1e1e1e", "text_dim": "#6b6b6b", "header_text": "#ffffff",
     "cat_sources": "#4f7f52", "cat_arith": "#5a6fa8", "cat_elem": "#5d8aa8",
@@ -38,7 +38,7 @@ LIGHT = {
 }
 
 DARK = {
-    "background": "#1e1f22", "grid": "#26272b", "grid_major": "#2f3035",
+    "background": "#1e1f22", "grid": "#232427", "grid_major": "#2b2c31",
     "node_body": "#2c2d31", "node_border": "#55575e", "node_selected": "#5b9bff",
     "text": "#e6e6e6", "text_dim": "#a0a2a8", "header_text": "#ffffff",
     "cat_sources": "#3e6b41", "cat_arith": "#4a5c8f", "cat_elem": "#4a7391",

@@ -13,12 +13,12 @@ the graph's events. Mouse gestures:
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView
 
-from ..commands import GraphEditor
 from .actions import EditActions
 from .minimap import Minimap
 from .node_item import NodeItem
@@ -28,7 +28,11 @@ from .style import GRID
 from .wire_item import DragWire, WireItem
 from .wiring import input_reasons, output_reasons
 
+if TYPE_CHECKING:
+    from ..commands import GraphEditor
+
 MIN_SCALE, MAX_SCALE = 0.04, 4.0
+LOW_DETAIL = 0.25  # below this zoom, wires are drawn as one batch of straight lines
 DRAG_START = 3  # pixels before a press becomes a drag
 _drags = itertools.count(1)
 
@@ -39,7 +43,7 @@ class CanvasView(EditActions, QGraphicsView):
     request_add_at = Signal(QPointF, str)  # scene position, node id of a pending wire ("" if none)
     node_double_clicked = Signal(str)
 
-    def __init__(self, editor: GraphEditor, parent=None):
+    def __init__(self, editor: "GraphEditor", parent=None):
         super().__init__(parent)
         self.editor = editor
         self.graph = editor.graph
@@ -128,6 +132,7 @@ class CanvasView(EditActions, QGraphicsView):
     def _zoom_changed(self) -> None:
         # Far out, antialiasing costs time and shows nothing; text is not drawn there.
         self.setRenderHint(QPainter.RenderHint.Antialiasing, self.zoom() >= 0.4)
+        self.scene().set_low_detail(self.zoom() < LOW_DETAIL)
         if self.minimap.isVisible():
             self.minimap.update()
 
@@ -141,8 +146,9 @@ class CanvasView(EditActions, QGraphicsView):
         return self._snap
 
     def snap(self, p: QPointF) -> QPointF:
+        """``p`` on the grid when snapping is on, else on whole units (tidy files)."""
         if not self._snap:
-            return QPointF(p)
+            return QPointF(round(p.x()), round(p.y()))
         return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
 
     def set_minimap_visible(self, on: bool) -> None:
@@ -177,6 +183,9 @@ class CanvasView(EditActions, QGraphicsView):
             lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
             painter.setPen(QPen(theme.c[key], 0.0))
             painter.drawLines(lines)
+        if self.scene().low_detail:
+            painter.setPen(QPen(theme.c["wire"], 0.0))
+            painter.drawLines(self.scene().wire_lines())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -341,7 +350,7 @@ class CanvasView(EditActions, QGraphicsView):
                 item.output.set_flags(dimmed=reasons.get(item.node_id) is not None)
                 for p in item.inputs.values():
                     p.set_flags(dimmed=True)
-        st["wire"] = DragWire(scene.theme.c["wire_drag"])
+        st["wire"] = DragWire(scene.theme.c["wire_drag"], scene.theme.c["problem"])
         scene.addItem(st["wire"])
         self._mode, self._state = "wire", st
         self._drag_wire(st["anchor"], self.mapFromScene(st["anchor"]))
@@ -367,6 +376,7 @@ class CanvasView(EditActions, QGraphicsView):
         st["hot"] = port if kind == "port" and not port.dimmed else None
         if st["hot"] is not None:
             st["hot"].set_flags(hot=True)
+        st["wire"].set_refused(kind == "port" and port.dimmed)
         end = st["hot"].scenePos() if st["hot"] is not None else sp
         if "src" in st:
             st["wire"].set_ends(st["anchor"], end)
@@ -382,7 +392,7 @@ class CanvasView(EditActions, QGraphicsView):
             for p in item.inputs.values():
                 p.set_flags(dimmed=False, hot=False)
         if st["hidden"] is not None and scene.wire_item(st["detach"]) is st["hidden"]:
-            st["hidden"].setVisible(True)
+            st["hidden"].setVisible(not scene.low_detail)
         if kind == "other":
             return
         if "src" in st:

@@ -60,21 +60,31 @@ class WireItem(QGraphicsItem):
         self._ends = (p1, p2)
         self._path = wire_path(p1, p2)
         self._shape = None
-        mid = self._path.pointAtPercent(0.5)
         m = scene.theme.small_metrics
         w = m.horizontalAdvance(self.label) + 10.0
         h = m.height() + 3.0
+        if abs(p2.x() - p1.x()) < w + 36.0 and abs(p2.y() - p1.y()) < 3 * h:
+            self._badge = QRectF()  # a short wire: the shape shows beside the output port
+            return
+        mid = self._path.pointAtPercent(0.5)
         self._badge = QRectF(mid.x() - w / 2.0, mid.y() - h / 2.0, w, h)
 
+    def ends(self) -> tuple:
+        return self._ends
+
     def boundingRect(self) -> QRectF:
-        return self._path.boundingRect().united(self._badge).adjusted(-3.0, -3.0, 3.0, 3.0)
+        rect = self._path.boundingRect()
+        if not self._badge.isNull():
+            rect = rect.united(self._badge)
+        return rect.adjusted(-3.0, -3.0, 3.0, 3.0)
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
             stroker = QPainterPathStroker()
             stroker.setWidth(10.0)
             shape = stroker.createStroke(self._path)
-            shape.addRect(self._badge)
+            if not self._badge.isNull():
+                shape.addRect(self._badge)
             self._shape = shape
         return self._shape
 
@@ -90,7 +100,7 @@ class WireItem(QGraphicsItem):
             painter.drawLine(*self._ends)
             return
         painter.drawPath(self._path)
-        if lod < 0.6 or not self.label:
+        if lod < 0.6 or not self.label or self._badge.isNull():
             return
         painter.setPen(QPen(c["wire_selected"] if selected else c["edge_badge_border"], 1.0))
         painter.setBrush(c["edge_badge_bg"])
@@ -101,13 +111,17 @@ class WireItem(QGraphicsItem):
 
 
 class DragWire(QGraphicsPathItem):
-    """The wire under the cursor while connecting."""
+    """The wire under the cursor while connecting: dashed, red over a port that
+    would refuse it."""
 
-    def __init__(self, colour):
+    def __init__(self, colour, refused_colour):
         super().__init__()
-        pen = QPen(colour, 2.0, Qt.PenStyle.DashLine)
-        self.setPen(pen)
+        self.colours = (colour, refused_colour)
+        self.set_refused(False)
         self.setZValue(50)
+
+    def set_refused(self, refused: bool) -> None:
+        self.setPen(QPen(self.colours[refused], 2.0, Qt.PenStyle.DashLine))
 
     def set_ends(self, p1: QPointF, p2: QPointF) -> None:
         self.setPath(wire_path(p1, p2))
