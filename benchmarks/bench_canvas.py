@@ -11,6 +11,8 @@ Run from the repository root:  .venv/bin/python benchmarks/bench_canvas.py [--qu
    and shape checks, the undo record and the scene's immediate update (the new wire item).
    Target <= 5 ms. Also: a refused connection (cycle), and the scene's deferred refresh of
    everything downstream of the change (shapes, badges), which runs once after the edit.
+4. Without targets: one step of dragging 20 selected nodes (the undo merge and the items
+   following) and one paint of the minimap.
 Times are medians over repeats.
 """
 from __future__ import annotations
@@ -132,6 +134,30 @@ def bench_connect(view, repeats: int) -> tuple:
     return median_ms(ok), median_ms(refused) if refused else float("nan"), median_ms(flush)
 
 
+def bench_drag(view, repeats: int) -> float:
+    ids = list(view.graph.nodes)[100:120]
+    start = {n: view.graph.nodes[n].pos for n in ids}
+    times = []
+    for i in range(1, repeats + 1):
+        pos = {n: (p[0] + i, p[1] + i) for n, p in start.items()}
+        t = time.perf_counter()
+        view.editor.move_nodes(pos, merge="bench")
+        times.append(time.perf_counter() - t)
+    view.editor.undo_stack.undo()
+    return median_ms(times)
+
+
+def bench_minimap(view, repeats: int) -> float:
+    view.set_minimap_visible(True)
+    image = QImage(view.minimap.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        view.minimap.render(image)
+        times.append(time.perf_counter() - t)
+    return median_ms(times)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
@@ -149,6 +175,8 @@ def main(argv=None) -> int:
     full_ms = bench_repaint(view, 10 if args.quick else 30, zoom_fit=False)
     view.fit_all()
     connect_ms, refused_ms, flush_ms = bench_connect(view, 20 if args.quick else 100)
+    drag_ms = bench_drag(view, 20 if args.quick else 100)
+    minimap_ms = bench_minimap(view, 5 if args.quick else 20)
     rows = [
         (f"open {nodes} nodes, {edges} wires (file, scene, paint)", open_ms, 1000.0),
         ("repaint at fit-to-view (1280x800)", fit_ms, 16.0),
@@ -156,6 +184,8 @@ def main(argv=None) -> int:
         ("connect a wire (checks + undo + scene)", connect_ms, 5.0),
         ("refuse a wire that would close a cycle", refused_ms, 5.0),
         ("deferred refresh downstream of a connect", flush_ms, None),
+        ("one drag step of 20 selected nodes", drag_ms, None),
+        ("paint the minimap", minimap_ms, None),
     ]
     print(f"{'measure':<52} {'median ms':>10} {'target':>8}  ok")
     failed = False

@@ -53,10 +53,12 @@ class Plan:
 
 
 def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
-                  validated: bool = False) -> Plan:
+                  validated: bool = False, fuse: bool = True) -> Plan:
     """Validate and flatten ``graph``. With ``prune``, only the output's ancestors are kept
     (what training needs); otherwise every node is computed (what a display needs).
-    ``validated`` skips validation when the caller has validated this graph version."""
+    ``validated`` skips validation when the caller has validated this graph version.
+    ``fuse`` runs a layer with a fused kernel (ops/fused.py) as one step instead of its
+    primitive expansion."""
     if not validated:
         problems = validate(graph)
         if problems:
@@ -76,7 +78,8 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
         in_edges = graph.in_edges(nid)
         outer = [node_step[e.src] for e in in_edges]
         if op.is_composite:
-            node_step[nid] = _expand(graph, node, op, node.attrs, outer, in_edges, steps, params,
+            expand = _fused if fuse and op.fused is not None else _expand
+            node_step[nid] = expand(graph, node, op, node.attrs, outer, in_edges, steps, params,
                                      prefix=nid, label=node.name)
             continue
         step = Step(nid, nid, op, node.attrs, tuple(outer), tuple(in_edges),
@@ -92,6 +95,32 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
         node_step[nid] = len(steps)
         steps.append(step)
     return Plan(steps, node_step, out, inputs, params, order)
+
+
+def _param_step(sn, sattrs, node, prefix, label, params, steps) -> int:
+    name = f"{label}.{sn.local}"
+    step = Step(f"{prefix}/{sn.local}", node.id, ops.get("parameter"), sattrs, shape=tuple(sattrs["shape"]))
+    step.source = ("param", f"{prefix}.{sn.local}".replace("/", "."), name)
+    params[name] = len(steps)
+    steps.append(step)
+    return len(steps) - 1
+
+
+def _fused(graph, node, op, attrs, outer, in_edges, steps, params, prefix, label) -> int:
+    """Append a composite as its parameters plus one fused step; return that step's index."""
+    in_shapes = [steps[i].shape for i in outer]
+    sub = op.expand(attrs, dict(zip(op.port_names(), in_shapes)))
+    local = {}
+    for sn in sub.nodes:
+        if sn.op == "parameter":
+            sattrs = ops.get("parameter").check_attrs(sn.attrs)
+            local[sn.local] = _param_step(sn, sattrs, node, prefix, label, params, steps)
+    extra = tuple(local[name] for name in op.fused.params(attrs))
+    steps.append(Step(prefix, node.id, op.fused, attrs, tuple(outer) + extra,
+                      tuple(in_edges) + (None,) * len(extra),
+                      tuple(not p.differentiable for p in op.inputs) + (False,) * len(extra),
+                      shape=op_shape(op, attrs, in_shapes)))
+    return len(steps) - 1
 
 
 def _expand(graph, node, op, attrs, outer, in_edges, steps, params, prefix, label) -> int:
@@ -119,13 +148,12 @@ def _expand(graph, node, op, attrs, outer, in_edges, steps, params, prefix, labe
             local[sn.local] = _expand(graph, node, sop, sattrs, idx, edges, steps, params,
                                       prefix=key, label=f"{label}.{sn.local}")
             continue
+        if sn.op == "parameter":
+            local[sn.local] = _param_step(sn, sattrs, node, prefix, label, params, steps)
+            continue
         shape = op_shape(sop, sattrs, [steps[i].shape for i in idx])
         step = Step(key, node.id, sop, sattrs, tuple(idx), tuple(edges), tuple(nodiff), shape=shape)
-        if sn.op == "parameter":
-            name = f"{label}.{sn.local}"
-            step.source = ("param", f"{prefix}.{sn.local}".replace("/", "."), name)
-            params[name] = len(steps)
-        elif sn.op == "constant":
+        if sn.op == "constant":
             step.source = ("const", sattrs["value"])
         elif sn.op == "input":
             raise ValueError(f"composite {op.name} may not contain inputs")

@@ -87,8 +87,10 @@ def unbroadcast(xp, g, shape):
 
 
 class Engine:
-    def __init__(self, graph: Graph, backend: str | Backend = "numpy", dtype: str = "float64"):
+    def __init__(self, graph: Graph, backend: str | Backend = "numpy", dtype: str = "float64",
+                 fuse: bool = True):
         self.graph = graph
+        self.fuse = fuse  # run layers with fused kernels (False: as their primitive expansion)
         self.backend = backend if isinstance(backend, Backend) else get_backend(backend)
         self.xp = self.backend.xp
         self.dtype_name = dtype
@@ -111,7 +113,7 @@ class Engine:
             if len(self._programs) > 8 or any(k[0] != version for k in self._programs):
                 self._programs.clear()
             plan = compile_graph(self.graph, output, prune,
-                                 validated=self._validated == version)
+                                 validated=self._validated == version, fuse=self.fuse)
             self._validated = version
             absent = self._check_wrt(plan, wrt, output, prune) if wrt is not None else ()
             prog = self._prepare(plan, wrt)

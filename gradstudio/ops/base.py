@@ -198,6 +198,7 @@ class OpDef:
     jvp: Callable | None = None
     shape: Callable | None = None
     expand: Callable | None = None
+    fused: Any = None  # composites only: an ops.fused.Fused kernel computing the same in one step
     # Display: the gradient pattern of the lecture ("distribute", "switch", "route")
     # and, per input, the local derivative as text, e.g. ("g * b", "g * a") for mul.
     pattern: str = ""

@@ -157,10 +157,16 @@ unary("tanh", "Tanh", "Activations", "tanh(x)", "Hyperbolic tangent.",
 unary("sigmoid", "Sigmoid", "Activations", "1 / (1 + exp(-x))",
       "Logistic sigmoid, computed without overflow.",
       _sigmoid, lambda xp, a, x, y: y * (1.0 - y), "sigmoid(x) (1 - sigmoid(x))")
-unary("relu", "ReLU", "Activations", "max(0, x)",
-      "Rectified linear unit. The gradient is routed through where x > 0; relu'(0) is taken as 0.",
-      lambda xp, a, x: xp.maximum(x, 0.0),
-      lambda xp, a, x, y: _mask(xp, x > 0, x), "[x > 0]", pattern="route")
+register(OpDef(
+    name="relu", title="ReLU", category="Activations", formula="max(0, x)",
+    description="Rectified linear unit. The gradient is routed through where x > 0; "
+                "relu'(0) is taken as 0.",
+    inputs=X,
+    forward=lambda xp, a, x: xp.maximum(x, 0.0),
+    vjp=lambda xp, a, g, y, x: (xp.where(x > 0, g, 0.0),),  # one pass, no mask array
+    jvp=lambda xp, a, ts, y, x: xp.where(x > 0, ts[0], 0.0),
+    shape=_same_shape, local_grad=("[x > 0]",), pattern="route",
+))
 unary("softplus", "Softplus", "Activations", "ln(1 + exp(x))",
       "Smooth relu, computed without overflow; its derivative is sigmoid(x).",
       _softplus, lambda xp, a, x, y: _sigmoid(xp, a, x), "sigmoid(x)")

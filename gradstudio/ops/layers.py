@@ -8,6 +8,7 @@ real nodes and collapse it back. Parameters inside a composite are stored under
 from __future__ import annotations
 
 from .base import Attr, OpDef, Port, ShapeError, SubNode, Subgraph
+from .fused import LINEAR, SOFTMAX_XENT
 from .registry import get as _registry_get, register
 from .shapes import fmt
 from .sources import INITS
@@ -43,7 +44,7 @@ register(OpDef(
            Attr("bias", "bool", True, doc="Add a bias vector b."),
            Attr("init", "choice", "glorot", choices=INITS, doc="Initialiser of W."),
            Attr("seed", "int", 0, minimum=0, doc="Seed of the initialisers.")),
-    expand=_linear,
+    expand=_linear, fused=LINEAR,
 ))
 
 
@@ -99,7 +100,7 @@ register(OpDef(
     inputs=(Port("logits"), Port("labels", kind="labels")),
     attrs=(Attr("labels", "choice", "int", choices=("int", "onehot"),
                 doc="int: class indices; onehot: rows of 0/1."),),
-    expand=_xent,
+    expand=_xent, fused=SOFTMAX_XENT,
 ))
 
 

@@ -182,7 +182,9 @@ class Inspector(QWidget):
         kind = {"composite": "Layer: Edit ▸ Expand Layer (Ctrl+E) shows the primitive ops it is made of.",
                 "source": "Source: its value comes from outside the graph."}.get(op.kind, "")
         shape = graph.shape(single)
-        scalar = " <span style='color:gray'>(a scalar)</span>" if shape == () else ""
+        scalar = {(): " <span style='color:gray'>(a scalar)</span>",
+                  None: " <span style='color:gray'>(known once the inputs are connected)</span>"
+                  }.get(shape, "")
         lines = [f"Output shape: <b>{html.escape(fmt(shape))}</b>{scalar}"]
         if kind:
             lines.append(f"<span style='color:gray'>{kind}</span>")
@@ -204,7 +206,7 @@ class Inspector(QWidget):
             self.form.removeRow(0)
         self.attr_widgets = {}
         for spec in op.attrs:
-            w = self._make_widget(spec)
+            w = self._make_widget(spec, self.node_id)
             w.setToolTip(spec.doc or spec.name)
             label = QLabel(spec.name)
             label.setToolTip(spec.doc or spec.name)
@@ -212,26 +214,28 @@ class Inspector(QWidget):
             self.attr_widgets[spec.name] = w
         self.form_box.setVisible(bool(op.attrs))
 
-    def _make_widget(self, spec) -> QWidget:
-        name = spec.name
+    def _make_widget(self, spec, node_id: str) -> QWidget:
+        """An editor for one attribute; its edits go to ``node_id`` (the node it was made
+        for), even when it reports an edit while the panel is moving to another node."""
+        name, commit = spec.name, lambda n, v: self._commit(n, v, node_id)
         if spec.kind == "bool":
             w = QCheckBox()
-            w.toggled.connect(lambda on, n=name: self._commit(n, on))
+            w.toggled.connect(lambda on, n=name: commit(n, on))
         elif spec.kind == "choice":
             w = QComboBox()
             w.addItems([str(c) for c in spec.choices])
-            w.activated.connect(lambda i, n=name, c=spec.choices: self._commit(n, c[i]))
+            w.activated.connect(lambda i, n=name, c=spec.choices: commit(n, c[i]))
         elif spec.kind == "int" and not spec.optional:
             w = QSpinBox()
             w.setRange(int(spec.minimum) if spec.minimum is not None else -2**31, 2**31 - 1)
             w.setKeyboardTracking(False)
-            w.valueChanged.connect(lambda v, n=name: self._commit(n, v))
+            w.valueChanged.connect(lambda v, n=name: commit(n, v))
         else:
             w = QLineEdit()
             w.setPlaceholderText({"value": "a number or a list", "shape": "e.g. [N, 3]",
                                   "axes": "e.g. [1, 0]"}.get(spec.kind, "")
                                  + (" (empty: none)" if spec.optional else ""))
-            w.editingFinished.connect(lambda n=name, k=spec.kind, e=w: self._commit_text(n, k, e))
+            w.editingFinished.connect(lambda n=name, k=spec.kind, e=w: self._commit_text(n, k, e, node_id))
         return w
 
     def _show_value(self, spec, value) -> None:
@@ -251,27 +255,29 @@ class Inspector(QWidget):
         w.blockSignals(False)
 
     # ---- edits --------------------------------------------------------------------------
-    def _commit_text(self, name: str, kind: str, widget: QLineEdit) -> None:
+    def _commit_text(self, name: str, kind: str, widget: QLineEdit, node_id: str) -> None:
         try:
             value = parse_value(kind, widget.text())
         except ValueError as exc:
-            self._refuse(f"{name}: {exc}")
+            node = self.editor.graph.nodes.get(node_id) if self.editor is not None else None
+            self._refuse(f"{node.name if node else node_id}: {name}: {exc}")
             return
-        self._commit(name, value)
+        self._commit(name, value, node_id)
 
-    def _commit(self, name: str, value) -> None:
-        if self.node_id is None or self.editor is None:
+    def _commit(self, name: str, value, node_id: str) -> None:
+        if self.editor is None or node_id not in self.editor.graph.nodes:
             return
-        node = self.editor.graph.nodes[self.node_id]
+        node = self.editor.graph.nodes[node_id]
         spec = next(a for a in node.opdef.attrs if a.name == name)
         try:
             if spec.coerce(value) == node.attrs.get(name):
-                self._show_value(spec, node.attrs.get(name))  # show the canonical form
+                if node_id == self.node_id:
+                    self._show_value(spec, node.attrs.get(name))  # the canonical form
                 return
         except AttrError:
             pass  # the editor refuses it below, with the graph's message
         try:
-            self.editor.set_attr(self.node_id, name, value)
+            self.editor.set_attr(node_id, name, value)
         except GraphError as exc:
             self._refuse(str(exc))
             return

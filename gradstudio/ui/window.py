@@ -269,8 +269,10 @@ class MainWindow(QMainWindow):
         safe in this window's own recovery slot."""
         try:
             graph = entry.load()
-        except GraphFileError as exc:
-            self.dialogs.error(self, "Cannot restore the unsaved graph", str(exc))
+        except GraphFileError as exc:  # unreadable: say so once, then let it go
+            entry.remove()
+            self.dialogs.error(self, "Cannot restore the unsaved graph",
+                               f"{exc}\n\nThe damaged recovery file was removed.")
             return False
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
         self.autosave()

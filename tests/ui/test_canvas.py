@@ -1,4 +1,5 @@
-"""The canvas driven with real mouse, keyboard, wheel and drop events (offscreen)."""
+"""The canvas driven with real mouse, keyboard, wheel and drop events (offscreen):
+adding, selecting, moving, zooming, panning, clipboard, layers, themes."""
 import numpy as np
 import pytest
 
@@ -6,88 +7,19 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent,  # noqa: E402
-                           QUndoStack, QWheelEvent)
+                           QWheelEvent)
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gradstudio import Graph  # noqa: E402
+from canvasbot import NO, Canvas, L, make_canvas, snapshot  # noqa: E402
 from gradstudio.graph.composite import groups  # noqa: E402
-from gradstudio.ui.canvas import CanvasView  # noqa: E402
 from gradstudio.ui.canvas.actions import OP_MIME  # noqa: E402
-from gradstudio.ui.canvas.wire_item import WireItem  # noqa: E402
-from gradstudio.ui.commands import GraphEditor  # noqa: E402
 
 pytestmark = pytest.mark.qt
-L = Qt.MouseButton.LeftButton
-NO = Qt.KeyboardModifier.NoModifier
-
-
-def snapshot(g: Graph) -> dict:
-    return {"nodes": {n.id: (n.op, n.name, dict(n.attrs), tuple(n.pos)) for n in g.nodes.values()},
-            "edges": sorted((e.src, e.dst, e.port) for e in g.edges),
-            "params": {k: np.asarray(v).tolist() for k, v in g.params.items()}, "output": g.output}
-
-
-class Canvas:
-    """A shown CanvasView with helpers that send real mouse events to its viewport."""
-
-    def __init__(self, qtbot, graph=None):
-        self.graph = graph if graph is not None else Graph()
-        self.editor = GraphEditor(self.graph, QUndoStack())
-        self.view = CanvasView(self.editor)
-        self.view.resize(1000, 700)
-        qtbot.addWidget(self.view)
-        self.view.show()
-        qtbot.waitExposed(self.view)
-        self.view.resetTransform()
-        self.view.centerOn(400, 150)
-        self.qtbot = qtbot
-        self.messages = []
-        self.view.message.connect(self.messages.append)
-
-    @property
-    def scene(self):
-        return self.view.scene()
-
-    def at(self, item_or_point) -> QPoint:
-        p = item_or_point if isinstance(item_or_point, QPointF) else item_or_point.scenePos()
-        return self.view.mapFromScene(p)
-
-    def out(self, nid):
-        return self.scene.node_item(nid).output
-
-    def inp(self, nid, port):
-        return self.scene.node_item(nid).input_port(port)
-
-    def drag(self, a: QPoint, b: QPoint, mods=NO, during=None, button=L):
-        vp = self.view.viewport()
-        self.qtbot.mousePress(vp, button, mods, a)
-        for t in (0.25, 0.5, 0.75, 1.0):
-            self.qtbot.mouseMove(vp, QPoint(round(a.x() + (b.x() - a.x()) * t),
-                                            round(a.y() + (b.y() - a.y()) * t)))
-        if during is not None:
-            during()
-        self.qtbot.mouseRelease(vp, button, mods, b)
-        self.scene.flush()
-
-    def click(self, p: QPoint, mods=NO):
-        self.qtbot.mouseClick(self.view.viewport(), L, mods, p)
-
-    def body(self, nid) -> QPoint:
-        item = self.scene.node_item(nid)
-        return self.at(item.scenePos() + QPointF(item.width / 2, 10))
 
 
 @pytest.fixture
 def canvas(qtbot):
-    c = Canvas(qtbot)
-    ed = c.editor
-    ed.add_node("input", (0, 0), {"shape": [3]}, name="x")
-    ed.add_node("input", (0, 200), {"shape": [4]}, name="z")
-    ed.add_node("sin", (250, 0))
-    ed.add_node("add", (500, 50))
-    ed.undo_stack.clear()
-    c.scene.flush()
-    return c
+    return make_canvas(qtbot)
 
 
 def test_drop_from_the_palette_adds_the_node_at_the_drop_point(canvas):
@@ -115,82 +47,6 @@ def test_drop_from_the_palette_adds_the_node_at_the_drop_point(canvas):
     refused = QDragEnterEvent(QPointF(p), copy, other, Qt.MouseButton.NoButton, NO)
     QApplication.sendEvent(vp, refused)
     assert not refused.isAccepted()
-
-
-def test_connect_two_ports_by_dragging(canvas):
-    canvas.drag(canvas.at(canvas.out("input_1")), canvas.at(canvas.inp("sin_1", "x")))
-    edge = canvas.graph.in_edge("sin_1", "x")
-    assert edge is not None and edge.src == "input_1"
-    wire = canvas.scene.wire_item(edge)
-    assert isinstance(wire, WireItem) and wire.label == "(3,)"
-    assert canvas.editor.undo_stack.count() == 1
-    # the reverse gesture: from an input port to an output port
-    canvas.drag(canvas.at(canvas.inp("add_1", "a")), canvas.at(canvas.out("sin_1")))
-    assert canvas.graph.in_edge("add_1", "a").src == "sin_1"
-
-
-def test_a_cycle_is_refused_with_the_reason_and_dimmed_ports(canvas):
-    canvas.editor.connect("input_1", "sin_1", "x")
-    canvas.editor.connect("sin_1", "add_1", "a")
-    before = snapshot(canvas.graph)
-    seen = {}
-
-    def look():
-        seen["sin_dimmed"] = canvas.inp("sin_1", "x").dimmed
-        seen["add_b_dimmed"] = canvas.inp("add_1", "b").dimmed
-
-    canvas.drag(canvas.at(canvas.out("add_1")), canvas.at(canvas.inp("sin_1", "x")), during=look)
-    assert seen == {"sin_dimmed": True, "add_b_dimmed": True}
-    assert snapshot(canvas.graph) == before
-    assert canvas.messages and "cycle" in canvas.messages[-1]
-    assert "sin_1 -> add_1" in canvas.view.toast_text()
-    assert not canvas.inp("sin_1", "x").dimmed  # the dimming ends with the drag
-
-
-def test_a_shape_mismatch_is_refused(canvas):
-    canvas.editor.connect("input_1", "add_1", "a")
-    before = snapshot(canvas.graph)
-    seen = {}
-    canvas.drag(canvas.at(canvas.out("input_2")), canvas.at(canvas.inp("add_1", "b")),
-                during=lambda: seen.update(dimmed=canvas.inp("add_1", "b").dimmed,
-                                           free=canvas.inp("sin_1", "x").dimmed))
-    assert seen == {"dimmed": True, "free": False}
-    assert snapshot(canvas.graph) == before
-    assert "(3,)" in canvas.messages[-1] and "(4,)" in canvas.messages[-1]
-    assert canvas.view.toast_text() == canvas.messages[-1]
-
-
-def test_dropping_on_an_occupied_input_replaces_its_wire(canvas):
-    canvas.editor.connect("input_1", "sin_1", "x")
-    canvas.editor.add_node("input", (0, 400), {"shape": [3]}, name="y")
-    canvas.scene.flush()
-    canvas.drag(canvas.at(canvas.out("input_3")), canvas.at(canvas.inp("sin_1", "x")))
-    assert canvas.graph.in_edge("sin_1", "x").src == "input_3"
-    assert len(canvas.scene.wire_items()) == 1
-    canvas.editor.undo_stack.undo()
-    assert canvas.graph.in_edge("sin_1", "x").src == "input_1"
-    assert [w.edge.src for w in canvas.scene.wire_items()] == ["input_1"]
-
-
-def test_pick_up_a_wire_end_to_move_or_disconnect_it(canvas):
-    canvas.editor.connect("input_1", "add_1", "a")
-    canvas.drag(canvas.at(canvas.inp("add_1", "a")), canvas.at(canvas.inp("add_1", "b")))
-    assert canvas.graph.in_edge("add_1", "a") is None
-    assert canvas.graph.in_edge("add_1", "b").src == "input_1"
-    assert canvas.editor.undo_stack.undoText() == "Move wire"
-    canvas.drag(canvas.at(canvas.inp("add_1", "b")), canvas.at(QPointF(300, 400)))
-    assert canvas.graph.edges == []
-    assert canvas.scene.wire_items() == []
-
-
-def test_select_a_wire_and_press_delete(canvas):
-    canvas.editor.connect("input_1", "sin_1", "x")
-    wire = canvas.scene.wire_item(canvas.graph.in_edge("sin_1", "x"))
-    mid = wire.mapToScene(wire.shape().boundingRect().center())
-    canvas.click(canvas.at(wire._path.pointAtPercent(0.3)))
-    assert wire.isSelected(), mid
-    canvas.qtbot.keyClick(canvas.view, Qt.Key.Key_Delete)
-    assert canvas.graph.edges == []
 
 
 def test_drag_several_nodes_is_one_undo_step_with_grid_snap(canvas):
@@ -325,53 +181,6 @@ def test_tab_opens_the_search_popup_and_enter_adds_at_the_cursor(canvas):
     assert node.pos == pytest.approx((p.x(), p.y()), abs=1.0)
 
 
-def test_a_wire_dropped_on_empty_canvas_offers_only_ops_that_accept_it(canvas):
-    canvas.editor.set_attr("input_1", "shape", ["N", 3])
-    asked = []
-    canvas.view.request_add_at.connect(lambda p, src: asked.append(src))
-    canvas.drag(canvas.at(canvas.out("input_1")), canvas.at(QPointF(300, 450)))
-    assert asked == ["input_1"]
-    popup = canvas.view._popup
-    names = popup.visible_ops()
-    assert "linear" in names and "sin" in names
-    assert "input" not in names and "parameter" not in names  # sources take no wire
-    assert "matmul" in names and "transpose" in names
-    canvas.qtbot.keyClicks(popup.edit, "linear")
-    canvas.qtbot.keyClick(popup.edit, Qt.Key.Key_Down)
-    canvas.qtbot.keyClick(popup.edit, Qt.Key.Key_Up)
-    canvas.qtbot.keyClick(popup.edit, Qt.Key.Key_Return)
-    assert canvas.graph.in_edge("linear_1", "x").src == "input_1"
-    assert canvas.graph.nodes["linear_1"].attrs["in_features"] == 3  # fitted to the wire
-    assert canvas.editor.undo_stack.undoText() == "Add linear"
-    canvas.editor.undo_stack.undo()
-    assert "linear_1" not in canvas.graph.nodes
-    canvas.editor.add_node("input", (0, 400), {"shape": ["N"], "dtype": "int"}, name="labels")
-    canvas.scene.flush()
-    canvas.drag(canvas.at(canvas.out("input_3")), canvas.at(QPointF(300, 600)))
-    assert set(canvas.view._popup.visible_ops()) == {"one_hot", "to_float", "softmax_xent",
-                                                      "bce_logits"}
-    canvas.qtbot.keyClick(canvas.view._popup.edit, Qt.Key.Key_Escape)
-    assert not canvas.view._popup.isVisible()
-
-
-def test_problem_badge_and_edge_badges_follow_the_graph(canvas):
-    ed, scene = canvas.editor, canvas.scene
-    ed.connect("input_1", "add_1", "a")
-    ed.connect("input_1", "sin_1", "x")
-    ed.connect("sin_1", "add_1", "b")
-    scene.flush()
-    item = scene.node_item("add_1")
-    assert not item.badge.isVisible()
-    assert scene.wire_item(canvas.graph.in_edge("add_1", "b")).label == "(3,)"
-    ed.set_attr("input_1", "shape", [2, 3])
-    scene.flush()
-    assert scene.wire_item(canvas.graph.in_edge("add_1", "b")).label == "(2,3)"
-    assert item.look.shape == "(2,3)"
-    ed.disconnect("add_1", "b")
-    scene.flush()
-    assert item.badge.isVisible() and "'b' is not connected" in item.badge.toolTip()
-
-
 def test_scene_items_follow_undo_and_redo(canvas):
     ed, scene = canvas.editor, canvas.scene
     ed.connect("input_1", "sin_1", "x")
@@ -400,3 +209,47 @@ def test_auto_layout_theme_and_minimap(canvas, tmp_path):
     view.grab().save(str(tmp_path / "canvas.png"))
     view.set_minimap_visible(False)
     assert not view.minimap.isVisible()
+
+
+def test_double_click_on_empty_canvas_opens_the_search(canvas):
+    p = canvas.at(QPointF(300, 500))
+    canvas.qtbot.mouseDClick(canvas.view.viewport(), L, NO, p)
+    popup = canvas.view._popup
+    assert popup is not None and popup.isVisible()
+    assert len(popup.visible_ops()) > 30  # every op
+    canvas.qtbot.keyClick(popup.edit, Qt.Key.Key_Escape)
+    assert not popup.isVisible() and canvas.graph.nodes.keys() == {"input_1", "input_2", "sin_1",
+                                                                    "add_1"}
+
+
+def test_context_menu_sets_the_output_and_deletes(canvas):
+    item = canvas.scene.node_item("sin_1")
+    menu = canvas.view.context_menu(item, item.scenePos())
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert not actions["Expand layer"].isEnabled() and not actions["Collapse layer"].isEnabled()
+    actions["Set as output"].trigger()
+    assert canvas.graph.output == "sin_1"
+    canvas.scene.flush()
+    assert item.look.is_output
+    canvas.view.select_nodes(["sin_1"])
+    canvas.view.context_menu(item, item.scenePos())
+    next(a for a in canvas.view.context_menu(item, item.scenePos()).actions()
+         if a.text() == "Delete").trigger()
+    assert "sin_1" not in canvas.graph.nodes and canvas.graph.output is None
+    canvas.editor.undo_stack.undo()
+    assert canvas.graph.output == "sin_1"
+
+
+def test_far_out_the_canvas_draws_less(canvas):
+    canvas.editor.connect("input_1", "sin_1", "x")
+    view, scene = canvas.view, canvas.scene
+    view.zoom_by(0.1)
+    assert scene.low_detail
+    assert not scene.wire_items()[0].isVisible() and len(scene.wire_lines()) == 1
+    assert not canvas.inp("sin_1", "x").isVisible()
+    canvas.editor.connect("sin_1", "add_1", "a")  # made while far out
+    assert len(scene.wire_lines()) == 2 and not scene.wire_item(
+        canvas.graph.in_edge("add_1", "a")).isVisible()
+    view.fit_all()
+    assert not scene.low_detail
+    assert all(w.isVisible() for w in scene.wire_items()) and canvas.inp("sin_1", "x").isVisible()

@@ -88,7 +88,7 @@ def test_float_line_edit_refuses_text(env, qtbot):
     insp.show_nodes([ids["w"]])
     scale = insp.attr_widgets["scale"]
     _type(qtbot, scale, "abc")
-    assert "scale" in insp.message.text() and "not a number" in insp.message.text()
+    assert insp.message.text() == "w: scale: 'abc' is not a number"
     assert g.nodes[ids["w"]].attrs["scale"] == 1.0 and scale.text() == "1.0"
     _type(qtbot, scale, "0.25")
     assert g.nodes[ids["w"]].attrs["scale"] == 0.25 and insp.message.text() == ""
@@ -145,6 +145,22 @@ def test_follows_graph_events(env, qtbot):
     qtbot.waitUntil(lambda: insp.title.text() == "out")
     g.remove_node(ids["z"])
     qtbot.waitUntil(lambda: insp.placeholder.isVisibleTo(insp))
+
+
+def test_typed_value_applies_when_focus_leaves_for_the_canvas(env, qtbot):
+    g, stack, insp, ids = env
+    insp.activateWindow()
+    qtbot.waitActive(insp)  # focus moves only within the active window
+    insp.show_nodes([ids["x"]])
+    shape = insp.attr_widgets["shape"]
+    qtbot.waitUntil(shape.isVisible)    # new fields appear on the next event loop turn
+    shape.setFocus()
+    shape.selectAll()
+    qtbot.keyClicks(shape, "[5, 3]")   # typed, no Enter ...
+    insp.name_edit.setFocus()           # ... then the person clicks elsewhere
+    assert g.nodes[ids["x"]].attrs["shape"] == (5, 3)
+    insp.show_nodes([ids["w"]])
+    assert g.nodes[ids["w"]].attrs["shape"] == (3, 4) and stack.count() == 1
 
 
 def test_unchanged_value_makes_no_undo_step(env, qtbot):

@@ -147,7 +147,7 @@ def test_new_and_open_with_unsaved_changes_ask_first(main_window, dialogs, tmp_p
 
 
 @pytest.fixture
-def start(dialogs):
+def start(qapp, dialogs):
     """ui_main.start, with every window it opened closed afterwards without prompts."""
     from shiboken6 import isValid
 
@@ -226,6 +226,20 @@ def test_declined_recovery_is_discarded_and_the_example_opens(make_window, start
     assert w.doc.path is None and w.doc.name == "lecture_function (example)"
     assert {n.name for n in w.doc.graph.nodes.values()} >= {"x1", "x2", "f"}
     assert not w.is_modified()
+
+
+def test_damaged_recovery_file_is_reported_once(start, settings, dialogs, tmp_path):
+    from gradstudio.app.document import Recovery
+
+    rec = tmp_path / "recovery"
+    slot = Recovery(rec)
+    slot.write(load(EXAMPLES / "lecture_function.gsg"), name="damaged")
+    Path(slot.path).write_text("{ truncated")
+    _as_if_crashed(rec)
+    [w] = start(None, settings, rec, dialogs)
+    assert "invalid JSON" in dialogs.errors[-1][1] and "removed" in dialogs.errors[-1][1]
+    assert w.doc.name == "lecture_function (example)"  # the normal start goes on
+    assert find_recovery(rec) == []
 
 
 def test_start_opens_a_path_or_an_empty_graph(start, settings, dialogs, tmp_path):

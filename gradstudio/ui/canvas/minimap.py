@@ -2,7 +2,7 @@
 outlined. Click or drag in it to move the view there."""
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -16,6 +16,14 @@ class Minimap(QWidget):
         self.setFixedSize(200, 140)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+        self._timer = QTimer(self)  # repaint at most ~12 times a second while things change
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(80)
+        self._timer.timeout.connect(self.update)
+
+    def schedule(self) -> None:
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
 
     def _world(self) -> QRectF:
         """The scene area shown: every node and the visible area."""

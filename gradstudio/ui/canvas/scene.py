@@ -76,7 +76,8 @@ class CanvasScene(QGraphicsScene):
         self.rebuild()
         graph.subscribe(self._on_event)
         # If the scene goes away without close(), stop listening to the graph.
-        self.destroyed.connect(lambda *_: _forget(graph, self._on_event))
+        callback = self._on_event
+        self.destroyed.connect(lambda *_: _forget(graph, callback))
 
     def close(self) -> None:
         """Stop following the graph (before the scene is dropped)."""
