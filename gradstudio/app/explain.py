@@ -70,10 +70,13 @@ def chain_rule(graph: Graph, trace: Trace, edge: Edge) -> str:
     up = trace.node_grads.get(edge.dst)
     if contrib is None or up is None:
         return f"no gradient flows from {dst} back to {src}"
+    head = f"{_d(src, loss)} += " if len(graph.out_edges(edge.src)) > 1 else f"{_d(src, loss)} = "
     local = local_text(graph, edge)
+    if re.search(r"\bg\b", local):  # a whole vector-Jacobian product, e.g. "g @ b^T"
+        vjp = re.sub(r"\bg\b", _d(dst, loss), local)
+        return f"{head}{vjp} = {fmt_value(contrib)}"
     if re.search(r"[\s+\-/]", local.strip("-")) and not local.startswith("["):
         local = f"({local})"
-    head = f"{_d(src, loss)} += " if len(graph.out_edges(edge.src)) > 1 else f"{_d(src, loss)} = "
     if np.ndim(contrib) == 0 and np.ndim(up) == 0:
         up_f, c_f = float(up), float(contrib)
         local_val = c_f / up_f if up_f != 0 else None

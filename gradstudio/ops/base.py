@@ -199,8 +199,10 @@ class OpDef:
     shape: Callable | None = None
     expand: Callable | None = None
     fused: Any = None  # composites only: an ops.fused.Fused kernel computing the same in one step
-    # Display: the gradient pattern of the lecture ("distribute", "switch", "route")
-    # and, per input, the local derivative as text, e.g. ("g * b", "g * a") for mul.
+    # Display: the gradient pattern of the lecture ("distribute", "switch", "route") and,
+    # per input, the local derivative d(out)/d(input) as text in terms of the port names,
+    # e.g. ("b", "a") for mul. Where it is not a simple factor, the text is the whole
+    # vector-Jacobian product written with g = dL/d(out), e.g. "g @ b^T" for matmul.
     pattern: str = ""
     local_grad: tuple = ()
     kind: str = "primitive"  # "primitive", "source" or "composite"
