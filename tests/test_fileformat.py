@@ -256,8 +256,6 @@ BAD_FILES = [
      "the edges form a cycle: l -> n -> l"),
     ("self loop", edit(lambda d: d["edges"].append({"src": "lin", "dst": "lin", "port": "x"})),
      "the edges form a cycle: l -> l"),
-    ("labels to tensor", edit(lambda d: d["edges"].append({"src": "k", "dst": "lin", "port": "x"})),
-     "edge 2: k holds integer labels"),
     ("output missing", edit(lambda d: d.update(output="zzz")), "'output' refers to a node 'zzz' that does not exist"),
     ("output type", edit(lambda d: d.update(output=1)), "'output' must be a string"),
     ("params type", edit(lambda d: d.update(params=[])), "'params' must be a JSON object, got a list"),
@@ -469,3 +467,9 @@ def test_fragment_errors():
         ff.fragment_loads("just some text someone copied")
     with pytest.raises(GraphFileError, match="^clipboard: the file is binary"):
         ff.fragment_loads(b"\x89PNG\r\n\x1a\n")
+
+
+def test_labels_wired_into_a_tensor_port_load_and_are_reported(tmp_path):
+    # a type mismatch is a graph problem (like a shape mismatch), not a broken file
+    g = ff.loads(edit(lambda d: d["edges"].append({"src": "k", "dst": "lin", "port": "x"})))
+    assert any("integer labels" in p.message for p in validate(g))

@@ -166,3 +166,21 @@ def test_topological_order_is_stable():
     for n in nodes:
         g.connect(a.id, n.id, "x")
     assert g.topo_order() == [a.id] + [n.id for n in nodes]
+
+
+def test_a_removed_node_can_be_put_back_in_its_place():
+    g = Graph()
+    a, b, c = (g.add_node("input", n) for n in "abc")
+    order = g.order_of(b.id)
+    g.remove_node(b.id)
+    g.add_node("input", "b", id=b.id, order=order)
+    assert list(g.nodes) == [a.id, b.id, c.id]
+    assert g.topo_order() == [a.id, b.id, c.id]
+
+
+def test_unchecked_connect_of_labels_into_a_tensor_port_is_reported():
+    g = Graph()
+    y = g.add_node("input", "y", {"dtype": "int"})
+    s = g.add_node("sin", "s")
+    g.connect(y.id, s.id, "x", check_shapes=False)
+    assert [p.message for p in validate(g)] == ["s: input 'x' gets integer labels from y; use a labels port"]

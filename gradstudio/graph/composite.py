@@ -43,6 +43,18 @@ def group_of(graph: Graph, node_id: str) -> str | None:
     return None
 
 
+def forget_broken(graph: Graph) -> list:
+    """Drop the records of expanded layers that lost a member (taken apart by a delete);
+    their remaining nodes stay as plain nodes. Returns the dropped group ids."""
+    broken = [gid for gid, rec in groups(graph).items()
+              if any(m not in graph.nodes for m in rec["members"].values())]
+    for gid in broken:
+        del graph.meta[GROUPS][gid]
+    if broken and not graph.meta[GROUPS]:
+        del graph.meta[GROUPS]
+    return broken
+
+
 def free_name(graph: Graph, name: str) -> str:
     """``name`` if no node uses it, else ``name_2``, ``name_3``, ... (a trailing number is
     replaced, so copies of ``add_1`` are ``add_2``, ``add_3``)."""

@@ -135,8 +135,14 @@ class Graph:
             i += 1
         return f"{op}_{i}"
 
+    def order_of(self, node_id: str) -> int:
+        """The node's creation serial: ties in topological order are broken by it."""
+        return self._order[node_id]
+
     def add_node(self, op: str, name: str | None = None, attrs: dict | None = None,
-                 pos=(0.0, 0.0), id: str | None = None) -> Node:
+                 pos=(0.0, 0.0), id: str | None = None, order: int | None = None) -> Node:
+        """Add a node. ``order`` (from :meth:`order_of`) puts a removed node back in its
+        old place among the others (undo)."""
         if not ops.exists(op):
             raise GraphError(f"unknown op {op!r}")
         try:
@@ -152,8 +158,13 @@ class Graph:
         self._check_name(name, None)
         node = Node(node_id, op, name, full, (float(pos[0]), float(pos[1])))
         self.nodes[node_id] = node
-        self._serial += 1
-        self._order[node_id] = self._serial
+        if order is None:
+            self._serial += 1
+            self._order[node_id] = self._serial
+        else:
+            self._order[node_id] = order
+            self._serial = max(self._serial, order)
+            self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
         self.nx.add_node(node_id)
         self._emit(Event("node_added", node=node_id))
         return node
@@ -168,9 +179,9 @@ class Graph:
             self.set_output(None)
         self._shape_cache.pop(node_id, None)
         del self.nodes[node_id]
-        del self._order[node_id]
+        order = self._order.pop(node_id)
         self.nx.remove_node(node_id)
-        self._emit(Event("node_removed", node=node_id, old=node))
+        self._emit(Event("node_removed", node=node_id, old=node, new=order))
 
     def check_connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> str | None:
         """Why ``src -> dst.port`` cannot be made, or None if it can. Changes nothing.
@@ -186,18 +197,18 @@ class Graph:
             path = nx.shortest_path(self.nx, dst, src)
             names = [self.nodes[n].name for n in path] + [dnode.name]
             return "would create a cycle: " + " -> ".join(names)
+        if not check_shapes:
+            return None
         snode = self.nodes[src]
         if snode.op == "input" and snode.attrs["dtype"] == "int" and dnode.opdef.port(port).differentiable:
             return (f"{snode.name} holds integer labels; connect it to a labels port "
                     f"(such as softmax_xent.labels), not {dnode.name}.{port}")
-        if check_shapes:
-            return self._shape_reason(src, dst, port)
-        return None
+        return self._shape_reason(src, dst, port)
 
     def connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> Edge:
         """Wire ``src``'s output to ``dst``'s input ``port``, replacing any wire there.
         Refused with GraphError (graph unchanged) on a cycle or, if ``check_shapes``,
-        a shape mismatch at ``dst``."""
+        a shape or type mismatch at ``dst`` (without it, validation reports them)."""
         reason = self.check_connect(src, dst, port, check_shapes)
         if reason:
             raise (CycleError if reason.startswith("would create a cycle") else GraphError)(reason)
@@ -312,12 +323,13 @@ class Graph:
 
         # Fill ancestors first so no recursion is needed.
         pending = [node_id]
-        todo = []
+        todo, seen = [], set()
         while pending:
             n = pending.pop()
-            if n in self._shape_cache or n in todo:
+            if n in self._shape_cache or n in seen:
                 continue
             todo.append(n)
+            seen.add(n)
             pending.extend(p for p in self.nx.predecessors(n) if p not in self._shape_cache)
         for n in (todo if len(todo) == 1 else sorted(todo, key=self._topo_rank(todo))):
             ins = [None if e is None else self._shape_cache[e.src][0] for e in self.in_edges(n)]

@@ -29,6 +29,10 @@ def validate(graph: Graph) -> list[Problem]:
         for port, edge in zip(node.opdef.port_names(), graph.in_edges(node.id)):
             if edge is None:
                 problems.append(Problem(node.id, f"{node.name}: input {port!r} is not connected"))
+            elif (graph.nodes[edge.src].op == "input" and graph.nodes[edge.src].attrs["dtype"] == "int"
+                  and node.opdef.port(port).differentiable):
+                problems.append(Problem(node.id, f"{node.name}: input {port!r} gets integer labels "
+                                        f"from {graph.nodes[edge.src].name}; use a labels port"))
         problem = graph.problem(node.id)
         if problem:
             problems.append(Problem(node.id, f"{node.name}: {problem}"))

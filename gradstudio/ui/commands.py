@@ -24,7 +24,6 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..graph import composite, layout
-from .canvas import _none_guard  # noqa: F401  (PySide6 6.12 + Python 3.11 refcount bug)
 from ..graph.model import Edge, Graph, GraphError
 
 log = logging.getLogger(__name__)
@@ -113,9 +112,9 @@ class GraphEditor:
             return
         g, k = self.graph, ev.kind
         if k == "node_added":
-            item = (k, _node_state(g.nodes[ev.node]))
+            item = (k, _node_state(g.nodes[ev.node]), g.order_of(ev.node))
         elif k == "node_removed":
-            item = (k, _node_state(ev.old))
+            item = (k, _node_state(ev.old), ev.new)
         elif k in ("connected", "disconnected"):
             item = (k, ev.edge)
         elif k == "param_changed":
@@ -183,9 +182,10 @@ class GraphEditor:
         if not ids:
             return
         text = f"Delete {self.graph.nodes[ids[0]].name}" if len(ids) == 1 else f"Delete {len(ids)} nodes"
-        with self._step(text):
+        with self._step(text, meta=bool(composite.groups(self.graph))):
             for i in ids:
                 self.graph.remove_node(i)
+            composite.forget_broken(self.graph)  # a layer taken apart cannot collapse
 
     def connect(self, src: str, dst: str, port: str) -> Edge:
         g = self.graph
@@ -297,7 +297,7 @@ def _apply(g: Graph, ev: tuple, forward: bool) -> None:
     if kind in ("node_added", "node_removed"):
         nid, op, name, attrs, pos = ev[1]
         if (kind == "node_added") == forward:
-            g.add_node(op, name=name, attrs=attrs, pos=pos, id=nid)
+            g.add_node(op, name=name, attrs=attrs, pos=pos, id=nid, order=ev[2])
         else:
             g.remove_node(nid)
     elif kind in ("connected", "disconnected"):

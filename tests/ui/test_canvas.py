@@ -5,9 +5,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent,  # noqa: E402
-                           QWheelEvent)
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt  # noqa: E402
+from PySide6.QtGui import (QDragEnterEvent, QDragMoveEvent, QDropEvent,  # noqa: E402
+                           QImage, QMouseEvent, QPainter, QWheelEvent)
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from canvasbot import NO, Canvas, L, make_canvas, snapshot  # noqa: E402
@@ -30,10 +30,10 @@ def test_drop_from_the_palette_adds_the_node_at_the_drop_point(canvas):
     vp = canvas.view.viewport()
     p = QPoint(600, 500)
     copy = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPointF(p), copy, mime, Qt.MouseButton.NoButton, NO)
+    enter = QDragEnterEvent(p, copy, mime, Qt.MouseButton.NoButton, NO)
     QApplication.sendEvent(vp, enter)
     assert enter.isAccepted()
-    move = QDragMoveEvent(QPointF(p), copy, mime, Qt.MouseButton.NoButton, NO)
+    move = QDragMoveEvent(p, copy, mime, Qt.MouseButton.NoButton, NO)
     QApplication.sendEvent(vp, move)
     assert move.isAccepted()
     QApplication.sendEvent(vp, QDropEvent(QPointF(p), copy, mime, Qt.MouseButton.NoButton, NO))
@@ -44,7 +44,7 @@ def test_drop_from_the_palette_adds_the_node_at_the_drop_point(canvas):
     assert canvas.view.selected_node_ids() == ["exp_1"]
     other = QMimeData()
     other.setText("exp")
-    refused = QDragEnterEvent(QPointF(p), copy, other, Qt.MouseButton.NoButton, NO)
+    refused = QDragEnterEvent(p, copy, other, Qt.MouseButton.NoButton, NO)
     QApplication.sendEvent(vp, refused)
     assert not refused.isAccepted()
 
@@ -250,6 +250,17 @@ def test_far_out_the_canvas_draws_less(canvas):
     canvas.editor.connect("sin_1", "add_1", "a")  # made while far out
     assert len(scene.wire_lines()) == 2 and not scene.wire_item(
         canvas.graph.in_edge("add_1", "a")).isVisible()
+    image = QImage(400, 300, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    rect = scene.nodes_rect()
+    painter.scale(400 / rect.width(), 400 / rect.width())
+    scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)  # an export
+    painter.end()
+    wire = scene.wire_item(canvas.graph.in_edge("add_1", "a"))
+    p = wire.ends()[0] + (wire.ends()[1] - wire.ends()[0]) * 0.5 - rect.topLeft()
+    assert image.pixelColor(int(p.x() * 400 / rect.width()), int(p.y() * 400 / rect.width())).alpha()
+    assert scene.low_detail and not wire.isVisible()
     view.fit_all()
     assert not scene.low_detail
     assert all(w.isVisible() for w in scene.wire_items()) and canvas.inp("sin_1", "x").isVisible()

@@ -158,6 +158,15 @@ def test_expand_and_collapse_are_undoable(ed):
     assert "groups" not in ed.graph.meta
 
 
+def test_deleting_part_of_an_expanded_layer_takes_it_apart(ed):
+    gid = ed.expand("linear_1")
+    bias = ed.graph.meta["groups"][gid]["members"]["b"]
+    check_step(ed, lambda: ed.remove_nodes([bias]), "Delete")
+    assert "groups" not in ed.graph.meta  # nothing left to collapse
+    ed.undo_stack.undo()
+    assert ed.collapse(gid) == "linear_1"
+
+
 def test_auto_layout_is_one_step(ed):
     check_step(ed, ed.auto_layout, "Auto-layout")
     pos = {n.id: n.pos for n in ed.graph.nodes.values()}

@@ -77,7 +77,7 @@ def _drop(view, mime, pos: QPoint):
     vp = view.viewport()
     actions = Qt.DropAction.CopyAction
     for cls in (QDragEnterEvent, QDragMoveEvent):
-        ev = cls(QPointF(pos), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        ev = cls(pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(vp, ev)
         assert ev.isAccepted()
     drop = QDropEvent(QPointF(pos), actions, mime, Qt.MouseButton.LeftButton,

@@ -1,6 +1,5 @@
 """The node editor canvas: a QGraphicsScene kept in step with a Graph by its events,
 and a QGraphicsView for building the graph with the mouse and keyboard."""
-from . import _none_guard  # noqa: F401  (first: PySide6 6.12 + Python 3.11 bug)
 from .scene import CanvasScene
 from .style import THEMES
 from .view import CanvasView

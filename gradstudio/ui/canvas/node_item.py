@@ -226,7 +226,7 @@ class NodeItem(QGraphicsItem):
             draw_port(painter, port, c)
         if look.problems:
             _draw_badge(painter, theme, self.badge.pos())
-        if lod < 0.6:
+        if lod < 0.45:
             return
         self._paint_text(painter, theme, look)
 

@@ -253,6 +253,16 @@ class CanvasScene(QGraphicsScene):
             node.set_low_detail(on)
         self.update()
 
+    def render(self, *args, **kwargs) -> None:
+        """QGraphicsScene.render with every wire and port shown (an export of a view
+        that is zoomed far out must still have its wires)."""
+        low = self.low_detail
+        self.set_low_detail(False)
+        try:
+            super().render(*args, **kwargs)
+        finally:
+            self.set_low_detail(low)
+
     def wire_lines(self) -> list:
         if self._lines is None:
             self._lines = [QLineF(*w.ends()) for w in self._wires.values()]

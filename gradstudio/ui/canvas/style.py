@@ -70,7 +70,7 @@ class Style:
         self.font = QFont()
         self.font.setPointSizeF(8.0)
         self.small_font = QFont()
-        self.small_font.setPointSizeF(7.0)
+        self.small_font.setPointSizeF(7.5)
         self.title_metrics = QFontMetricsF(self.title_font)
         self.metrics = QFontMetricsF(self.font)
         self.small_metrics = QFontMetricsF(self.small_font)

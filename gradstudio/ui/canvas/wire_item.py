@@ -100,7 +100,7 @@ class WireItem(QGraphicsItem):
             painter.drawLine(*self._ends)
             return
         painter.drawPath(self._path)
-        if lod < 0.6 or not self.label or self._badge.isNull():
+        if lod < 0.5 or not self.label or self._badge.isNull():
             return
         painter.setPen(QPen(c["wire_selected"] if selected else c["edge_badge_border"], 1.0))
         painter.setBrush(c["edge_badge_bg"])
