@@ -23,7 +23,7 @@ _API = {
     "CycleError": "gradstudio.graph.model",
     "validate": "gradstudio.graph.validate",
     "Engine": "gradstudio.engine.run",
-    "Trace": "gradstudio.engine.run",
+    "Trace": "gradstudio.engine.trace",
     "FeedError": "gradstudio.engine.run",
     "GraphInvalid": "gradstudio.engine.plan",
     "gradcheck": "gradstudio.engine.gradcheck",

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from ..engine.run import Trace
+from ..engine.trace import Trace
 from ..graph.model import Edge, Graph
 
 PATTERNS = {

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.run import Trace
+from ..engine.trace import Trace
 from ..graph.model import Graph
 
 

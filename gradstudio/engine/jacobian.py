@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..graph.model import Graph
-from .run import Engine, Trace
+from .run import Engine
+from .trace import Trace
 
 
 @dataclass

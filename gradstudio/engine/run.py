@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..graph.model import Edge, Graph
+from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
 from .plan import Plan, compile_graph
+from .trace import Trace, finish_trace, start_trace
 
 
 class FeedError(Exception):
@@ -40,32 +41,6 @@ class Program:
     named: list = field(default_factory=list)      # (name, index) of the gradients returned
     param_keys: dict = field(default_factory=dict)  # parameter display name -> store key
     absent: tuple = ()     # parameters asked for in ``wrt`` that the pruned output does not use
-
-
-@dataclass
-class Trace:
-    """Everything one forward + backward pass produced, on the host, for display.
-
-    ``edge_grads[edge]`` is the gradient that travelled back along a graph edge (the
-    local VJP contribution of the downstream node to the upstream one); a node's
-    gradient is the sum of the contributions on its outgoing edges (fan-out)."""
-
-    plan: Plan
-    output: str
-    value: np.ndarray
-    values: dict                                         # step key -> value
-    grads: dict = field(default_factory=dict)            # step key -> dL/d(step output)
-    node_values: dict = field(default_factory=dict)      # node id -> value
-    node_grads: dict = field(default_factory=dict)       # node id -> dL/d(node output)
-    edge_grads: dict = field(default_factory=dict)       # Edge -> contribution carried back
-    step_edges: list = field(default_factory=list)       # (src key, dst key, input index, contribution)
-    backward_order: list = field(default_factory=list)   # step keys in the order they ran backward
-    param_grads: dict = field(default_factory=dict)      # parameter name -> gradient
-    input_grads: dict = field(default_factory=dict)      # input name -> gradient
-
-    @property
-    def forward_order(self) -> list:
-        return [s.key for s in self.plan.steps]
 
 
 def unbroadcast(xp, g, shape):
@@ -413,29 +388,9 @@ class Engine:
               backward: bool = True) -> Trace:
         """Run forward (and backward) recording every value and gradient, read back to the host."""
         prog = self.program(output)
-        plan = prog.plan
         vals = self._forward(prog, feeds)
-        host = self.backend.to_host
-        tr = Trace(plan, plan.output, host(vals[plan.output_step]),
-                   {s.key: host(v) for s, v in zip(plan.steps, vals)})
-        tr.node_values = {nid: tr.values[plan.steps[i].key] for nid, i in plan.node_step.items()}
-        if not backward:
-            return tr
-        grads = self._backward(prog, vals, record=tr)
-        tr.step_edges = [(a, b, k, host(c)) for a, b, k, c in tr.step_edges]
-        tr.grads = {s.key: host(g) for s, g in zip(plan.steps, grads) if g is not None}
-        tr.node_grads = {nid: tr.grads[plan.steps[i].key] for nid, i in plan.node_step.items()
-                         if plan.steps[i].key in tr.grads}
-        by_key = {s.key: s for s in plan.steps}
-        for src, dst, k, c in tr.step_edges:
-            edge: Edge | None = by_key[dst].edges[k]
-            if edge is not None:
-                tr.edge_grads[edge] = c if edge not in tr.edge_grads else tr.edge_grads[edge] + c
-        named = self._named(prog, vals, grads)
-        for name in plan.inputs:
-            if name in named:
-                tr.input_grads[name] = host(named[name])
-        for name in plan.params:
-            if name in named:
-                tr.param_grads[name] = host(named[name])
+        tr = start_trace(prog.plan, vals, self.backend.to_host)
+        if backward:
+            grads = self._backward(prog, vals, record=tr)
+            finish_trace(tr, vals, grads, self._named(prog, vals, grads), self.backend.to_host)
         return tr

@@ -1,0 +1,64 @@
+"""Traces: host copies of every value and gradient of one pass, for display.
+
+The engine fills them during a pass (Engine.trace); the playback, explanations and
+panels read them and never recompute anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..graph.model import Edge
+from .plan import Plan
+
+
+@dataclass
+class Trace:
+    """Everything one forward + backward pass produced, on the host, for display.
+
+    ``edge_grads[edge]`` is the gradient that travelled back along a graph edge (the
+    local VJP contribution of the downstream node to the upstream one); a node's
+    gradient is the sum of the contributions on its outgoing edges (fan-out)."""
+
+    plan: Plan
+    output: str
+    value: np.ndarray
+    values: dict                                         # step key -> value
+    grads: dict = field(default_factory=dict)            # step key -> dL/d(step output)
+    node_values: dict = field(default_factory=dict)      # node id -> value
+    node_grads: dict = field(default_factory=dict)       # node id -> dL/d(node output)
+    edge_grads: dict = field(default_factory=dict)       # Edge -> contribution carried back
+    step_edges: list = field(default_factory=list)       # (src key, dst key, input index, contribution)
+    backward_order: list = field(default_factory=list)   # step keys in the order they ran backward
+    param_grads: dict = field(default_factory=dict)      # parameter name -> gradient
+    input_grads: dict = field(default_factory=dict)      # input name -> gradient
+
+    @property
+    def forward_order(self) -> list:
+        return [s.key for s in self.plan.steps]
+
+
+def start_trace(plan: Plan, vals: list, host) -> Trace:
+    """A trace holding the forward values (read back with ``host``)."""
+    tr = Trace(plan, plan.output, host(vals[plan.output_step]),
+               {s.key: host(v) for s, v in zip(plan.steps, vals)})
+    tr.node_values = {nid: tr.values[plan.steps[i].key] for nid, i in plan.node_step.items()}
+    return tr
+
+
+def finish_trace(tr: Trace, vals: list, grads: list, named: dict, host) -> None:
+    """Add the backward pass: per-step and per-node gradients, and per graph edge the sum
+    of the contributions that travelled back along it."""
+    plan = tr.plan
+    tr.step_edges = [(a, b, k, host(c)) for a, b, k, c in tr.step_edges]
+    tr.grads = {s.key: host(g) for s, g in zip(plan.steps, grads) if g is not None}
+    tr.node_grads = {nid: tr.grads[plan.steps[i].key] for nid, i in plan.node_step.items()
+                     if plan.steps[i].key in tr.grads}
+    by_key = {s.key: s for s in plan.steps}
+    for _src, dst, k, c in tr.step_edges:
+        edge: Edge | None = by_key[dst].edges[k]
+        if edge is not None:
+            tr.edge_grads[edge] = c if edge not in tr.edge_grads else tr.edge_grads[edge] + c
+    tr.input_grads = {n: host(named[n]) for n in plan.inputs if n in named}
+    tr.param_grads = {n: host(named[n]) for n in plan.params if n in named}
