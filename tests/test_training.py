@@ -32,10 +32,11 @@ def cli(*argv):
 
 
 def test_examples_match_their_builder():
-    spec = importlib.util.spec_from_file_location("b", EXAMPLES / "build_training_examples.py")
+    spec = importlib.util.spec_from_file_location("b", EXAMPLES / "build_examples.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    for name, build in mod.EXAMPLES.items():
+    for name in ("spiral", "digits_mlp", "deep_sigmoid"):
+        build = mod.EXAMPLES[name]
         g = build()
         Engine(g).params()
         assert dumps(g) == (EXAMPLES / f"{name}.gsg").read_text(encoding="utf-8"), name
