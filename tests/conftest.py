@@ -28,3 +28,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_torch)
         if skip_gpu and "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+def pytest_unconfigure(config):
+    """Release the clipboard before Qt shuts down (see gradstudio.ui.main.release_clipboard):
+    otherwise the test process ends with a segmentation fault after a copy test."""
+    import sys
+
+    if "gradstudio.ui.main" in sys.modules or "PySide6.QtWidgets" in sys.modules:
+        from gradstudio.ui.main import release_clipboard
+
+        release_clipboard()

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..graph.model import Graph
 from ..training.binding import feature_shape, label_array, label_shape
+from ..training.metrics import ParamHealth
 from .overlay import EdgeMark, NodeMark, Overlay, magnitude, sign, width
 
 DEAD_RELU_WARN = 0.5   # badge a ReLU node when at least this fraction of its units is dead
@@ -80,13 +81,12 @@ def edge_magnitudes(trace) -> dict:
     return {e: (magnitude(g), sign(g)) for e, g in trace.edge_grads.items()}
 
 
-def _combined(items: list) -> tuple:
-    """(gradient norm, update ratio) of several parameters of one node, as if they were
-    one vector: sqrt of the summed squares."""
-    g = math.sqrt(sum(h.grad_norm ** 2 for _, h in items))
-    w = math.sqrt(sum(h.weight_norm ** 2 for _, h in items))
-    u = math.sqrt(sum(h.update_norm ** 2 for _, h in items))
-    return g, (u / w if w > 0 else math.nan)
+def combined(items: list) -> ParamHealth:
+    """The health of several parameters of one node taken as one vector (norms combine
+    as the square root of summed squares). Judging a layer as a whole keeps a bias that
+    starts at zero (tiny |b|, so a huge |db|/|b|) from flagging the layer as exploding."""
+    return ParamHealth(*(math.sqrt(sum(getattr(h, f) ** 2 for _, h in items))
+                         for f in ("grad_norm", "weight_norm", "update_norm")))
 
 
 def node_health(health: dict | None, owners: dict) -> dict:
@@ -106,11 +106,10 @@ def warnings(graph: Graph, health: dict | None, owners: dict, dead_relu: dict | 
     if nonfinite is not None:
         out.append((nonfinite.node, nonfinite.message))
     for nid, items in node_health(health, owners).items():
-        for name, h in items:
-            kind = h.warning
-            if kind is not None:
-                out.append((nid, f"{name}: {kind} gradient (|g| {fmt(h.grad_norm)}, "
-                                 f"|dW|/|W| {fmt(h.update_ratio)})"))
+        h = combined(items)
+        if h.warning is not None and nid in graph.nodes:
+            out.append((nid, f"{graph.nodes[nid].name}: {h.warning} gradient (|g| "
+                             f"{fmt(h.grad_norm)}, |dW|/|W| {fmt(h.update_ratio)})"))
     by_name = {n.name: n.id for n in graph.nodes.values()}
     for name, frac in (dead_relu or {}).items():
         if frac >= DEAD_RELU_WARN and name in by_name:
@@ -132,18 +131,14 @@ def build_overlay(graph: Graph, health: dict | None, owners: dict, edges: dict |
     for nid, items in node_health(health, owners).items():
         if nid not in graph.nodes:
             continue
-        g, ratio = _combined(items)
-        lines = [f"{name}: |g| {fmt(h.grad_norm)}, |W| {fmt(h.weight_norm)}, "
-                 f"|dW|/|W| {fmt(h.update_ratio)}" for name, h in items]
-        kinds = [h.warning for _, h in items if h.warning]
-        badge = None
-        if "exploding" in kinds:
-            badge = "exploding gradient"
-        elif "vanishing" in kinds:
-            badge = "vanishing gradient"
-        ov.nodes[nid] = NodeMark(grad=f"|g| {fmt(g)}", badge=badge,
-                                 tooltip="Gradient health, latest measured step\n"
-                                 + "\n".join(lines) + f"\nall: |g| {fmt(g)}, |dW|/|W| {fmt(ratio)}")
+        h = combined(items)
+        lines = [f"{name}: |g| {fmt(p.grad_norm)}, |W| {fmt(p.weight_norm)}, "
+                 f"|dW|/|W| {fmt(p.update_ratio)}" for name, p in items]
+        ov.nodes[nid] = NodeMark(
+            grad=f"|g| {fmt(h.grad_norm)}",
+            badge=f"{h.warning} gradient" if h.warning else None,
+            tooltip="Gradient health at the latest measured step\n" + "\n".join(lines)
+            + f"\nlayer as a whole: |g| {fmt(h.grad_norm)}, |dW|/|W| {fmt(h.update_ratio)}")
     by_name = {n.name: n.id for n in graph.nodes.values()}
     for name, frac in (dead_relu or {}).items():
         nid = by_name.get(name)

@@ -77,5 +77,19 @@ def run(path: str | None = None) -> int:
     app.setOrganizationDomain("gradstudio.org")
     app.setStyle("Fusion")
     app.setQuitOnLastWindowClosed(True)
+    app.aboutToQuit.connect(release_clipboard)
     start(path, QSettings())
     return app.exec()
+
+
+def release_clipboard() -> None:
+    """Drop clipboard data this process owns before Qt shuts down: PySide6 crashes at
+    exit (segmentation fault) when the clipboard still holds a QMimeData made in Python."""
+    from .canvas.actions import FRAGMENT_MIME
+
+    app = QApplication.instance()
+    if app is not None:
+        board = app.clipboard()
+        data = board.mimeData()
+        if board.ownsClipboard() or (data is not None and data.hasFormat(FRAGMENT_MIME)):
+            board.clear()

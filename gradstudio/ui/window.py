@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
             self._autosave_timer.start()
 
         self.set_document(Document())
+        from .training import install_training_panels  # the training session and its docks
+        self.training = install_training_panels(self)
         self.set_theme(self.theme)
         self.resize(1400, 850)
         geometry = self.settings.value("window/geometry")

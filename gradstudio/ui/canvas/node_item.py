@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ... import ops
 from ...ops.shapes import fmt
+from .marks import Band, same_mark
 from .port_item import PortItem, draw_port
 from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_RADIUS, ROW
 
@@ -99,6 +100,22 @@ class BadgeItem(QGraphicsItem):
         pass
 
 
+class WarningItem(QGraphicsItem):
+    """The hover area of an overlay warning (NodeMark.badge); the node draws it."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.rect = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self.setZValue(3)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter, option, widget=None) -> None:
+        pass
+
+
 def _draw_badge(painter, theme, at: QPointF) -> None:
     r = BadgeItem.R
     rect = QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r)
@@ -121,6 +138,12 @@ class NodeItem(QGraphicsItem):
         self.output = PortItem(self, node_id, None)
         self.badge = BadgeItem(self)
         self.badge.setZValue(3)
+        self.mark = None          # the overlay's NodeMark (value, gradient, highlight) or None
+        self.band: Band | None = None
+        self.warning = WarningItem(self)
+        self.warning.setVisible(False)
+        self._base_height = self.height
+        self._tip = ""
         self.low_detail = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -146,10 +169,9 @@ class NodeItem(QGraphicsItem):
             for i, port in enumerate(self.inputs.values()):
                 port.setPos(0.0, self.row_y(i))
                 port.setVisible(not self.low_detail)
-        height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
-        if height != self.height or self.look is None:
-            self.prepareGeometryChange()
-            self.height = height
+        self._base_height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
+        self._fit_height(force=self.look is None)
+        self._place_warning()
         self.output.setPos(self.width, self.row_y(0))
         self.badge.setPos(self.width - 2.0, 1.0)
         self.badge.setVisible(bool(look.problems) and not self.low_detail)
@@ -157,11 +179,52 @@ class NodeItem(QGraphicsItem):
         tip = f"{look.title} ({node.op})\n{node.opdef.formula}"
         if look.problems:
             tip += "\n" + "\n".join(look.problems)
-        self.setToolTip(tip)
+        self._tip = tip
+        self._set_tip()
         for name, port in self.inputs.items():
             port.set_flags(connected=graph.in_edge(self.node_id, name) is not None)
         self.look = look
         self.update()
+
+    # ---- overlay ---------------------------------------------------------------------
+    def set_mark(self, mark) -> None:
+        """Show a NodeMark (value, gradient, heat, highlight, warning), or none."""
+        if same_mark(mark, self.mark):
+            return
+        self.mark = mark
+        self.band = Band(mark, self.width) if mark is not None and (
+            mark.value or mark.grad or mark.heat is not None or mark.badge) else None
+        self._fit_height()
+        self._set_tip()
+        self._place_warning()
+        self.update()
+
+    def overlay_text(self) -> list:
+        """The overlay texts this node shows (value, gradient, warning lines)."""
+        return self.band.lines() if self.band is not None else []
+
+    def _fit_height(self, force: bool = False) -> None:
+        height = self._base_height + (self.band.height if self.band is not None else 0.0)
+        if height != self.height or force:
+            self.prepareGeometryChange()
+            self.height = height
+
+    def _place_warning(self) -> None:
+        mark = self.mark
+        if self.band is None or not mark.badge:
+            self.warning.setVisible(False)
+            return
+        rect = self.band.badge_rect(self._base_height)
+        if rect != self.warning.rect:
+            self.warning.prepareGeometryChange()
+            self.warning.rect = rect
+        self.warning.setToolTip(mark.badge + (f"\n\n{mark.tooltip}" if mark.tooltip else ""))
+        self.warning.setVisible(not self.low_detail)
+
+    def _set_tip(self) -> None:
+        mark = self.mark
+        self.setToolTip(f"{mark.tooltip}\n\n{self._tip}" if mark is not None and mark.tooltip
+                        else self._tip)
 
     def set_low_detail(self, on: bool) -> None:
         """Far out, the port and badge items (hit areas only) hide: thousands of them
@@ -170,6 +233,7 @@ class NodeItem(QGraphicsItem):
         for port in (*self.inputs.values(), self.output):
             port.setVisible(not on)
         self.badge.setVisible(bool(self.look and self.look.problems) and not on)
+        self.warning.setVisible(bool(self.band is not None and self.mark.badge) and not on)
 
     # ---- geometry --------------------------------------------------------------------
     @staticmethod
@@ -183,8 +247,8 @@ class NodeItem(QGraphicsItem):
         return self.output
 
     def boundingRect(self) -> QRectF:
-        m = PORT_RADIUS + 3.0  # port circles straddle the edges
-        return QRectF(-m, -CHIP - 2.0, self.width + 2 * m, self.height + CHIP + 4.0)
+        m = PORT_RADIUS + 3.0  # port circles straddle the edges (and the active glow)
+        return QRectF(-m, -CHIP - 2.0, self.width + 2 * m, self.height + CHIP + 2.0 + m)
 
     def body_rect(self) -> QRectF:
         return QRectF(0.0, 0.0, self.width, self.height)
@@ -200,9 +264,21 @@ class NodeItem(QGraphicsItem):
         body = self.body_rect()
         head = QRectF(0.0, 0.0, self.width, HEADER)
         selected = self.isSelected()
+        mark = self.mark
+        active = mark is not None and mark.active
+        if mark is not None and mark.dim and not active:
+            painter.setOpacity(0.35)
         border = c["node_selected"] if selected else (c["output"] if look.is_output
                                                        else c["node_border"])
         pen = QPen(border, 2.5 if (selected or look.is_output) else 1.0)
+        if active:
+            glow = QColor(c["active"])
+            glow.setAlpha(90)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(glow)
+            painter.drawRoundedRect(body.adjusted(-6.0, -6.0, 6.0, 6.0), 9.0, 9.0)
+            if not selected:
+                pen = QPen(c["active"], 3.0)
         if lod < 0.4:  # far away: a box in the category colour
             if look.problems and not selected:
                 pen = QPen(c["problem"], 3.0)
@@ -226,6 +302,8 @@ class NodeItem(QGraphicsItem):
             draw_port(painter, port, c)
         if look.problems:
             _draw_badge(painter, theme, self.badge.pos())
+        if self.band is not None and lod >= 0.3:
+            self.band.paint(painter, theme, self._base_height, with_text=lod >= 0.45)
         if lod < 0.45:
             return
         self._paint_text(painter, theme, look)

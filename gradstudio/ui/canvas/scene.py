@@ -5,11 +5,15 @@ more of the graph (inferred shapes and problems downstream of a change, which no
 is the output, the frames of expanded layers) is collected and applied once, on the
 next turn of the event loop, or when someone calls ``flush()``. The scene holds no
 state that the graph lacks: every item can be rebuilt from the graph.
+
+On top of the graph the scene draws an optional Overlay (gradstudio/app/overlay.py:
+values, gradients, highlights and a caption, built from engine traces by the playback
+and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
 import networkx as nx
-from PySide6.QtCore import QLineF, QRectF, Qt, QTimer
+from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -55,9 +59,12 @@ class GroupFrame(QGraphicsItem):
 
 
 class CanvasScene(QGraphicsScene):
+    overlay_changed = Signal()  # set_overlay was called (the view redraws the caption)
+
     def __init__(self, graph: Graph, colours: dict | None = None, parent=None):
         super().__init__(parent)
         self.graph = graph
+        self.overlay = None             # the Overlay drawn on top, or None
         self.theme = Style(colours)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
         self._nodes: dict[str, NodeItem] = {}
@@ -132,6 +139,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(item)
         self._nodes[nid] = item
         item.refresh(self.graph, nid == self._output)
+        if self.overlay is not None:
+            item.set_mark(self.overlay.nodes.get(nid))
         return item
 
     def _add_wire(self, edge: Edge) -> None:
@@ -140,6 +149,8 @@ class CanvasScene(QGraphicsScene):
         self._wires[edge] = wire
         wire.setVisible(not self.low_detail)
         wire.refresh(self.graph)
+        if self.overlay is not None:
+            wire.mark = self.overlay.edges.get(edge)
         wire.adjust()
 
     def _remove_wire(self, edge: Edge) -> None:
@@ -238,6 +249,23 @@ class CanvasScene(QGraphicsScene):
                 self._frames[gid] = frame
                 self.addItem(frame)
             frame.set_rect(rect.adjusted(-14.0, -34.0, 14.0, 14.0) if not rect.isNull() else rect)
+
+    # ---- overlay --------------------------------------------------------------------
+    def set_overlay(self, overlay) -> None:
+        """Draw ``overlay`` (an Overlay of NodeMarks and EdgeMarks by node id and Edge,
+        and a caption) on the items; ``None`` clears it. Items whose mark did not
+        change are left alone, so stepping through an animation repaints little."""
+        self.overlay = overlay
+        nodes = overlay.nodes if overlay is not None else {}
+        edges = overlay.edges if overlay is not None else {}
+        for nid, item in self._nodes.items():
+            item.set_mark(nodes.get(nid))
+        for edge, wire in self._wires.items():
+            wire.set_mark(edges.get(edge))
+        self.overlay_changed.emit()
+
+    def caption(self) -> str | None:
+        return self.overlay.caption if self.overlay is not None else None
 
     # ---- level of detail ------------------------------------------------------------
     def set_low_detail(self, on: bool) -> None:

@@ -35,6 +35,11 @@ LIGHT = {
     "group": "#b0584f", "rubber_band": "#2f6fd6",
     "toast_bg": "#fff4f2", "toast_text": "#8c1d18", "toast_border": "#c62828",
     "minimap_bg": "#ffffff", "minimap_node": "#9aa4b4", "minimap_view": "#2f6fd6",
+    # overlays (values, gradients, highlights): blue = positive, red = negative
+    "grad_pos": "#1f66d1", "grad_neg": "#d23c2a", "grad_zero": "#a8a8a8", "heat_mid": "#f4f4f4",
+    "value_text": "#1e1e1e", "grad_text": "#7a3aa6", "active": "#ff9100",
+    "warning": "#e08a00", "warning_text": "#ffffff", "overlay_line": "#e0e0e0",
+    "caption_bg": "#fffbe8", "caption_text": "#3a3a3a", "caption_border": "#e0c878",
 }
 
 DARK = {
@@ -51,6 +56,10 @@ DARK = {
     "group": "#d9786e", "rubber_band": "#5b9bff",
     "toast_bg": "#3a2322", "toast_text": "#ffb4ab", "toast_border": "#ef5350",
     "minimap_bg": "#25262a", "minimap_node": "#6a7080", "minimap_view": "#5b9bff",
+    "grad_pos": "#5a9cff", "grad_neg": "#ff6b5a", "grad_zero": "#6f7178", "heat_mid": "#3a3b40",
+    "value_text": "#f0f0f0", "grad_text": "#d0a4ff", "active": "#ffab40",
+    "warning": "#f0a020", "warning_text": "#1e1f22", "overlay_line": "#45464b",
+    "caption_bg": "#33302a", "caption_text": "#eeeeee", "caption_border": "#7a6a3a",
 }
 
 THEMES = {"light": LIGHT, "dark": DARK}

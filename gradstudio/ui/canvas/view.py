@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QLabel
 
 from .actions import EditActions
 from .minimap import Minimap
@@ -66,6 +66,12 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._last_pos: QPoint | None = None
         self.minimap = Minimap(self)
         self.minimap.hide()
+        # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner
+        self.caption = QLabel(self.viewport())
+        self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.caption.setWordWrap(True)
+        self.caption.hide()
+        self.scene().overlay_changed.connect(self._show_caption)
         self.scene().selectionChanged.connect(self._emit_selection)
         self.scene().changed.connect(lambda _: self.minimap.schedule())
         self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
@@ -159,6 +165,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
         self.viewport().update()
         self.minimap.update()
+        self._show_caption()
 
     def cursor_scene_pos(self) -> QPointF:
         """Where the mouse is over the canvas, or the centre of the view."""
@@ -193,6 +200,27 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._place_minimap()
+        if self.caption.isVisible():
+            self._place_caption()
+
+    def _show_caption(self) -> None:
+        text = self.scene().caption()
+        if not text:
+            self.caption.hide()
+            return
+        c = self.scene().theme.names
+        self.caption.setStyleSheet(
+            f"QLabel {{ background: {c['caption_bg']}; color: {c['caption_text']}; "
+            f"border: 1px solid {c['caption_border']}; border-radius: 4px; padding: 4px 8px; }}")
+        self.caption.setText(text)
+        self._place_caption()
+        self.caption.show()
+
+    def _place_caption(self) -> None:
+        width = max(200, min(self.viewport().width() - 20, 720))
+        self.caption.setMaximumWidth(width)
+        self.caption.adjustSize()
+        self.caption.move(10, 10)
 
     def _place_minimap(self) -> None:
         vp = self.viewport().geometry()

@@ -1,13 +1,17 @@
 """Wires: cubic curves from an output port to an input port, with a badge showing the
-shape of the value they carry. ``DragWire`` is the curve that follows the cursor while
+shape of the value they carry. An overlay's EdgeMark recolours a wire by the sign of
+the gradient it carries (blue positive, red negative), sets its width (log-magnitude),
+puts its label (e.g. the gradient) in the badge and its tooltip (the chain-rule step)
+on hover. ``DragWire`` is the curve that follows the cursor while
 a connection is being made (view feedback only, not part of the graph)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
 from ...ops.shapes import fmt
+from .marks import same_mark, sign_colour
 
 WIRE_TYPE = QGraphicsItem.UserType + 3
 
@@ -28,6 +32,7 @@ class WireItem(QGraphicsItem):
         super().__init__()
         self.edge = edge
         self.label = ""
+        self.mark = None   # the overlay's EdgeMark, or None
         self._path = QPainterPath()
         self._ends = (QPointF(), QPointF())
         self._badge = QRectF()
@@ -37,6 +42,29 @@ class WireItem(QGraphicsItem):
 
     def type(self) -> int:
         return WIRE_TYPE
+
+    def set_mark(self, mark) -> None:
+        """Show an EdgeMark (sign colour, width, label, highlight, tooltip), or none."""
+        if same_mark(mark, self.mark):
+            return
+        relabel = (mark.label if mark else None) != (self.mark.label if self.mark else None)
+        self.mark = mark
+        self.setToolTip(mark.tooltip if mark is not None and mark.tooltip else "")
+        if relabel:
+            self.adjust()
+        else:
+            self.prepareGeometryChange()  # the width may have changed
+        self.update()
+
+    def badge_text(self) -> str:
+        """The text in the wire's badge: the overlay label, else the shape."""
+        return self.mark.label if self.mark is not None and self.mark.label else self.label
+
+    def pen_width(self) -> float:
+        m = self.mark
+        if m is None:
+            return 1.6
+        return 1.6 + (min(6.0, max(1.0, m.width)) - 1.0) * 1.1
 
     def refresh(self, graph) -> None:
         """Update the shape badge from the graph and follow the ports."""
@@ -61,7 +89,7 @@ class WireItem(QGraphicsItem):
         self._path = wire_path(p1, p2)
         self._shape = None
         m = scene.theme.small_metrics
-        w = m.horizontalAdvance(self.label) + 10.0
+        w = m.horizontalAdvance(self.badge_text()) + 10.0
         h = m.height() + 3.0
         if abs(p2.x() - p1.x()) < w + 36.0 and abs(p2.y() - p1.y()) < 3 * h:
             self._badge = QRectF()  # a short wire: the shape shows beside the output port
@@ -76,7 +104,8 @@ class WireItem(QGraphicsItem):
         rect = self._path.boundingRect()
         if not self._badge.isNull():
             rect = rect.united(self._badge)
-        return rect.adjusted(-3.0, -3.0, 3.0, 3.0)
+        e = 3.0 if self.mark is None else self.pen_width() / 2.0 + 5.0
+        return rect.adjusted(-e, -e, e, e)
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
@@ -93,21 +122,36 @@ class WireItem(QGraphicsItem):
         c = theme.c
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         selected = self.isSelected()
+        mark = self.mark
         colour = c["wire_selected"] if selected else c["wire"]
+        width = 3.0 if selected else 1.6
+        if mark is not None:
+            if mark.sign and not selected:
+                colour = sign_colour(c, mark.sign)
+            width = max(width, self.pen_width()) if selected else self.pen_width()
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(colour, (3.0 if selected else 1.6) if lod >= 0.4 else 0.0))
+        if mark is not None and mark.active and lod >= 0.25:
+            halo = QColor(c["active"])
+            halo.setAlpha(110)
+            painter.setPen(QPen(halo, width + 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawPath(self._path)
+        painter.setPen(QPen(colour, width if lod >= 0.4 else 0.0))
         if lod < 0.25:
             painter.drawLine(*self._ends)
             return
         painter.drawPath(self._path)
-        if lod < 0.5 or not self.label or self._badge.isNull():
+        text = self.badge_text()
+        if lod < 0.5 or not text or self._badge.isNull():
             return
-        painter.setPen(QPen(c["wire_selected"] if selected else c["edge_badge_border"], 1.0))
+        marked = mark is not None and bool(mark.label)
+        border = c["wire_selected"] if selected else (
+            sign_colour(c, mark.sign) if marked else c["edge_badge_border"])
+        painter.setPen(QPen(border, 1.5 if marked else 1.0))
         painter.setBrush(c["edge_badge_bg"])
         painter.drawRoundedRect(self._badge, 4.0, 4.0)
-        painter.setPen(c["edge_badge_text"])
+        painter.setPen(sign_colour(c, mark.sign) if marked and mark.sign else c["edge_badge_text"])
         painter.setFont(theme.small_font)
-        painter.drawText(self._badge, Qt.AlignmentFlag.AlignCenter, self.label)
+        painter.drawText(self._badge, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class DragWire(QGraphicsPathItem):

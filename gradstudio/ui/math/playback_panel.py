@@ -1,0 +1,183 @@
+"""The Playback panel: Run Forward / Run Backward on the chosen output, play/pause,
+step one frame back or forward, jump to the start or end, a timeline slider covering
+the forward pass, the backward pass and the parameter update (learning rate box),
+and a speed control. The canvas and the other panels follow the session's position;
+the text under the controls says what the current frame does, with its numbers.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
+
+from ...ops.shapes import fmt
+
+SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
+          ("8 steps/s", 8.0), ("20 steps/s", 20.0))
+
+
+class PlaybackPanel(QWidget):
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self._syncing = False
+        st = self.style()
+        icon = lambda name: st.standardIcon(getattr(QStyle.StandardPixmap, name))  # noqa: E731
+
+        self.output = QComboBox()
+        self.output.setToolTip("The number to differentiate (a scalar; the loss by default)")
+        self.output.activated.connect(self._output_chosen)
+        self.forward_button = QPushButton("Run Forward")
+        self.forward_button.setToolTip("Compute every node's value, one node at a time, in the "
+                                       "engine's topological order (F5)")
+        self.forward_button.clicked.connect(session.run_forward)
+        self.backward_button = QPushButton("Run Backward")
+        self.backward_button.setToolTip("Walk the plan in reverse: each wire shows the gradient it "
+                                        "carries back, each node its dL/d(node) (F6)")
+        self.backward_button.clicked.connect(session.run_backward)
+
+        def tool(name, tip, slot):
+            b = QToolButton()
+            b.setIcon(icon(name))
+            b.setToolTip(tip)
+            b.setAccessibleName(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.start_button = tool("SP_MediaSkipBackward", "Jump to the start", session.to_start)
+        self.back_button = tool("SP_MediaSeekBackward", "Step back one frame (Shift+F8)",
+                                lambda: session.step(-1))
+        self.play_button = tool("SP_MediaPlay", "Play / pause", self.toggle_play)
+        self.step_button = tool("SP_MediaSeekForward", "Step forward one frame (F8)",
+                                lambda: session.step(1))
+        self.end_button = tool("SP_MediaSkipForward", "Jump to the end", session.to_end)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("The timeline: forward pass, backward pass, then the parameter update")
+        self.slider.valueChanged.connect(self._scrub)
+        self.frame_label = QLabel()
+        self.frame_label.setMinimumWidth(150)
+        self.phases = QLabel()
+
+        self.speed = QComboBox()
+        for text, fps in SPEEDS:
+            self.speed.addItem(text, fps)
+        self.speed.setCurrentIndex(2)
+        self.speed.currentIndexChanged.connect(lambda _: session.set_speed(self.speed.currentData()))
+        self.lr = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=100.0, singleStep=0.01,
+                                 value=session.lr)
+        self.lr.setToolTip("Learning rate of the update step  w ← w − lr · dL/dw")
+        self.lr.valueChanged.connect(session.set_lr)
+
+        self.explain = QLabel()
+        self.explain.setWordWrap(True)
+        self.explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.explain.setMinimumHeight(48)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Differentiate"))
+        top.addWidget(self.output, 1)
+        top.addWidget(self.forward_button)
+        top.addWidget(self.backward_button)
+        transport = QHBoxLayout()
+        for b in (self.start_button, self.back_button, self.play_button, self.step_button,
+                  self.end_button):
+            transport.addWidget(b)
+        transport.addWidget(self.slider, 1)
+        transport.addWidget(self.frame_label)
+        opts = QGridLayout()
+        opts.addWidget(QLabel("Speed"), 0, 0)
+        opts.addWidget(self.speed, 0, 1)
+        opts.addWidget(QLabel("Learning rate"), 0, 2)
+        opts.addWidget(self.lr, 0, 3)
+        opts.addWidget(self.phases, 0, 4)
+        opts.setColumnStretch(4, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addLayout(transport)
+        lay.addLayout(opts)
+        lay.addWidget(self.explain, 1)
+        session.changed.connect(self.sync)
+        session.position_changed.connect(self.sync_position)
+        session.message.connect(self._message)
+        session.window.document_changed.connect(self.fill_outputs)
+        self.fill_outputs()
+        self.sync()
+
+    # ---- outputs ----------------------------------------------------------------------
+    def fill_outputs(self) -> None:
+        """Scalar nodes that can be differentiated; the graph's output first."""
+        g = self.session.graph
+        keep = self.session.output
+        self.output.blockSignals(True)
+        self.output.clear()
+        default = self.session.default_output()
+        name = g.nodes[default].name if default in g.nodes else "none"
+        self.output.addItem(f"{name} (the output)", None)
+        for nid in g.topo_order():
+            if nid != default and g.shape(nid) == () and not g.nodes[nid].opdef.is_source:
+                self.output.addItem(f"{g.nodes[nid].name}  {fmt(())}", nid)
+        i = self.output.findData(keep) if keep is not None else 0
+        self.output.setCurrentIndex(max(0, i))
+        self.output.blockSignals(False)
+
+    def _output_chosen(self, i: int) -> None:
+        self.session.output = self.output.itemData(i)
+        if self.session.mode is not None:
+            self.session.run_backward()
+
+    # ---- follow the session -----------------------------------------------------------
+    def sync(self) -> None:
+        s = self.session
+        self.fill_outputs()
+        n = s.length()
+        self._syncing = True
+        self.slider.setRange(-1, max(-1, n - 1))
+        self._syncing = False
+        tl = s.timeline
+        if tl is None:
+            self.phases.setText("")
+        else:
+            parts = []
+            for phase in ("forward", "backward", "update"):
+                r = tl.phase_range(phase)
+                if r:
+                    parts.append(f"{phase} {r.start + 1}–{r.stop}")
+            self.phases.setText("Frames: " + " · ".join(parts))
+        self.backward_button.setEnabled(s.mode != "reverse" or s.phase_end("backward") >= 0)
+        self.sync_position(s.index)
+
+    def sync_position(self, index: int) -> None:
+        s = self.session
+        self._syncing = True
+        self.slider.setValue(index)
+        self._syncing = False
+        n = s.length()
+        playing = s.playing()
+        self.play_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay))
+        state = s.state()
+        if s.timeline is None:
+            self.frame_label.setText("not run yet")
+            self.explain.setText(s.error or "Run Forward computes the values; Run Backward the "
+                                 "gradients. Hover a wire or node to see its chain-rule step.")
+            return
+        phase = state.phase if s.mode != "forward" else "forward mode"
+        self.frame_label.setText(f"{index + 1}/{n}  {phase}")
+        cap = s.scene.caption() if s.showing() else None
+        self.explain.setText(cap or "")
+
+    def _scrub(self, value: int) -> None:
+        if not self._syncing:
+            self.session.stop()
+            self.session.seek(value)
+
+    def toggle_play(self) -> None:
+        if self.session.playing():
+            self.session.stop()
+        else:
+            self.session.play()
+
+    def _message(self, text: str) -> None:
+        if self.session.timeline is None:
+            self.explain.setText(text)

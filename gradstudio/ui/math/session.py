@@ -1,0 +1,310 @@
+"""The see-the-math session shared by the math panels: one engine trace of the current
+graph, the playback timeline built from it, the position on it, and the overlay on the
+canvas for that position.
+
+Three modes draw on the canvas: "reverse" (forward pass, backward pass and update,
+gradients on the wires), "forward" (forward-mode tangents next to the values) and
+"check" (the gradient check's relative errors). Every number comes from the engine;
+the words and marks from gradstudio/app/math_overlay.py and math_check.py.
+
+When the graph changes (an input value, a wire, an attribute) while the session's
+overlay is on the canvas, the trace is run again and the position kept; when another
+panel (training) has put its own overlay on the canvas, the session lets go instead.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ...app.math_check import check_overlay
+from ...app.math_overlay import forward_mode_overlay, overlay_for
+from ...app.modes import direction_for, node_tangents
+from ...app.playback import Timeline
+from ...engine import Engine
+from ...engine.plan import GraphInvalid
+from ...engine.run import FeedError
+from ...graph.model import GraphError
+from ...graph.validate import output_node
+
+QUIET = ("moved", "meta_changed")  # graph events that do not change any number
+
+
+class MathSession(QObject):
+    changed = Signal()           # a new trace / mode (panels rebuild)
+    position_changed = Signal(int)
+    message = Signal(str)        # a one-line report for the status bar / panels
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.graph = None
+        self.engine: Engine | None = None
+        self.trace = None
+        self.timeline: Timeline | None = None
+        self.index = -1
+        self.mode: str | None = None     # "reverse", "forward", "check" or None
+        self.output: str | None = None   # the node differentiated (None: the graph's output)
+        self.lr = 0.1
+        self.speed = 2.0                 # frames per second while playing
+        self.error: str | None = None
+        self.tangents: dict = {}
+        self.wrt: str | None = None      # forward mode: "x2" or "w[1]"
+        self.check = None                # (report, plan) of the last gradient check
+        self.stop_at: int | None = None
+        self._shown = None
+        self._busy = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self._rerun_timer = QTimer(self, singleShot=True, interval=0)
+        self._rerun_timer.timeout.connect(self._rerun)
+        window.document_changed.connect(self.attach)
+        self.attach()
+
+    # ---- the document -----------------------------------------------------------------
+    def attach(self) -> None:
+        """Follow the window's current graph (after New/Open)."""
+        if self.graph is not None:
+            try:
+                self.graph.unsubscribe(self._on_event)
+            except ValueError:
+                pass
+        self.graph = self.window.doc.graph
+        self.graph.subscribe(self._on_event)
+        self.engine = Engine(self.graph, dtype="float64")
+        self.output = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.stop()
+        self.trace = self.timeline = None
+        self.index, self.mode, self.error, self.check = -1, None, None, None
+        self.tangents, self.wrt = {}, None
+        self._shown = None
+        self.changed.emit()
+        self.position_changed.emit(self.index)
+
+    @property
+    def scene(self):
+        return self.window.view.scene()
+
+    def _on_event(self, ev) -> None:
+        if self._busy or ev.kind in QUIET:
+            return
+        if ev.kind in ("node_removed", "output_changed") and self.output not in self.graph.nodes:
+            self.output = None
+        if self.mode is not None:
+            self._rerun_timer.start()
+
+    def showing(self) -> bool:
+        """Is the session's overlay the one on the canvas?"""
+        return self._shown is not None and self.scene.overlay is self._shown
+
+    def _rerun(self) -> None:
+        if not self.showing():  # someone else draws on the canvas now: let go
+            if self.mode is not None:
+                self._reset()
+            return
+        mode, index = self.mode, self.index
+        if mode == "check":
+            self.clear()
+            self.message.emit("The graph changed: run the gradient check again")
+            return
+        if self.run(forward_only=mode == "forward" or not self.timeline.phase_range("backward")):
+            if mode == "forward" and self.wrt is not None:
+                self.set_forward_mode(self._wrt_name, self._wrt_element, index)
+            else:
+                self.seek(index)
+
+    # ---- running ----------------------------------------------------------------------
+    def default_output(self) -> str | None:
+        try:
+            return output_node(self.graph)
+        except GraphError:
+            return None
+
+    def run(self, forward_only: bool = False) -> bool:
+        """Trace the graph (values, and gradients of the chosen output when it is a
+        number); build the timeline at its start. False (and ``error``) when it cannot."""
+        self.stop()
+        self._busy = True
+        try:
+            out = self.output if self.output in self.graph.nodes else None
+            try:
+                self.trace = self.engine.trace(None, out, backward=not forward_only)
+                self.error = None
+            except FeedError as exc:
+                if "a gradient needs" not in str(exc):
+                    raise
+                self.trace = self.engine.trace(None, out, backward=False)
+                self.error = f"No backward pass: {exc}"
+        except (GraphInvalid, FeedError, GraphError, ValueError) as exc:
+            self.trace = self.timeline = None
+            self.mode, self.index = None, -1
+            self.error = _explain(exc)
+            self._show(None)
+            self.changed.emit()
+            self.position_changed.emit(-1)
+            self.message.emit(self.error)
+            return False
+        finally:
+            self._busy = False
+        self.timeline = Timeline(self.graph, self.trace, lr=self.lr)
+        self.mode, self.index, self.check = "reverse", -1, None
+        self.tangents, self.wrt = {}, None
+        self.changed.emit()
+        if self.error:
+            self.message.emit(self.error)
+        return True
+
+    def ensure(self) -> bool:
+        return (self.timeline is not None and self.mode in ("reverse", "forward")) or self.run()
+
+    def length(self) -> int:
+        return len(self.timeline) if self.timeline is not None else 0
+
+    def phase_end(self, phase: str) -> int:
+        r = self.timeline.phase_range(phase) if self.timeline is not None else range(0)
+        return r.stop - 1 if r else -1
+
+    def state(self):
+        return self.timeline.state_at(self.index) if self.timeline is not None else None
+
+    # ---- position and playing ---------------------------------------------------------
+    def seek(self, index: int) -> None:
+        if self.timeline is None:
+            return
+        self.index = max(-1, min(index, len(self.timeline) - 1))
+        self._draw()
+        self.position_changed.emit(self.index)
+
+    def _draw(self) -> None:
+        if self.mode == "forward":
+            ov = forward_mode_overlay(self.graph, self.trace, self.tangents, self.wrt,
+                                      upto=self.index + 1)
+        else:
+            ov = overlay_for(self.graph, self.timeline, self.timeline.state_at(self.index),
+                             lr=self.lr)
+        self._show(ov)
+
+    def _show(self, overlay) -> None:
+        self._shown = overlay
+        self.scene.set_overlay(overlay)
+
+    def step(self, delta: int) -> None:
+        self.stop()
+        if self.ensure():
+            self.seek(self.index + delta)
+
+    def to_start(self) -> None:
+        self.step(-10**9)
+
+    def to_end(self) -> None:
+        self.step(10**9)
+
+    def play(self, until: int | None = None) -> None:
+        """Advance one frame per tick up to ``until`` (the end when None)."""
+        if not self.ensure():
+            return
+        end = self.length() - 1 if until is None else until
+        if self.index >= end:
+            self.seek(-1 if until is None else self.index)
+            if until is not None:
+                return
+        self.stop_at = end
+        self.timer.start(round(1000 / max(0.1, self.speed)))
+        self.position_changed.emit(self.index)
+
+    def playing(self) -> bool:
+        return self.timer.isActive()
+
+    def stop(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.position_changed.emit(self.index)
+
+    def set_speed(self, fps: float) -> None:
+        self.speed = fps
+        if self.timer.isActive():
+            self.timer.setInterval(round(1000 / max(0.1, fps)))
+
+    def _tick(self) -> None:
+        if self.timeline is None or self.index >= (self.stop_at if self.stop_at is not None
+                                                   else self.length() - 1):
+            self.stop()
+            return
+        self.seek(self.index + 1)
+        if self.index >= self.stop_at:
+            self.stop()
+
+    def run_forward(self) -> None:
+        """From the start, play the forward pass."""
+        if self.run():
+            self.seek(-1)
+            self.play(self.phase_end("forward"))
+
+    def run_backward(self) -> None:
+        """Play the backward pass (the forward pass shown at once if it was not yet)."""
+        if self.mode != "reverse" and not self.run():
+            return
+        end = self.phase_end("backward")
+        if end < 0:
+            self.message.emit(self.error or "Nothing to differentiate")
+            return
+        if self.index < self.phase_end("forward") or self.index >= end:
+            self.seek(self.phase_end("forward"))
+        self.play(end)
+
+    def set_lr(self, lr: float) -> None:
+        self.lr = lr
+        if self.mode == "reverse" and self.trace is not None:
+            index = self.index
+            self.timeline = Timeline(self.graph, self.trace, lr=lr)
+            self.changed.emit()
+            self.seek(index)
+
+    def clear(self) -> None:
+        """Take the session's marks off the canvas."""
+        if self.showing():
+            self.scene.set_overlay(None)
+        self._reset()
+
+    # ---- forward mode and checks ------------------------------------------------------
+    def set_forward_mode(self, wrt: str, element: int = 0, index: int | None = None) -> bool:
+        """Tangents of every node along the one-hot direction of ``wrt`` (input or
+        parameter name) at flat ``element``; the playback then walks the plan with them."""
+        if not self.run(forward_only=True):
+            return False
+        self._busy = True
+        try:
+            direction = direction_for(self.trace, wrt, element)
+            self.tangents = node_tangents(self.engine, None, wrt, direction)
+        except (FeedError, KeyError, IndexError) as exc:
+            self.message.emit(str(exc))
+            return False
+        finally:
+            self._busy = False
+        self._wrt_name, self._wrt_element = wrt, element
+        self.wrt = wrt if direction.size == 1 else f"{wrt}[{element}]"
+        self.mode = "forward"
+        self.changed.emit()
+        self.seek(self.length() - 1 if index is None else index)
+        return True
+
+    def show_check(self, report, plan) -> None:
+        self.stop()
+        self.check = (report, plan)
+        trace = self.trace
+        if trace is None:
+            try:
+                trace = self.engine.trace(None, backward=False)
+            except (FeedError, GraphInvalid, GraphError):
+                trace = None
+        self.mode = "check"
+        self._show(check_overlay(self.graph, plan, report, trace))
+        self.changed.emit()
+
+
+def _explain(exc) -> str:
+    text = str(exc)
+    if isinstance(exc, FeedError) and "no value for input" in text:
+        return f"{text[0].upper()}{text[1:]}: set it in the Inputs panel (or press Random)"
+    return text[0].upper() + text[1:] if text else type(exc).__name__

@@ -1,0 +1,82 @@
+"""Visual training runs in the main window.
+
+``install_training_panels(window)`` adds the docks: Training (controls; tabbed with the
+Inspector), and, at the bottom, Curves, Decision boundary, Weights, Gradient health,
+Confusion matrix and Replay. The bottom docks stay hidden until the first job starts
+in a window (a person who only builds graphs does not see them); View ▸ Panels
+toggles each. All of them read one :class:`TrainingSession`; the training itself
+runs on a worker thread (worker.py) and the panels redraw on the session's ~30 Hz
+timer, never per step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+
+from .boundary import BoundaryPanel
+from .canvas_link import CanvasLink
+from .confusion import ConfusionPanel
+from .curves import CurvesPanel
+from .health import HealthPanel
+from .panel import TrainingPanel
+from .replay import ReplayPanel
+from .session import TrainingSession
+from .weights import WeightsPanel
+
+BOTTOM = ("curves", "boundary", "weights", "health", "confusion", "replay")
+
+
+@dataclass
+class TrainingPanels:
+    session: TrainingSession
+    controls: TrainingPanel
+    curves: CurvesPanel
+    boundary: BoundaryPanel
+    weights: WeightsPanel
+    health: HealthPanel
+    confusion: ConfusionPanel
+    replay: ReplayPanel
+    canvas: CanvasLink
+
+    def show_all(self, window) -> None:
+        """Show the bottom docks (the first time a job starts)."""
+        for key in BOTTOM:
+            window.docks[f"training_{key}"].show()
+        window.docks["training_curves"].raise_()
+
+
+def install_training_panels(window) -> TrainingPanels:
+    """Create the session and the panels of ``window`` (a MainWindow) and dock them."""
+    session = TrainingSession(window)
+    controls = TrainingPanel(session)
+    p = TrainingPanels(session, controls, CurvesPanel(session), BoundaryPanel(session),
+                       WeightsPanel(session), HealthPanel(session), ConfusionPanel(session),
+                       ReplayPanel(session), CanvasLink(session))
+    controls.overlay_box.toggled.connect(p.canvas.set_enabled)
+    right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+    dock = window.add_panel("training", "Training", controls, right)
+    if "inspector" in window.docks:
+        window.tabifyDockWidget(window.docks["inspector"], dock)
+        window.docks["inspector"].raise_()
+    titles = {"curves": "Training curves", "boundary": "Decision boundary", "weights": "Weights",
+              "health": "Gradient health", "confusion": "Confusion matrix", "replay": "Replay"}
+    docks = [window.add_panel(f"training_{k}", titles[k], getattr(p, k), bottom, visible=False)
+             for k in BOTTOM]
+    window.splitDockWidget(docks[0], docks[1], Qt.Orientation.Horizontal)
+    for d in docks[2:]:
+        window.tabifyDockWidget(docks[1], d)
+    docks[1].raise_()
+    shown = []
+
+    def first_job(state: str) -> None:
+        if state == "running" and not shown:
+            shown.append(True)
+            if not any(window.docks[f"training_{k}"].isVisible() for k in BOTTOM):
+                p.show_all(window)
+                window.docks["training"].raise_()
+                t = session.trainer
+                planar = t is not None and t.data.n_features == 2
+                window.docks["training_boundary" if planar else "training_confusion"].raise_()
+    session.state_changed.connect(first_job)
+    return p

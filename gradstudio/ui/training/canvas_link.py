@@ -1,0 +1,85 @@
+"""Keeps the canvas's overlay in step with training: gradient magnitudes on wires and
+layers, warning badges, the node a NaN came from, and the weights of a replayed
+snapshot. The overlay itself is built without Qt (gradstudio.app.training_overlay);
+the canvas draws it through ``CanvasScene.set_overlay`` (``None`` clears)."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject
+
+from ...app.training_overlay import build_overlay, param_owners, snapshot_overlay
+
+INTERVAL = 0.1   # seconds between overlays while a job runs (10 Hz)
+
+
+class CanvasLink(QObject):
+    def __init__(self, session, enabled: bool = True):
+        super().__init__(session)
+        self.session = session
+        self.enabled = enabled
+        self.overlay = None          # the newest overlay built (also when no canvas draws it)
+        self._owners: dict = {}
+        self._owner_of = None
+        self._last = 0.0
+        self._key = None
+        session.refreshed.connect(self.update)
+        session.trainer_changed.connect(self.update)
+        session.state_changed.connect(lambda _s: self.update(force=True))
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = on
+        self.session.worker.wants.edges = on and self.session.trainer is not None
+        if on:
+            self.update(force=True)
+        else:
+            self.clear()
+
+    def _scene_setter(self):
+        view = self.session.window.view
+        return getattr(view.scene(), "set_overlay", None) if view is not None else None
+
+    def clear(self) -> None:
+        self.overlay, self._key = None, None
+        setter = self._scene_setter()
+        if setter is not None:
+            setter(None)
+
+    def update(self, force: bool = False) -> None:
+        s = self.session
+        t = s.trainer
+        s.worker.wants.edges = self.enabled and t is not None
+        if not self.enabled:
+            return
+        if t is None:
+            if self.overlay is not None:
+                self.clear()
+            return
+        now = time.perf_counter()
+        if s.running and not force and now - self._last < INTERVAL:
+            return
+        self._last = now
+        if self._owner_of is not t:
+            self._owners, self._owner_of = param_owners(t), t
+        col = s.worker.collector
+        snap = s.replay.get("snapshot") if s.replay else None
+        key = (id(t), id(snap), id(col.last_health), id(col.edges), id(col.last_epoch),
+               id(t.failure))
+        if key == self._key:
+            return
+        self._key = key
+        if snap is not None:
+            ov = snapshot_overlay(t.graph, snap.params, self._owners,
+                                  f"Replay: weights at step {snap.step}")
+        else:
+            rec, ep = col.last_health, col.last_epoch
+            latest = t.latest
+            caption = (f"Training: step {latest.step}, loss {latest.loss:.4g}"
+                       if latest is not None else None)
+            ov = build_overlay(t.graph, rec.health if rec else None, self._owners,
+                               col.edges.value if col.edges else None,
+                               ep.dead_relu if ep else None, t.failure, caption)
+        self.overlay = ov
+        setter = self._scene_setter()
+        if setter is not None:
+            setter(ov)

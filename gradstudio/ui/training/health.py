@@ -1,0 +1,140 @@
+"""Gradient health per layer over time: the gradient norm, the update-to-weight ratio
+(about 1e-3 is healthy) and the fraction of dead ReLUs, with the current warnings.
+
+The numbers are the trainer's own (``Curves.health`` every ``health_every`` steps,
+``Curves.dead_relu`` every epoch); this panel only draws them, at most a few times a
+second. Warnings use the same rules as the canvas badges
+(gradstudio.app.training_overlay.warnings)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...app.training_overlay import param_owners, warnings
+from .plots import Plot, ramp
+
+MIN_INTERVAL = 0.2   # seconds between redraws
+
+
+class HealthPanel(QWidget):
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.grad_plot = Plot("gradient norm |g|", bottom="step")
+        self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step")
+        self.dead_plot = Plot("dead ReLUs (fraction of units)", bottom="epoch")
+        for p in (self.grad_plot, self.ratio_plot):
+            p.setLogMode(y=True)
+        self.dead_plot.setYRange(0, 1)
+        self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen(
+            (120, 120, 120), style=Qt.PenStyle.DashLine)))  # log10(1e-3): the healthy ratio
+        self.grad_plot.addLegend(offset=(-6, 6), labelTextSize="7pt")
+        self.dead_plot.addLegend(offset=(-6, 6), labelTextSize="7pt")
+        self.bias_box = QCheckBox("Biases too")
+        self.bias_box.setToolTip("Also plot 1-D parameters (biases); by default only weight "
+                                 "matrices are drawn, one line per layer")
+        self.bias_box.toggled.connect(lambda _on: self.reset())
+        self.warning_label = QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        row = QHBoxLayout()
+        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
+            row.addWidget(p)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.warning_label, 1)
+        bottom.addWidget(self.bias_box, 0, Qt.AlignmentFlag.AlignTop)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(row, 1)
+        lay.addLayout(bottom)
+        self._lines: dict = {}
+        self._dead: dict = {}
+        self._curves = None
+        self._last = 0.0
+        self._warned = None
+        session.trainer_changed.connect(self.reset)
+        session.refreshed.connect(self.refresh)
+        self.reset()
+
+    def reset(self) -> None:
+        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
+            for item in p.getPlotItem().listDataItems():
+                p.removeItem(item)
+        self._lines, self._dead, self._curves, self._warned = {}, {}, None, None
+        self.warning_label.setText("")
+        t = self.session.trainer
+        if t is None:
+            return
+        self._curves = t.curves
+        names = [n for n in t.param_names if self.bias_box.isChecked() or len(t.params[n].shape) >= 2]
+        for name, colour in zip(names, ramp(len(names))):
+            pen = pg.mkPen(colour, width=2)
+            self._lines[name] = (self.grad_plot.plot(pen=pen, name=name),
+                                 self.ratio_plot.plot(pen=pen))
+        self._last = 0.0
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        t = self.session.trainer
+        if t is None or not self.isVisible():
+            return
+        if t.curves is not self._curves:
+            self.reset()
+            return
+        now = time.perf_counter()
+        if not force and now - self._last < MIN_INTERVAL and self.session.running:
+            return
+        self._last = now
+        health = t.curves.health
+        for name, (gline, rline) in self._lines.items():
+            if name not in health:
+                continue
+            s, g, r = (a[:] for a in health[name])  # array slices are copies: no lock needed
+            n = min(len(s), len(g), len(r))
+            if n == len(gline.xData if gline.xData is not None else ()):
+                continue
+            x = np.frombuffer(s, np.int64, n).astype(float)
+            gv, rv = np.frombuffer(g, np.float64, n), np.frombuffer(r, np.float64, n)
+            ok = (gv > 0) & np.isfinite(gv)
+            gline.setData(x[ok], gv[ok])
+            ok = (rv > 0) & np.isfinite(rv)
+            rline.setData(x[ok], rv[ok])
+        dead = t.curves.dead_relu
+        colours = ramp(max(1, len(dead)))
+        for i, (name, (e, f)) in enumerate(list(dead.items())):
+            e, f = e[:], f[:]
+            n = min(len(e), len(f))
+            line = self._dead.get(name)
+            if line is None:
+                line = self._dead[name] = self.dead_plot.plot(
+                    pen=pg.mkPen(colours[i], width=2), name=name)
+            line.setData(np.frombuffer(e, np.int64, n).astype(float), np.frombuffer(f, np.float64, n))
+        self._show_warnings(t)
+
+    def _show_warnings(self, t) -> None:
+        col = self.session.worker.collector
+        rec = col.last_health
+        ep = col.last_epoch
+        key = (id(rec), id(ep), id(t.failure))
+        if key == self._warned:
+            return
+        self._warned = key
+        found = warnings(t.graph, rec.health if rec else None, param_owners(t),
+                         ep.dead_relu if ep else None, t.failure)
+        if not found:
+            self.warning_label.setText("No warnings: gradients neither vanish nor explode."
+                                       if rec else "")
+            self.warning_label.setStyleSheet("")
+            return
+        lines = [f"⚠ {text}" for _, text in found[:8]]
+        if len(found) > 8:
+            lines.append(f"(+{len(found) - 8} more)")
+        self.warning_label.setText("\n".join(lines))
+        self.warning_label.setStyleSheet("color: #b3261e;")
+
+    def sizeHint(self) -> QSize:
+        return QSize(720, 280)

@@ -1,0 +1,147 @@
+"""Small helpers shared by the training panels: themed pyqtgraph plots, colour maps,
+images from arrays, and saving a plot or table to a file."""
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFileDialog, QLabel, QSizePolicy, QWidget
+
+# TensorFlow Playground's colours: orange for class 0 / negative, blue for class 1 / positive.
+ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
+CLASS_COLOURS = [ORANGE, BLUE, (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+                 (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def series_colour(i: int) -> str:
+    return SERIES[i % len(SERIES)]
+
+
+def ramp(n: int) -> list:
+    """``n`` colours from dark purple to yellow (viridis): layer 1 .. layer n."""
+    cmap = pg.colormap.get("viridis")
+    return [cmap.map(0.9 * i / max(1, n - 1), mode="qcolor") for i in range(n)]
+
+
+def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """RGBA uint8 image of ``values``: orange (negative) - white (0) - blue (positive),
+    full colour at +-``scale`` (default: the largest magnitude)."""
+    v = np.asarray(values, dtype=np.float64)
+    if scale is None:
+        finite = np.abs(v[np.isfinite(v)])
+        scale = float(finite.max()) if finite.size else 1.0
+    t = np.clip(np.nan_to_num(v / (scale or 1.0)), -1.0, 1.0)[..., None]
+    white = np.array([255.0, 255.0, 255.0])
+    neg = white + (np.array(ORANGE) - white) * (-np.minimum(t, 0))
+    pos = white + (np.array(BLUE) - white) * np.maximum(t, 0)
+    rgb = np.where(t < 0, neg, pos)
+    out = np.empty(v.shape + (4,), np.uint8)
+    out[..., :3] = rgb.astype(np.uint8)
+    out[..., 3] = 255
+    return out
+
+
+def sequential(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """RGBA uint8 image of ``values`` through viridis between ``lo`` and ``hi``."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = v[np.isfinite(v)]
+    lo = float(finite.min()) if lo is None and finite.size else (lo or 0.0)
+    hi = float(finite.max()) if hi is None and finite.size else (hi if hi is not None else 1.0)
+    t = np.clip(np.nan_to_num((v - lo) / ((hi - lo) or 1.0)), 0, 1)
+    lut = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=True)
+    return lut[(t * 255).astype(np.intp)]
+
+
+def as_matrix(a: np.ndarray) -> np.ndarray:
+    """A parameter as a 2-D array to draw: a vector becomes one row, more dimensions
+    are folded into the columns."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    return a.reshape(a.shape[0], -1)
+
+
+class Plot(pg.PlotWidget):
+    """A PlotWidget that follows the application's palette (light/dark themes)."""
+
+    def __init__(self, title: str | None = None, left: str | None = None,
+                 bottom: str | None = None, parent=None):
+        super().__init__(parent=parent)
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        pi = self.getPlotItem()
+        pi.setMenuEnabled(True)
+        pi.hideButtons()
+        if title:
+            pi.setTitle(title, size="9pt")
+        if left:
+            pi.setLabel("left", left)
+        if bottom:
+            pi.setLabel("bottom", bottom)
+        self.retheme()
+
+    def retheme(self) -> None:
+        pal = self.palette()
+        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+        self.setBackground(base)
+        pi = self.getPlotItem()
+        for name in ("left", "bottom", "right", "top"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen(QColor(text).lighter(130) if base.lightness() < 128 else
+                               QColor(text).lighter(250)))
+            ax.setTextPen(pg.mkPen(text))
+        pi.titleLabel.setText(pi.titleLabel.text, color=text.name())
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
+            self.retheme()
+        super().changeEvent(event)
+
+
+def image_plot(title: str | None = None) -> tuple:
+    """(Plot, ImageItem) with a locked aspect ratio, y pointing down like a matrix."""
+    p = Plot(title)
+    img = pg.ImageItem(axisOrder="row-major")
+    p.addItem(img)
+    vb = p.getPlotItem().getViewBox()
+    vb.setAspectLocked(True)
+    vb.invertY(True)
+    vb.setMouseEnabled(False, False)
+    p.getPlotItem().hideAxis("left")
+    p.getPlotItem().hideAxis("bottom")
+    return p, img
+
+
+def note(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A word-wrapped explanatory label in the placeholder colour."""
+    lab = QLabel(text, parent)
+    lab.setWordWrap(True)
+    lab.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return lab
+
+
+def save_png(widget: QWidget, path) -> bool:
+    """Render ``widget`` (a plot, a table, a whole panel) to a PNG file."""
+    return bool(widget.grab().save(os.fspath(path), "PNG"))
+
+
+def ask_path(parent, title: str, start: str, filt: str, suffix: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, start, filt)
+    if path and not os.path.splitext(path)[1]:
+        path += suffix
+    return path or None
+
+
+def write_csv(path, header: list, rows) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)

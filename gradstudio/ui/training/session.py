@@ -1,0 +1,337 @@
+"""A window's training session: settings, data, binding, the Trainer, its worker and the
+runs kept for comparison. Panels read from it; only the control panel changes it.
+
+Threads: everything here runs on the GUI thread. The Trainer runs on the worker's
+thread only inside a job; between jobs (paused, stopped, finished) the session uses
+it directly: it writes the trained parameters into the graph with
+``Trainer.store_params()`` as one undo step ("Train to step N"), so the document is
+marked modified and File ▸ Save writes them; undoing that step restores the previous
+parameters (and retires the Trainer, whose weights no longer match the graph).
+
+A run is one Trainer's life. It ends on Stop, on Reset, when settings that need new
+data or a new binding change, or when Play is pressed after it finished; its curves
+are then kept in ``runs`` so the replay panel can plot runs against each other.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ...engine import FeedError, GraphInvalid
+from ...graph.model import GraphError
+from ...ops import OpError
+from ...training import Binding, BindingError, Curves, Trainer, TrainingError
+from .settings import BACKEND, DTYPE, TrainSettings
+from .worker import TrainingWorker
+
+SNAPSHOTS = 200      # snapshots kept per run (spread over the planned steps)
+HEALTH_EVERY = 10    # measure gradient health every this many steps
+REFRESH_MS = 33      # the panels' timer while a job runs (~30 Hz)
+MAX_RUNS = 8
+PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
+REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
+           "target_accuracy": "reached the target accuracy"}
+
+
+@dataclass
+class Run:
+    number: int
+    label: str
+    curves: Curves
+
+
+class TrainingSession(QObject):
+    state_changed = Signal(str)    # idle | running | paused | finished | failed
+    trainer_changed = Signal()     # a new run, data or reset: panels start over
+    settings_changed = Signal()    # settings/binding replaced (a new document)
+    graph_edited = Signal()        # the graph's structure changed (binding choices)
+    data_changed = Signal()        # other data chosen (the boundary panel shows its points)
+    refreshed = Signal()           # ~30 Hz during a job, and once after it
+    message = Signal(str, str)     # text, kind: info | error
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.worker = TrainingWorker(self)
+        self.worker.stopped.connect(self._job_done)
+        self.timer = QTimer(self, interval=REFRESH_MS)
+        self.timer.timeout.connect(self.refreshed)
+        self.settings = TrainSettings()
+        self.binding: Binding | None = None
+        self.trainer: Trainer | None = None
+        self.runs: list[Run] = []
+        self.run_number = 0
+        self.state = "idle"
+        self._key = None
+        self._data = None
+        self._graph = None
+        self._pending: str | None = None
+        self._storing = False
+        self.replay: dict | None = None   # kind -> Readback shown instead of the live ones
+        window.document_changed.connect(self.attach)
+        self.attach()
+
+    # ---- the document -----------------------------------------------------------------
+    @property
+    def graph(self):
+        return self.window.doc.graph
+
+    def attach(self) -> None:
+        """Follow the window's current document (settings and binding from its meta)."""
+        if self.worker.running:  # the old graph is gone; its run with it
+            self._pending = "discard"
+            self.worker.pause()
+            self.worker.wait(5000)
+        if self._graph is not None:
+            self._graph.unsubscribe(self._on_graph)
+            self._graph = None
+        if self.window.doc is None:
+            return
+        self._graph = self.graph
+        self._graph.subscribe(self._on_graph)
+        meta = self._graph.meta.get("training")
+        self.settings = TrainSettings.from_meta(meta)
+        try:
+            self.binding = Binding.for_graph(self._graph) if self._graph.nodes else None
+        except BindingError:
+            self.binding = None
+        self.trainer, self._key, self._data = None, None, None
+        self.runs, self.run_number = [], 0
+        self._set_state("idle")
+        self.settings_changed.emit()
+        self.trainer_changed.emit()
+
+    def _on_graph(self, ev) -> None:
+        if self._storing or ev.kind in ("moved", "meta_changed"):
+            return
+        if self.worker.running:
+            if ev.kind == "param_changed":  # e.g. undo: the graph's values win
+                self._pending = "discard"
+                self.worker.pause()
+            # a structural edit stops the job by itself (TrainingError at its next step)
+        elif self.trainer is not None:
+            self._close_run()
+            self.trainer_changed.emit()
+        if ev.kind != "param_changed":
+            self.graph_edited.emit()
+
+    # ---- settings ---------------------------------------------------------------------
+    def set_settings(self, settings: TrainSettings) -> None:
+        old, self.settings = self.settings, settings
+        if old.data_key() != settings.data_key():
+            self.data_changed.emit()
+
+    def set_binding(self, binding: Binding | None) -> None:
+        self.binding = binding
+
+    def dataset(self):
+        """The dataset of the current settings (cached; DataError says why not)."""
+        key = self.settings.data_key()
+        if self._data is None or self._data[0] != key:
+            self._data = (key, self.settings.make_dataset())
+        return self._data[1]
+
+    def set_table_dataset(self, dataset, table: dict, val_fraction: float) -> None:
+        """Use data imported from a file (already read and checked by the dialog)."""
+        self.settings = replace(self.settings, dataset="file", table=dict(table),
+                                val_fraction=val_fraction)
+        self._data = (self.settings.data_key(), dataset)
+        self.data_changed.emit()
+
+    # ---- the trainer ------------------------------------------------------------------
+    def ensure_trainer(self) -> Trainer | None:
+        """The Trainer for the current settings (a new run when data or binding changed);
+        None, with a message, when they do not fit together."""
+        s = self.settings
+        try:
+            data = self.dataset()
+            binding = self.binding or Binding.for_graph(self.graph)
+            key = (s.data_key(), tuple(binding.to_meta().items()))
+            cfg = s.optimizer_config()
+            t = self.trainer
+            if t is not None and key == self._key:
+                t.configure(optimizer=cfg if cfg != t.optimizer.config else None,
+                            batch_size=s.batch_size if s.batch_size != t.batch_size else None,
+                            epochs=s.epochs, stop=s.stop())
+                return t
+            steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
+            t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
+                        seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
+                        snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
+                        health_every=HEALTH_EVERY)
+        except PROBLEMS as exc:
+            self.message.emit(str(exc), "error")
+            return None
+        self._close_run()
+        self.binding = binding
+        self.trainer, self._key = t, key
+        self.run_number += 1
+        self.trainer_changed.emit()
+        return t
+
+    def label(self, trainer=None) -> str:
+        t = trainer or self.trainer
+        if t is None:
+            return ""
+        return f"run {self.run_number}: {t.optimizer.config.describe()}, batch {t.batch_size}"
+
+    def _close_run(self) -> None:
+        t, self.trainer, self._key = self.trainer, None, None
+        if t is not None and t.step > 0:
+            self._archive(t)
+
+    def _archive(self, t: Trainer) -> None:
+        self.runs.append(Run(self.run_number, self.label(t), t.curves))
+        del self.runs[:-MAX_RUNS]
+
+    # ---- controls -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker.running
+
+    def play(self) -> bool:
+        return self._start("run")
+
+    def step_batch(self) -> bool:
+        return self._start("batch")
+
+    def step_epoch(self) -> bool:
+        return self._start("epoch")
+
+    def pause(self) -> None:
+        if self.running:
+            self.worker.pause()
+
+    def stop(self) -> None:
+        """End the run: its parameters stay in the graph, its curves go to ``runs``."""
+        if self.running:
+            self._pending = "stop"
+            self.worker.pause()
+        else:
+            self._finish_stop()
+
+    def reset(self) -> None:
+        """Re-initialise the parameters from their seeds (one undo step) and start over."""
+        if self.running:
+            self._pending = "reset"
+            self.worker.pause()
+        else:
+            self._do_reset()
+
+    def _start(self, job: str) -> bool:
+        if self.running:
+            return False
+        t = self.ensure_trainer()
+        if t is not None and t.finished() is not None:
+            self._close_run()  # a finished run: the next one starts from its weights
+            t = self.ensure_trainer()
+        if t is None:
+            return False
+        self.worker.start(t, job)
+        self.timer.start()
+        self._set_state("running")
+        return True
+
+    def _finish_stop(self) -> None:
+        t = self.trainer
+        self._close_run()
+        if t is not None:
+            self.message.emit(f"Stopped at step {t.step} (epoch {t.epoch}); the trained "
+                              "parameters are in the graph. Play starts a new run from them.",
+                              "info")
+        self._set_state("idle")
+        self.trainer_changed.emit()
+
+    def _do_reset(self) -> None:
+        t = self.ensure_trainer()
+        if t is None:
+            return
+        if t.step > 0:
+            self._archive(t)
+            self.run_number += 1
+        t.reset()
+        self.worker.collector.reset()
+        self.store("Reset parameters")
+        self.message.emit("Parameters re-initialised from their seeds.", "info")
+        self._set_state("idle")
+        self.trainer_changed.emit()
+        self.collect_now()
+
+    def _job_done(self) -> None:
+        self.timer.stop()
+        t, err = self.worker.trainer, self.worker.error
+        pending, self._pending = self._pending, None
+        if err is not None or pending == "discard":
+            self.trainer, self._key = None, None
+            if err is not None:
+                self.message.emit(f"Training stopped: {err}", "error")
+            self._set_state("idle")
+            self.trainer_changed.emit()
+            return
+        self.store(f"Train to step {t.step}")
+        if t.failure is not None:
+            self.message.emit(f"Training stopped at {t.failure.message}. Nothing was lost: the "
+                              "parameters of the last good step are in the graph; lower the "
+                              "learning rate and press Play to go on.", "error")
+            self._set_state("failed")
+        elif t.finished() is not None:
+            self.message.emit(f"Finished: {REASONS.get(t.finished(), t.finished())} after "
+                              f"{t.epoch} epochs ({t.step} steps).", "info")
+            self._set_state("finished")
+        else:
+            self._set_state("paused")
+        self.refreshed.emit()
+        if pending == "stop":
+            self._finish_stop()
+        elif pending == "reset":
+            self._do_reset()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+    # ---- writing into the graph ---------------------------------------------------------
+    def store(self, text: str) -> None:
+        """Write the trainer's parameters, the settings and the binding into the graph as
+        one undo step (GUI thread, no job running)."""
+        t = self.trainer
+        if t is None or self.running:
+            return
+        self._storing = True
+        try:
+            with self.window.editor.macro(text):
+                t.store_params()
+                old = self.graph.meta.get("training")
+                meta = dict(old) if isinstance(old, dict) else {}
+                meta.update(self.settings.to_meta())
+                meta.update(t.binding.to_meta())
+                if t.step:
+                    meta["result"] = {"epochs": t.epoch, "steps": t.step,
+                                      **{k: round(v, 6) for k, v in t.last_eval.items()}}
+                else:
+                    meta.pop("result", None)
+                if meta != old:
+                    self.graph.set_meta("training", meta)
+        finally:
+            self._storing = False
+
+    def view(self, kind: str):
+        """The Readback a panel shows: the replayed snapshot's, else the newest live one
+        ("grid", "weights" or "edges"; None if there is none yet)."""
+        if self.replay is not None:
+            return self.replay.get(kind)
+        return getattr(self.worker.collector, kind)
+
+    def set_replay(self, readbacks: dict | None) -> None:
+        """Show a snapshot's read-backs (None: back to live)."""
+        self.replay = readbacks
+        self.refreshed.emit()
+
+    def collect_now(self) -> None:
+        """Read back what the panels want now (GUI thread, no job running)."""
+        t = self.trainer
+        if t is not None and not self.running:
+            self.worker.collector.see(t, None, self.worker.wants, force=True)
+            self.refreshed.emit()

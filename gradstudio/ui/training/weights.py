@@ -1,0 +1,170 @@
+"""Each parameter as a heat map animated over training, its last update dW beside it,
+and the distributions of weights and gradients over time (one column per read-back:
+a histogram seen from above, brighter where more values lie)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...app.training_overlay import fmt, param_owners
+from .plots import Plot, as_matrix, diverging, image_plot, note, sequential
+
+BINS = 48
+MAX_COLUMNS = 400
+
+
+class History:
+    """Histograms of one array over time, each with its own range; drawn on a shared
+    value axis by resampling the cumulative counts."""
+
+    def __init__(self):
+        self.rows: list = []   # (step, edges, counts)
+
+    def add(self, step: int, values: np.ndarray) -> None:
+        v = np.asarray(values, dtype=np.float64).ravel()
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return
+        lo, hi = float(v.min()), float(v.max())
+        if hi <= lo:
+            lo, hi = lo - 0.5 * (abs(lo) or 1e-12), hi + 0.5 * (abs(hi) or 1e-12)
+        counts, edges = np.histogram(v, bins=BINS, range=(lo, hi))
+        self.rows.append((step, edges, counts))
+        if len(self.rows) > MAX_COLUMNS:  # keep the whole run, at half the resolution
+            self.rows = self.rows[::2]
+
+    def image(self) -> tuple:
+        """(RGBA image of BINS x columns, (first step, last step, lo, hi)) or None."""
+        if not self.rows:
+            return None
+        lo = min(r[1][0] for r in self.rows)
+        hi = max(r[1][-1] for r in self.rows)
+        common = np.linspace(lo, hi, BINS + 1)
+        cols = []
+        for _, edges, counts in self.rows:
+            cdf = np.concatenate([[0.0], np.cumsum(counts, dtype=np.float64)])
+            c = np.diff(np.interp(common, edges, cdf, left=0.0, right=cdf[-1]))
+            cols.append(c / (c.max() or 1.0))
+        dens = np.sqrt(np.stack(cols, axis=1))
+        return sequential(dens, 0.0, 1.0), (self.rows[0][0], self.rows[-1][0], lo, hi)
+
+
+class WeightsPanel(QWidget):
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.param_box = QComboBox()
+        self.param_box.currentIndexChanged.connect(self._param_chosen)
+        self.w_plot, self.w_image = image_plot("W")
+        self.d_plot, self.d_image = image_plot("last update dW")
+        self.wh_plot = Plot("weights over time", bottom="step")
+        self.gh_plot = Plot("gradients over time", bottom="step")
+        self.wh_image = pg.ImageItem(axisOrder="row-major")
+        self.gh_image = pg.ImageItem(axisOrder="row-major")
+        self.wh_plot.addItem(self.wh_image)
+        self.gh_plot.addItem(self.gh_image)
+        self.info = note("Orange < 0 < blue; each heat map is scaled to its largest magnitude.")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Parameter:"))
+        top.addWidget(self.param_box, 1)
+        grid = QGridLayout()
+        grid.addWidget(self.w_plot, 0, 0)
+        grid.addWidget(self.d_plot, 0, 1)
+        grid.addWidget(self.wh_plot, 1, 0)
+        grid.addWidget(self.gh_plot, 1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addLayout(grid, 1)
+        lay.addWidget(self.info)
+        self._owners: dict = {}
+        self._shown = None
+        self._seen = None
+        self.history: dict = {}
+        session.trainer_changed.connect(self.reset)
+        session.refreshed.connect(self.refresh)
+        session.window.selection_changed.connect(self.follow_selection)
+        self.reset()
+
+    def reset(self) -> None:
+        t = self.session.trainer
+        self.history = {}
+        self._shown = self._seen = None
+        for img in (self.w_image, self.d_image, self.wh_image, self.gh_image):
+            img.clear()
+        self.param_box.blockSignals(True)
+        self.param_box.clear()
+        self._owners = param_owners(t) if t is not None else {}
+        for name in (t.param_names if t is not None else []):
+            self.param_box.addItem(name)
+        self.param_box.blockSignals(False)
+        self.refresh()
+
+    def _param_chosen(self, *_args) -> None:
+        self._shown = None
+        self.refresh()
+
+    def follow_selection(self, ids: list) -> None:
+        for name, nid in self._owners.items():
+            if nid in ids:
+                self.param_box.setCurrentText(name)
+                return
+
+    def refresh(self) -> None:
+        wants = self.session.worker.wants
+        visible = self.isVisible() and self.session.trainer is not None
+        was, wants.weights = wants.weights, visible
+        if not visible:
+            return
+        if not was and not self.session.running:
+            self.session.collect_now()
+            return
+        rb = self.session.view("weights")
+        if rb is None:
+            return
+        if rb is not self._seen and self.session.replay is None:
+            self._seen = rb
+            for name, w in rb.value["params"].items():
+                h = self.history.setdefault(name, (History(), History()))
+                h[0].add(rb.step, w)
+                if name in rb.value.get("grads", {}):
+                    h[1].add(rb.step, rb.value["grads"][name])
+        if rb is self._shown:
+            return
+        self._shown = rb
+        self.draw(rb)
+
+    def draw(self, rb) -> None:
+        name = self.param_box.currentText()
+        params = rb.value.get("params") or {}
+        if name not in params:
+            return
+        w = as_matrix(params[name])
+        self.w_image.setImage(diverging(w), autoLevels=False)
+        shape = "×".join(str(d) for d in np.shape(params[name])) or "scalar"
+        self.w_plot.getPlotItem().setTitle(
+            f"{name} ({shape}) at step {rb.step}, max |W| {fmt(float(np.max(np.abs(w))))}",
+            size="9pt")
+        d = (rb.value.get("updates") or {}).get(name)
+        if d is not None:
+            d = as_matrix(d)
+            self.d_image.setImage(diverging(d), autoLevels=False)
+            what = "change since the previous snapshot" if self.session.replay else "last update dW"
+            self.d_plot.getPlotItem().setTitle(f"{what}, max |dW| {fmt(float(np.max(np.abs(d))))}",
+                                               size="9pt")
+        else:
+            self.d_image.clear()
+        hw, hg = self.history.get(name, (History(), History()))
+        for hist, img in ((hw, self.wh_image), (hg, self.gh_image)):
+            got = hist.image()
+            if got is None:
+                img.clear()
+                continue
+            rgba, (s0, s1, lo, hi) = got
+            img.setImage(rgba, autoLevels=False)
+            img.setRect(QRectF(s0, lo, max(1, s1 - s0), hi - lo))
+
+    def sizeHint(self) -> QSize:
+        return QSize(520, 420)

@@ -1,0 +1,178 @@
+"""Training off the GUI thread.
+
+A :class:`TrainingWorker` runs one job at a time (the Trainer's ``steps()``, one batch
+or one epoch) on a QThread. The worker thread never touches a widget or the graph; it
+keeps a few references the GUI reads on its ~30 Hz timer:
+
+- ``trainer.latest`` and ``trainer.curves`` (the Trainer's own);
+- ``collector.last_health`` / ``collector.last_epoch``: the newest record that measured
+  gradient health / that ended an epoch (confusion matrix, dead ReLUs);
+- ``collector.grid``, ``collector.weights``, ``collector.edges``: read-backs for the
+  boundary, weights and canvas views, made *between* steps on the worker thread (the
+  only thread that may evaluate with the trainer's engine while a run goes on).
+
+Read-backs are asked for by the GUI (``wants``: only what a visible panel shows) and
+budgeted in time: each kind runs at most every ``INTERVAL`` seconds and, when it is
+slow, rarely enough to take at most ``SHARE`` of the worker's time. So the panels cost
+the training loop a bounded fraction whatever the graph's size.
+
+Every reference is replaced whole, never mutated, so the GUI reads a consistent value
+without locks (one attribute read is atomic under the GIL). ``pause()`` only sets the
+Trainer's flag, which is safe from any thread; the job then ends after its current step
+and ``stopped`` is emitted on the GUI thread, where the session stores parameters.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ...app.training_overlay import probe_edges
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Wants:
+    """What the visible panels need read back (written by the GUI, read by the worker)."""
+
+    grid: bool = False
+    grid_nodes: tuple = ()       # node ids whose activations to take over the plane too
+    resolution: int = 48
+    weights: bool = False
+    edges: bool = False
+
+
+@dataclass(frozen=True)
+class Readback:
+    step: int
+    value: object
+
+
+class Collector:
+    """Time-budgeted read-backs on the worker thread."""
+
+    INTERVAL = {"grid": 0.1, "weights": 0.15, "edges": 0.25}
+    SHARE = {"grid": 0.05, "weights": 0.02, "edges": 0.02}
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.last_health = None
+        self.last_epoch = None
+        self.grid: Readback | None = None
+        self.weights: Readback | None = None
+        self.edges: Readback | None = None
+        self._next = dict.fromkeys(self.INTERVAL, 0.0)
+
+    def see(self, trainer, rec, wants: Wants, force: bool = False) -> None:
+        if rec is not None and rec.health is not None:
+            self.last_health = rec
+        if rec is not None and rec.epoch_end:
+            self.last_epoch = rec
+        now = time.perf_counter()
+        for kind in ("grid", "weights", "edges"):
+            if not getattr(wants, kind) or (not force and now < self._next[kind]):
+                continue
+            t0 = time.perf_counter()
+            try:
+                value = getattr(self, f"_{kind}")(trainer, wants)
+            except Exception:  # a view must never stop training; say so once and go on
+                log.exception("training read-back %s failed", kind)
+                value = None
+            t1 = time.perf_counter()
+            self._next[kind] = t1 + max(self.INTERVAL[kind], (t1 - t0) / self.SHARE[kind])
+            if value is not None:
+                setattr(self, kind, Readback(trainer.step, value))
+
+    @staticmethod
+    def _grid(trainer, wants):
+        if trainer.data.n_features != 2:
+            return None
+        bounds = trainer.data.bounds()
+        return trainer.grid(wants.resolution, bounds, tuple(wants.grid_nodes))
+
+    @staticmethod
+    def _weights(trainer, wants):
+        return {"params": trainer.parameters(), "updates": trainer.last_update(),
+                "grads": trainer.gradients()}
+
+    @staticmethod
+    def _edges(trainer, wants):
+        return probe_edges(trainer)
+
+
+class _Thread(QThread):
+    def __init__(self, work, parent=None):
+        super().__init__(parent)
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
+
+
+class TrainingWorker(QObject):
+    """Runs jobs of one Trainer on a QThread; ``stopped`` fires on the GUI thread after
+    each job, with ``error`` set if it raised."""
+
+    stopped = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.wants = Wants()
+        self.collector = Collector()
+        self.trainer = None
+        self.job: str | None = None
+        self.error: Exception | None = None
+        self.wall = 0.0        # wall-clock seconds of the latest job
+        self._thread = _Thread(self._work, self)
+        self._thread.finished.connect(self._finished)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning() or self.job is not None
+
+    def start(self, trainer, job: str = "run") -> None:
+        """Start ``job`` ("run", "batch" or "epoch") on ``trainer``."""
+        if job not in ("run", "batch", "epoch"):
+            raise ValueError(f"unknown job {job!r}")
+        if self.running:
+            raise RuntimeError("a training job is already running")
+        if trainer is not self.trainer:
+            self.collector.reset()
+        self.trainer, self.job, self.error = trainer, job, None
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Ask the running job to end after its current step (any thread)."""
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def wait(self, ms: int = 5000) -> bool:
+        return self._thread.wait(ms)
+
+    def _work(self) -> None:  # the worker thread
+        t, job, col, wants = self.trainer, self.job, self.collector, self.wants
+        t0 = time.perf_counter()
+        try:
+            if job == "run":
+                for rec in t.steps():
+                    col.see(t, rec, wants)
+            elif job == "batch":
+                col.see(t, t.step_batch(), wants)
+            else:
+                for rec in t.step_epoch():
+                    col.see(t, rec, wants)
+            col.see(t, None, wants, force=True)
+        except Exception as exc:  # reported on the GUI thread by the session
+            self.error = exc
+            if not type(exc).__name__.endswith("Error"):
+                log.exception("training job failed")
+        self.wall = time.perf_counter() - t0
+
+    def _finished(self) -> None:  # the GUI thread (queued from the worker thread)
+        self.job = None
+        self.stopped.emit()
