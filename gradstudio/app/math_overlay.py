@@ -21,10 +21,10 @@ from .overlay import EdgeMark, NodeMark, Overlay, magnitude, sign, width
 from .playback import State, Timeline
 
 HEAT_MAX = 64      # tensors with at most this many elements get a heat strip / grid
-PATTERN_TAGS = {   # one line on the node, after its backward step (the tooltip says more)
-    "distribute": "distributes the gradient unchanged",
-    "switch": "switches: × the other input",
-    "route": "routes it to the selected input",
+PATTERN_TAGS = {   # a few words on the node after its backward step (the tooltip says more)
+    "distribute": "distributes gradient",
+    "switch": "switches the inputs",
+    "route": "routes to the selected input",
 }
 
 
@@ -55,7 +55,8 @@ def brief(value, digits: int = 5) -> str:
     if arr.size <= 4:
         return "[" + ", ".join(num(v, 3) for v in arr.reshape(-1)) + "]"
     a = arr.astype(float)
-    return f"{shape_text(arr)}: {num(a.min(), 3)} … {num(a.max(), 3)}, mean {num(a.mean(), 3)}"
+    with np.errstate(all="ignore"):
+        return f"{shape_text(arr)}: {num(a.min(), 3)} … {num(a.max(), 3)}, mean {num(a.mean(), 3)}"
 
 
 def wire_label(g) -> str:
@@ -92,9 +93,9 @@ def pattern_tag(graph: Graph, node_id: str) -> str | None:
     """A few words on the node for the lecture's gradient patterns (add, mul, max/relu)."""
     node = graph.nodes[node_id]
     if node.op == "sub":
-        return "sub distributes it (negated for b)"
+        return "sub: distributes, b gets −g"
     tag = PATTERN_TAGS.get(node.opdef.pattern)
-    return f"{node.op} {tag}" if tag else None
+    return f"{node.op}: {tag}" if tag else None
 
 
 def pattern_text(graph: Graph, node_id: str) -> str | None:
@@ -122,39 +123,43 @@ def _node_grad_text(graph: Graph, trace: Trace, nid: str) -> str:
     return f"{_d(trace, graph, nid)} = {fmt_value(trace.node_grads[nid])}"
 
 
-def _updates_of(timeline: Timeline, nid: str) -> list:
-    plan = timeline.trace.plan
-    return [u for name, u in timeline.updates.items() if plan.steps[plan.params[name]].node == nid]
-
-
 def update_text(u, lr: float | None, digits: int = 4) -> str:
     rate = "lr" if lr is None else num(lr, 4)
     return (f"{u.name} ← {u.name} − {rate}·dL/d{u.name} = {brief(u.old, digits)} − {rate} × "
             f"{brief(u.grad, digits)} = {brief(u.new, digits)}")
 
 
-def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None = None) -> Overlay:
-    """The canvas overlay at playback ``state`` of ``timeline``."""
-    tr = timeline.trace
-    frame = state.frame
-    ov = Overlay(caption=caption(graph, timeline, state, lr))
-    if frame is None:
-        return ov
-    ref = max((magnitude(g) for g in tr.edge_grads.values()), default=0.0)
-    backward = state.phase in ("backward", "update")
-    for nid in graph.nodes:
-        if nid not in tr.node_values:
-            continue
-        mark = NodeMark(active=frame.node == nid)
-        tips = []
-        if nid in state.values:
-            v = tr.node_values[nid]
-            mark.value = f"= {brief(v)}"
-            mark.heat = heat_of(v)
-            tips.append(f"{formula_text(graph, nid)} = {fmt_value(v)}")
-        if nid in state.grads and nid in tr.node_grads:
-            g = tr.node_grads[nid]
-            lines = [f"{_d(tr, graph, nid)} = {brief(g)}"]
+class Texts:
+    """The words and numbers of one timeline, worked out once per node and edge and kept:
+    stepping through a big graph then only assembles marks. Pass the same Texts to
+    every ``overlay_for`` call on that timeline."""
+
+    def __init__(self, graph: Graph, timeline: Timeline):
+        self.graph, self.timeline, self.trace = graph, timeline, timeline.trace
+        tr = self.trace
+        self.ref = max((magnitude(g) for g in tr.edge_grads.values()), default=0.0)
+        plan = tr.plan
+        self.updates: dict = {}
+        for name, u in timeline.updates.items():
+            self.updates.setdefault(plan.steps[plan.params[name]].node, []).append(u)
+        self._values, self._grads, self._edges, self._carries = {}, {}, {}, {}
+
+    def value(self, nid: str) -> tuple:
+        """(node text, heat, tooltip line) of a node's value."""
+        got = self._values.get(nid)
+        if got is None:
+            v = self.trace.node_values[nid]
+            got = self._values[nid] = (f"= {brief(v)}", heat_of(v),
+                                       f"{formula_text(self.graph, nid)} = {fmt_value(v)}")
+        return got
+
+    def grad(self, nid: str) -> tuple:
+        """(node text, tooltip lines) of a node's gradient: the gradient, its fan-out sum,
+        the lecture's pattern."""
+        got = self._grads.get(nid)
+        if got is None:
+            graph, tr = self.graph, self.trace
+            lines = [f"{_d(tr, graph, nid)} = {brief(tr.node_grads[nid])}"]
             outs = [e for e in graph.out_edges(nid) if e in tr.edge_grads]
             if len(outs) > 1 and all(np.size(tr.edge_grads[e]) == 1 for e in outs):
                 lines.append("= " + " + ".join(wire_label(tr.edge_grads[e]) for e in outs)
@@ -164,12 +169,52 @@ def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None
             tag = pattern_tag(graph, nid)
             if tag:
                 lines.append(tag)
-            mark.grad = "\n".join(lines)
-            tips.append(_node_grad_text(graph, tr, nid))
+            tips = [_node_grad_text(graph, tr, nid)]
             label = pattern_text(graph, nid)
             if label:
                 tips.append(label)
-        for u in _updates_of(timeline, nid):
+            got = self._grads[nid] = ("\n".join(lines), tips)
+        return got
+
+    def edge(self, e) -> tuple:
+        """(label, sign, width, chain-rule tooltip) of the gradient an edge carries back."""
+        got = self._edges.get(e)
+        if got is None:
+            g = self.trace.edge_grads[e]
+            got = self._edges[e] = (wire_label(g), sign(g), width(magnitude(g), self.ref),
+                                    chain_rule(self.graph, self.trace, e))
+        return got
+
+    def carries(self, e) -> str:
+        got = self._carries.get(e)
+        if got is None:
+            got = self._carries[e] = _carries(self.graph, self.trace, e)
+        return got
+
+
+def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None = None,
+                texts: Texts | None = None) -> Overlay:
+    """The canvas overlay at playback ``state`` of ``timeline`` (``texts``: a Texts of
+    this timeline kept between calls, to step quickly through a big graph)."""
+    tr = timeline.trace
+    texts = texts if texts is not None else Texts(graph, timeline)
+    frame = state.frame
+    ov = Overlay(caption=caption(graph, timeline, state, lr))
+    if frame is None:
+        return ov
+    backward = state.phase in ("backward", "update")
+    for nid in graph.nodes:
+        if nid not in tr.node_values:
+            continue
+        mark = NodeMark(active=frame.node == nid)
+        tips = []
+        if nid in state.values:
+            mark.value, mark.heat, tip = texts.value(nid)
+            tips.append(tip)
+        if nid in state.grads and nid in tr.node_grads:
+            mark.grad, more = texts.grad(nid)
+            tips.extend(more)
+        for u in texts.updates.get(nid, ()):
             if u.name in state.updated:
                 local = u.name.split(".")[-1] if "." in u.name else u.name
                 mark.value = "\n".join(filter(None, [mark.value, f"{local} ← {brief(u.new)}"]))
@@ -179,13 +224,12 @@ def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None
         ov.nodes[nid] = mark
     for e in graph.edges:
         if e in state.edge_grads and e in tr.edge_grads:
-            g = tr.edge_grads[e]
-            ov.edges[e] = EdgeMark(label=wire_label(g), sign=sign(g), width=width(magnitude(g), ref),
-                                   active=frame.phase == "backward" and e in frame.edges,
-                                   tooltip=chain_rule(graph, tr, e))
+            label, sgn, wid, tip = texts.edge(e)
+            ov.edges[e] = EdgeMark(label=label, sign=sgn, width=wid, tooltip=tip,
+                                   active=frame.phase == "backward" and e in frame.edges)
         elif e.src in state.values and e.src in tr.node_values:
             ov.edges[e] = EdgeMark(active=frame.phase == "forward" and e.dst == frame.node,
-                                   tooltip=_carries(graph, tr, e))
+                                   tooltip=texts.carries(e))
     return ov
 
 
@@ -222,13 +266,15 @@ def caption(graph: Graph, timeline: Timeline, state: State, lr: float | None = N
 
 
 def forward_mode_overlay(graph: Graph, trace: Trace, tangents: dict, wrt: str,
-                         upto: int | None = None) -> Overlay:
+                         upto: int | None = None, known=None) -> Overlay:
     """Forward-mode AD on the canvas: each node revealed so far (the first ``upto`` nodes
     of the plan; all when None) shows its value and its tangent d(node)/d(wrt), and each
     wire the tangent it carries forward. ``tangents`` maps node id -> tangent (from the
-    engine's jvp); nodes that do not depend on ``wrt`` have none (zero)."""
+    engine's jvp); nodes that do not depend on ``wrt`` have none (zero). ``known``: the
+    nodes whose tangent was read out (None: all of them); the others show their value only."""
     order = trace.plan.node_order
-    shown = order if upto is None else order[:max(0, upto)]
+    shown_list = order if upto is None else order[:max(0, upto)]
+    shown = set(shown_list)
     ref = max((magnitude(t) for t in tangents.values()), default=0.0)
     ov = Overlay()
     for nid in order:
@@ -238,20 +284,24 @@ def forward_mode_overlay(graph: Graph, trace: Trace, tangents: dict, wrt: str,
             ov.nodes[nid] = NodeMark(dim=True)
             continue
         v = trace.node_values[nid]
+        if known is not None and nid not in known:
+            ov.nodes[nid] = NodeMark(value=f"= {brief(v)}", heat=heat_of(v),
+                                     active=upto is not None and nid == shown_list[-1])
+            continue
         t = tangents.get(nid)
         tan = f"d{graph.nodes[nid].name}/d{wrt} = {brief(t) if t is not None else '0'}"
         ov.nodes[nid] = NodeMark(value=f"= {brief(v)}", grad=tan, heat=heat_of(v),
-                                 active=upto is not None and nid == shown[-1],
+                                 active=upto is not None and nid == shown_list[-1],
                                  dim=t is None, tooltip=f"{formula_text(graph, nid)} = "
                                  f"{fmt_value(v)}\n{tan} (carried forward with the value)")
     for e in graph.edges:
         if e.src in shown and e.src in tangents:
             t = tangents[e.src]
             ov.edges[e] = EdgeMark(label=wire_label(t), sign=sign(t), width=width(magnitude(t), ref),
-                                   active=upto is not None and bool(shown) and e.dst == shown[-1],
+                                   active=upto is not None and bool(shown) and e.dst == shown_list[-1],
                                    tooltip=f"tangent d{graph.nodes[e.src].name}/d{wrt} = "
                                    f"{fmt_value(t)} flows forward into {graph.nodes[e.dst].name}")
-    last = shown[-1] if shown else None
+    last = shown_list[-1] if shown_list else None
     out = trace.output
     if last is None:
         ov.caption = f"Forward mode w.r.t. {wrt}: step to push tangents forward."
@@ -262,6 +312,6 @@ def forward_mode_overlay(graph: Graph, trace: Trace, tangents: dict, wrt: str,
                       f"(one pass per input: reverse mode gets all inputs in one backward pass)")
     else:
         t = tangents.get(last)
-        ov.caption = (f"Forward mode {len(shown)}/{len(order)}: {formula_text(graph, last)}, "
+        ov.caption = (f"Forward mode {len(shown_list)}/{len(order)}: {formula_text(graph, last)}, "
                       f"d{graph.nodes[last].name}/d{wrt} = {fmt_value(t) if t is not None else '0'}")
     return ov

@@ -85,6 +85,7 @@ def build_menus(win) -> None:
     v.addSeparator()
     win.panels_menu = v.addMenu("&Panels")
 
+    win.math_menu = mb.addMenu("&Math")  # filled by gradstudio/ui/math (install_math_panels)
     h = mb.addMenu("&Help")
     win.examples_menu = h.addMenu("Open &Example")
     for path in sorted(EXAMPLES.glob("*.gsg")):

@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.set_document(Document())
         from .training import install_training_panels  # the training session and its docks
         self.training = install_training_panels(self)
+        from .math import install_math_panels  # the see-the-math session and its docks
+        self.math = install_math_panels(self)
         self.set_theme(self.theme)
         self.resize(1400, 850)
         geometry = self.settings.value("window/geometry")

@@ -126,8 +126,9 @@ class Band:
             painter.setFont(theme.font)
             painter.setPen(c["grad_text"])
             for i, line in enumerate(self.grads):
-                if i == 1:
+                if i == 1:  # the first line is the gradient; what follows explains it
                     painter.setFont(theme.small_font)
+                    metrics = theme.small_metrics
                 painter.drawText(QRectF(9.0, y, w - 18.0, LINE), Qt.AlignmentFlag.AlignVCenter,
                                  metrics.elidedText(line, Qt.TextElideMode.ElideRight, w - 18.0))
                 y += LINE

@@ -66,8 +66,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._last_pos: QPoint | None = None
         self.minimap = Minimap(self)
         self.minimap.hide()
-        # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner
-        self.caption = QLabel(self.viewport())
+        # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner; a child
+        # of the view, not of the viewport, so scrolling the canvas does not move it
+        self.caption = QLabel(self)
         self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.caption.setWordWrap(True)
         self.caption.hide()
@@ -217,10 +218,12 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.caption.show()
 
     def _place_caption(self) -> None:
-        width = max(200, min(self.viewport().width() - 20, 720))
-        self.caption.setMaximumWidth(width)
+        fm = self.caption.fontMetrics()
+        need = max(fm.horizontalAdvance(line) for line in self.caption.text().split("\n")) + 24
+        self.caption.setFixedWidth(min(need, max(200, min(self.viewport().width() - 20, 900))))
         self.caption.adjustSize()
-        self.caption.move(10, 10)
+        vp = self.viewport().geometry()
+        self.caption.move(vp.x() + 10, vp.y() + 10)
 
     def _place_minimap(self) -> None:
         vp = self.viewport().geometry()

@@ -105,16 +105,19 @@ class Heatmap(QWidget):
         font.setPointSizeF(8.0)
         p.setFont(font)
         p.setPen(text)
-        step = max(1, int(np.ceil(14.0 / cell)))
+        widest = p.fontMetrics().horizontalAdvance(str(max(rows, cols))) + 6.0
+        step = max(1, int(np.ceil(widest / cell)))
+        step = next(s for s in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 10**9) if s >= step)
         for j in range(0, cols, step):  # column numbers
             p.drawText(QRectF(left + j * cell - 10, top - 16, cell + 20, 14),
                        Qt.AlignmentFlag.AlignCenter, str(j))
         for i in range(0, rows, step):  # row numbers
             p.drawText(QRectF(0, top + i * cell, left - 6, max(cell, 12.0)),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
-        p.drawText(QRectF(left, top + rows * cell + 4, cols * cell + 200, 16),
-                   Qt.AlignmentFlag.AlignLeft, f"columns: {self.col_title} · rows: {self.row_title}"
-                   f" · colour scale ±{scale:.3g}")
+        legend = (f"columns: {self.col_title} · rows: {self.row_title} · "
+                  f"blue +, red −, scale ±{scale:.3g}")
+        p.drawText(QRectF(6, top + rows * cell + 4, self.width() - 12, 16), Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(legend, Qt.TextElideMode.ElideRight, self.width() - 12))
 
 
 def _short(v: float) -> str:

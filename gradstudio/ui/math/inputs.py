@@ -6,7 +6,7 @@ with the file; the math session then runs again with it.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
@@ -139,6 +139,7 @@ class InputsPanel(QWidget):
             self.edits[nid] = edit
             self.randoms[nid] = rnd
         self.grid.setColumnStretch(2, 1)
+        self.grid.setRowStretch(len(ids) + 1, 1)  # rows stay at the top
 
     # ---- edits ------------------------------------------------------------------------
     def commit_text(self, node_id: str, text: str) -> bool:

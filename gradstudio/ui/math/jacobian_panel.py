@@ -30,6 +30,7 @@ class JacobianPanel(QWidget):
         self.session = session
         self.node_id: str | None = None
         self.jacobian = None
+        self._dirty = False
         self._trace = None
         self._trace_version = None
         self.title = QLabel("Select a node on the canvas to see its local Jacobian.")
@@ -105,7 +106,16 @@ class JacobianPanel(QWidget):
         if i >= 0:
             self.wrt.setCurrentIndex(i)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.compute()
+
     def compute(self) -> None:
+        if not self.isVisible():  # worked out when the panel is shown
+            self._dirty = True
+            return
+        self._dirty = False
         self._colours()
         node = self.graph.nodes.get(self.node_id) if self.node_id else None
         self.jacobian = None

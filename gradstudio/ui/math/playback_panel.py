@@ -10,10 +10,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from ...ops.shapes import fmt
 
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
           ("8 steps/s", 8.0), ("20 steps/s", 20.0))
+
+
+class OutputBox(QComboBox):
+    """The output chooser; it lists the graph's scalar nodes afresh each time it opens."""
+
+    def __init__(self, refill):
+        super().__init__()
+        self.refill = refill
+
+    def showPopup(self) -> None:
+        self.refill()
+        super().showPopup()
 
 
 class PlaybackPanel(QWidget):
@@ -24,8 +35,9 @@ class PlaybackPanel(QWidget):
         st = self.style()
         icon = lambda name: st.standardIcon(getattr(QStyle.StandardPixmap, name))  # noqa: E731
 
-        self.output = QComboBox()
-        self.output.setToolTip("The number to differentiate (a scalar; the loss by default)")
+        self.output = OutputBox(self.fill_outputs)
+        self.output.setToolTip("The number to differentiate (a scalar; the loss by default). "
+                               "Choosing one makes it the graph's output (undoable).")
         self.output.activated.connect(self._output_chosen)
         self.forward_button = QPushButton("Run Forward")
         self.forward_button.setToolTip("Compute every node's value, one node at a time, in the "
@@ -68,6 +80,8 @@ class PlaybackPanel(QWidget):
         self.lr.setToolTip("Learning rate of the update step  w ← w − lr · dL/dw")
         self.lr.valueChanged.connect(session.set_lr)
 
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
         self.explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -96,6 +110,7 @@ class PlaybackPanel(QWidget):
         lay.addLayout(top)
         lay.addLayout(transport)
         lay.addLayout(opts)
+        lay.addWidget(self.legend)
         lay.addWidget(self.explain, 1)
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
@@ -108,27 +123,36 @@ class PlaybackPanel(QWidget):
     def fill_outputs(self) -> None:
         """Scalar nodes that can be differentiated; the graph's output first."""
         g = self.session.graph
-        keep = self.session.output
+        current = self.session.default_output()
         self.output.blockSignals(True)
         self.output.clear()
-        default = self.session.default_output()
-        name = g.nodes[default].name if default in g.nodes else "none"
-        self.output.addItem(f"{name} (the output)", None)
+        if current is None:
+            self.output.addItem("choose the output…", None)
         for nid in g.topo_order():
-            if nid != default and g.shape(nid) == () and not g.nodes[nid].opdef.is_source:
-                self.output.addItem(f"{g.nodes[nid].name}  {fmt(())}", nid)
-        i = self.output.findData(keep) if keep is not None else 0
-        self.output.setCurrentIndex(max(0, i))
+            if nid == current or (g.shape(nid) == () and not g.nodes[nid].opdef.is_source):
+                kind = "  (the output)" if nid == current else ""
+                self.output.addItem(f"{g.nodes[nid].name}{kind}", nid)
+        self.output.setCurrentIndex(max(0, self.output.findData(current)))
         self.output.blockSignals(False)
 
     def _output_chosen(self, i: int) -> None:
-        self.session.output = self.output.itemData(i)
-        if self.session.mode is not None:
-            self.session.run_backward()
+        nid = self.output.itemData(i)
+        if nid is None or nid == self.session.default_output():
+            return
+        self.session.window.editor.set_output(nid)  # one undo step; the session reruns
+        self.fill_outputs()
 
     # ---- follow the session -----------------------------------------------------------
+    def _legend(self) -> None:
+        c = self.session.scene.theme.names
+        self.legend.setText(
+            f"<small>Wires carry gradients back: <span style='color:{c['grad_pos']}'><b>blue</b></span>"
+            f" = positive, <span style='color:{c['grad_neg']}'><b>red</b></span> = negative, "
+            "thicker = larger (log scale). Hover a wire or node for its chain-rule step.</small>")
+
     def sync(self) -> None:
         s = self.session
+        self._legend()
         self.fill_outputs()
         n = s.length()
         self._syncing = True
@@ -162,7 +186,7 @@ class PlaybackPanel(QWidget):
             self.explain.setText(s.error or "Run Forward computes the values; Run Backward the "
                                  "gradients. Hover a wire or node to see its chain-rule step.")
             return
-        phase = state.phase if s.mode != "forward" else "forward mode"
+        phase = {"forward": "forward mode", "check": "(gradient check shown)"}.get(s.mode, state.phase)
         self.frame_label.setText(f"{index + 1}/{n}  {phase}")
         cap = s.scene.caption() if s.showing() else None
         self.explain.setText(cap or "")

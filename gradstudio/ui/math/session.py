@@ -16,7 +16,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...app.math_check import check_overlay
-from ...app.math_overlay import forward_mode_overlay, overlay_for
+from ...app.math_overlay import Texts, forward_mode_overlay, overlay_for
 from ...app.modes import direction_for, node_tangents
 from ...app.playback import Timeline
 from ...engine import Engine
@@ -26,6 +26,7 @@ from ...graph.model import GraphError
 from ...graph.validate import output_node
 
 QUIET = ("moved", "meta_changed")  # graph events that do not change any number
+TANGENT_NODES = 150  # forward mode shows every node's tangent up to this many nodes
 
 
 class MathSession(QObject):
@@ -42,11 +43,11 @@ class MathSession(QObject):
         self.timeline: Timeline | None = None
         self.index = -1
         self.mode: str | None = None     # "reverse", "forward", "check" or None
-        self.output: str | None = None   # the node differentiated (None: the graph's output)
         self.lr = 0.1
         self.speed = 2.0                 # frames per second while playing
         self.error: str | None = None
         self.tangents: dict = {}
+        self.known: set | None = None   # forward mode: the nodes whose tangent was read out
         self.wrt: str | None = None      # forward mode: "x2" or "w[1]"
         self.check = None                # (report, plan) of the last gradient check
         self.stop_at: int | None = None
@@ -70,14 +71,13 @@ class MathSession(QObject):
         self.graph = self.window.doc.graph
         self.graph.subscribe(self._on_event)
         self.engine = Engine(self.graph, dtype="float64")
-        self.output = None
         self._reset()
 
     def _reset(self) -> None:
         self.stop()
         self.trace = self.timeline = None
         self.index, self.mode, self.error, self.check = -1, None, None, None
-        self.tangents, self.wrt = {}, None
+        self.tangents, self.wrt, self.known = {}, None, None
         self._shown = None
         self.changed.emit()
         self.position_changed.emit(self.index)
@@ -89,8 +89,6 @@ class MathSession(QObject):
     def _on_event(self, ev) -> None:
         if self._busy or ev.kind in QUIET:
             return
-        if ev.kind in ("node_removed", "output_changed") and self.output not in self.graph.nodes:
-            self.output = None
         if self.mode is not None:
             self._rerun_timer.start()
 
@@ -127,14 +125,13 @@ class MathSession(QObject):
         self.stop()
         self._busy = True
         try:
-            out = self.output if self.output in self.graph.nodes else None
             try:
-                self.trace = self.engine.trace(None, out, backward=not forward_only)
+                self.trace = self.engine.trace(None, backward=not forward_only)
                 self.error = None
             except FeedError as exc:
                 if "a gradient needs" not in str(exc):
                     raise
-                self.trace = self.engine.trace(None, out, backward=False)
+                self.trace = self.engine.trace(None, backward=False)
                 self.error = f"No backward pass: {exc}"
         except (GraphInvalid, FeedError, GraphError, ValueError) as exc:
             self.trace = self.timeline = None
@@ -147,13 +144,17 @@ class MathSession(QObject):
             return False
         finally:
             self._busy = False
-        self.timeline = Timeline(self.graph, self.trace, lr=self.lr)
+        self._timeline(Timeline(self.graph, self.trace, lr=self.lr))
         self.mode, self.index, self.check = "reverse", -1, None
-        self.tangents, self.wrt = {}, None
+        self.tangents, self.wrt, self.known = {}, None, None
         self.changed.emit()
         if self.error:
             self.message.emit(self.error)
         return True
+
+    def _timeline(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.texts = Texts(self.graph, timeline)  # words and numbers, worked out once
 
     def ensure(self) -> bool:
         return (self.timeline is not None and self.mode in ("reverse", "forward")) or self.run()
@@ -179,10 +180,10 @@ class MathSession(QObject):
     def _draw(self) -> None:
         if self.mode == "forward":
             ov = forward_mode_overlay(self.graph, self.trace, self.tangents, self.wrt,
-                                      upto=self.index + 1)
+                                      upto=self.index + 1, known=self.known)
         else:
             ov = overlay_for(self.graph, self.timeline, self.timeline.state_at(self.index),
-                             lr=self.lr)
+                             lr=self.lr, texts=self.texts)
         self._show(ov)
 
     def _show(self, overlay) -> None:
@@ -257,7 +258,7 @@ class MathSession(QObject):
         self.lr = lr
         if self.mode == "reverse" and self.trace is not None:
             index = self.index
-            self.timeline = Timeline(self.graph, self.trace, lr=lr)
+            self._timeline(Timeline(self.graph, self.trace, lr=lr))
             self.changed.emit()
             self.seek(index)
 
@@ -276,7 +277,10 @@ class MathSession(QObject):
         self._busy = True
         try:
             direction = direction_for(self.trace, wrt, element)
-            self.tangents = node_tangents(self.engine, None, wrt, direction)
+            # one jvp per node read out: every node on small graphs, the output on big ones
+            nodes = None if len(self.trace.plan.node_order) <= TANGENT_NODES else [self.trace.output]
+            self.tangents = node_tangents(self.engine, None, wrt, direction, nodes)
+            self.known = None if nodes is None else set(nodes)
         except (FeedError, KeyError, IndexError) as exc:
             self.message.emit(str(exc))
             return False
@@ -292,14 +296,14 @@ class MathSession(QObject):
     def show_check(self, report, plan) -> None:
         self.stop()
         self.check = (report, plan)
-        trace = self.trace
-        if trace is None:
+        if self.trace is None or self.mode not in ("reverse", "forward"):
             try:
-                trace = self.engine.trace(None, backward=False)
+                self.trace = self.engine.trace(None)
             except (FeedError, GraphInvalid, GraphError):
-                trace = None
+                self.trace = None
+        self.timeline = None
         self.mode = "check"
-        self._show(check_overlay(self.graph, plan, report, trace))
+        self._show(check_overlay(self.graph, plan, report, self.trace))
         self.changed.emit()
 
 

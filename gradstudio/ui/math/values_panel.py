@@ -70,11 +70,20 @@ class ValuesPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.note)
+        self._dirty = True
         session.changed.connect(self.refresh)
         session.position_changed.connect(self.refresh)
-        self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
 
     def refresh(self, *_args) -> None:
+        if not self.isVisible():  # filled when the panel is shown
+            self._dirty = True
+            return
+        self._dirty = False
         s = self.session
         g = s.graph
         tr = s.trace

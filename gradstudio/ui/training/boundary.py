@@ -7,13 +7,14 @@ worker.Collector); during a replay the session supplies the grid of a snapshot.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .plots import CLASS_COLOURS, Plot, diverging, image_plot, note
+from .plots import CLASS_COLOURS, Pace, Plot, Soon, diverging, image_plot, note
 
 MAX_UNITS = 64
 
@@ -58,22 +59,27 @@ def mosaic(values: np.ndarray, limit: int = MAX_UNITS) -> tuple:
     v = np.asarray(values, dtype=np.float64)
     v = v.reshape(v.shape[:2] + (-1,))
     units = min(v.shape[2], limit)
+    v = v[::-1, :, :units]  # row 0 of the grid is the bottom of the plane
+    scale = np.abs(np.nan_to_num(v)).max(axis=(0, 1))
+    tiles = diverging(v / np.where(scale > 0, scale, 1.0), 1.0)  # (r, r, units, 4)
     cols = math.ceil(math.sqrt(units))
     rows = math.ceil(units / cols)
     r, gap = v.shape[0], 2
-    out = np.zeros((rows * (r + gap) - gap, cols * (r + gap) - gap, 4), np.uint8)
-    for u in range(units):
-        i, j = divmod(u, cols)
-        tile = diverging(v[::-1, :, u])  # row 0 of the grid is the bottom of the plane
-        out[i * (r + gap):i * (r + gap) + r, j * (r + gap):j * (r + gap) + r] = tile
-    return out, units
+    out = np.zeros((rows, r + gap, cols, r + gap, 4), np.uint8)
+    full = np.zeros((r, r, rows * cols, 4), np.uint8)
+    full[:, :, :units] = tiles
+    out[:, :r, :, :r] = full.reshape(r, r, rows, cols, 4).transpose(2, 0, 3, 1, 4)
+    out = out.reshape(rows * (r + gap), cols * (r + gap), 4)
+    return out[:-gap, :-gap], units
 
 
 class BoundaryPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.plot = Plot("Decision boundary")
+        self.pace = Pace(1 / 15, 0.015, offset=0.05)
+        session.state_changed.connect(self.pace.start)
+        self.plot = Plot("Decision boundary", pace=self.pace)
         self.plot.getPlotItem().getViewBox().setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
@@ -81,7 +87,8 @@ class BoundaryPanel(QWidget):
         self.val_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen((40, 40, 40), width=1))
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
-        self.act_plot, self.act_image = image_plot("Activations over the input plane")
+        self.act_plot, self.act_image = image_plot("Activations over the input plane",
+                                                     pace=self.pace)
         self.node_box = QComboBox()
         self.node_box.setToolTip("Whose units to show: each tile is one unit's value at each "
                                  "point of the input plane (orange < 0 < blue)")
@@ -102,9 +109,10 @@ class BoundaryPanel(QWidget):
         lay.addWidget(self.info)
         self._data = None
         self._shown = None
-        session.trainer_changed.connect(self.reset)
-        session.data_changed.connect(self.reset)
-        session.refreshed.connect(self.refresh)
+        self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
+        session.trainer_changed.connect(self.reset_soon)
+        session.data_changed.connect(self.reset_soon)
+        session.refreshed.connect(self.refresh_soon)
         session.window.selection_changed.connect(self.follow_selection)
         self.reset()
 
@@ -191,10 +199,12 @@ class BoundaryPanel(QWidget):
             self.session.collect_now()  # just became visible while paused
             return
         rb = self.session.view("grid")
-        if rb is None or rb is self._shown:
+        if rb is None or rb is self._shown or not self.pace.due(self.session.running):
             return
+        t0 = time.perf_counter()
         self._shown = rb
         self.show_grid(rb.value)
+        self.pace.spent(time.perf_counter() - t0)
 
     def show_grid(self, grid) -> None:
         data = self._data
@@ -210,6 +220,7 @@ class BoundaryPanel(QWidget):
         if vals is not None:
             img, units = mosaic(vals)
             self.act_image.setImage(img, autoLevels=False)
+            self.act_plot.settle()
             total = int(np.prod(np.shape(vals)[2:])) if np.ndim(vals) > 2 else 1
             name = self.session.graph.nodes[nid].name if nid in self.session.graph.nodes else nid
             self.act_plot.getPlotItem().setTitle(

@@ -6,11 +6,33 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject
 
 from ...app.training_overlay import build_overlay, param_owners, snapshot_overlay
+from .plots import Pace, Soon
 
-INTERVAL = 0.1   # seconds between overlays while a job runs (10 Hz)
+
+class PaintTimer(QObject):
+    """Times a canvas's paints for a Pace: it handles the viewport's Paint events itself
+    (through the view's ``viewportEvent``, which is what the scroll area would call)."""
+
+    def __init__(self, view, pace: Pace):
+        super().__init__(view)
+        self.view, self.pace = view, pace
+        self._inside = False
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() != QEvent.Type.Paint or self._inside:
+            return False
+        self._inside = True
+        t0 = time.perf_counter()
+        try:
+            self.view.viewportEvent(event)
+        finally:
+            self._inside = False
+        self.pace.painted(time.perf_counter() - t0)
+        return True
 
 
 class CanvasLink(QObject):
@@ -21,11 +43,19 @@ class CanvasLink(QObject):
         self.overlay = None          # the newest overlay built (also when no canvas draws it)
         self._owners: dict = {}
         self._owner_of = None
-        self._last = 0.0
         self._key = None
-        session.refreshed.connect(self.update)
-        session.trainer_changed.connect(self.update)
-        session.state_changed.connect(lambda _s: self.update(force=True))
+        self.pace = Pace(0.1, 0.015, offset=0.3)
+        session.state_changed.connect(self.pace.start)
+        self._timed = None
+        self._force = False
+        self.update_soon = Soon(self.update, self)
+        session.refreshed.connect(self.update_soon)
+        session.trainer_changed.connect(self.update_soon)
+        session.state_changed.connect(self._state)
+
+    def _state(self, state: str) -> None:
+        self._force = state != "running"  # a job's end shows its final state at once
+        self.update_soon()
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -55,10 +85,9 @@ class CanvasLink(QObject):
             if self.overlay is not None:
                 self.clear()
             return
-        now = time.perf_counter()
-        if s.running and not force and now - self._last < INTERVAL:
+        force, self._force = force or self._force, False
+        if not force and not self.pace.due(s.running):
             return
-        self._last = now
         if self._owner_of is not t:
             self._owners, self._owner_of = param_owners(t), t
         col = s.worker.collector
@@ -68,6 +97,7 @@ class CanvasLink(QObject):
         if key == self._key:
             return
         self._key = key
+        t0 = time.perf_counter()
         if snap is not None:
             ov = snapshot_overlay(t.graph, snap.params, self._owners,
                                   f"Replay: weights at step {snap.step}")
@@ -82,4 +112,9 @@ class CanvasLink(QObject):
         self.overlay = ov
         setter = self._scene_setter()
         if setter is not None:
+            view = s.window.view
+            if self._timed is not view:
+                self._timed = view
+                PaintTimer(view, self.pace)
             setter(ov)
+        self.pace.spent(time.perf_counter() - t0)

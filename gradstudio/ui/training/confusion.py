@@ -4,6 +4,7 @@ there is no validation set)."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
@@ -11,14 +12,16 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .plots import BLUE, ORANGE, ask_path, note, save_png
+from .plots import BLUE, ORANGE, Pace, Soon, ask_path, live_label, note, save_png
 
 
 class ConfusionPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.title = QLabel()
+        self.pace = Pace(0.25, 0.004, offset=0.2)
+        session.state_changed.connect(self.pace.start)
+        self.title = live_label(1)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -39,8 +42,9 @@ class ConfusionPanel(QWidget):
         lay.addLayout(bar)
         self.matrix: np.ndarray | None = None
         self._shown = None
-        session.trainer_changed.connect(self.reset)
-        session.refreshed.connect(self.refresh)
+        self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
+        session.trainer_changed.connect(self.reset_soon)
+        session.refreshed.connect(self.refresh_soon)
         self.reset()
 
     def reset(self) -> None:
@@ -62,8 +66,10 @@ class ConfusionPanel(QWidget):
         if t is None or not self.isVisible():
             return
         rec = self.session.worker.collector.last_epoch
-        if rec is None or rec is self._shown or rec.confusion is None:
+        if (rec is None or rec is self._shown or rec.confusion is None
+                or not self.pace.due(self.session.running)):
             return
+        t0 = time.perf_counter()
         self._shown = rec
         names = t.data.class_names or [str(i) for i in range(t.data.n_classes)]
         split = "validation" if t.data.n_val else "training"
@@ -71,6 +77,7 @@ class ConfusionPanel(QWidget):
         self.show_matrix(rec.confusion, names,
                          f"{split.capitalize()} set after epoch {rec.epoch}: "
                          f"{100 * (acc or 0):.1f}% correct of {int(rec.confusion.sum())}")
+        self.pace.spent(time.perf_counter() - t0)
 
     def show_matrix(self, m: np.ndarray, names: list, title: str) -> None:
         self.matrix = np.asarray(m)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -10,7 +11,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ...training.metrics import EPOCH_COLUMNS
-from .plots import Plot, ask_path, save_png, series_colour
+from .plots import Pace, Plot, Soon, ask_path, save_png, series_colour
 
 TRAIN, VAL, BATCH = series_colour(0), series_colour(1), "#9fb7d0"
 
@@ -19,13 +20,17 @@ class CurvesPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.loss_plot = Plot("Loss", bottom="step")
-        self.acc_plot = Plot("Accuracy", bottom="step")
-        self.acc_plot.setYRange(0, 1)
+        self.pace = Pace(1 / 30, 0.03, offset=0.0)
+        session.state_changed.connect(self.pace.start)
+        self.loss_plot = Plot("Loss", bottom="step", pace=self.pace)
+        self.acc_plot = Plot("Accuracy", bottom="step", pace=self.pace)
+        self.acc_plot.setYRange(0, 1.02, padding=0)
+        self.acc_plot.enableAutoRange(y=False)
         for p in (self.loss_plot, self.acc_plot):
             p.getPlotItem().setDownsampling(auto=True, mode="peak")
             p.getPlotItem().setClipToView(True)
-            p.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.acc_plot.addLegend(offset=(-8, -8), labelTextSize="8pt")
         self.batch_curve = self.loss_plot.plot(pen=pg.mkPen(BATCH, width=1), name="batch")
         self.train_loss = self.loss_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train")
         self.val_loss = self.loss_plot.plot(pen=pg.mkPen(VAL, width=2), name="validation")
@@ -53,8 +58,9 @@ class CurvesPanel(QWidget):
         lay.addWidget(self.plots, 1)
         lay.addLayout(bar)
         self._clear()
-        session.trainer_changed.connect(self.refresh)
-        session.refreshed.connect(self.refresh)
+        self.refresh_soon = Soon(self.refresh, self)
+        session.trainer_changed.connect(self.refresh_soon)
+        session.refreshed.connect(self.refresh_soon)
 
     def _clear(self) -> None:
         self._curves = None
@@ -73,15 +79,21 @@ class CurvesPanel(QWidget):
             self._curves = curves
         if curves is None or not self.isVisible() or len(curves.loss) == len(self._steps):
             return
+        if not self.pace.due(self.session.running):
+            return
+        t0 = time.perf_counter()
         s, losses = curves.steps_since(len(self._steps))
         self._steps = np.concatenate([self._steps, s])
         self._losses = np.concatenate([self._losses, losses])
-        self.batch_curve.setData(self._steps, self._losses)
+        self.batch_curve.setData(self._steps, self._losses, skipFiniteCheck=True)
         rows = curves.epochs[len(self._epochs):]
         if rows:
             new = np.array([[np.nan if v is None else v for v in r] for r in rows], float)
             self._epochs = np.concatenate([self._epochs, new])
             self._draw_epochs()
+        self.loss_plot.settle()
+        self.acc_plot.settle()
+        self.pace.spent(time.perf_counter() - t0)
 
     def _draw_epochs(self) -> None:
         arr = self.epoch_arrays()

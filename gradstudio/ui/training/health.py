@@ -12,21 +12,24 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from ...app.training_overlay import param_owners, warnings
-from .plots import Plot, ramp
+from .plots import Pace, Plot, Soon, live_label, ramp
 
-MIN_INTERVAL = 0.2   # seconds between redraws
+SHOWN = 4   # warnings listed; the rest are in the tooltip
+
 
 
 class HealthPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.grad_plot = Plot("gradient norm |g|", bottom="step")
-        self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step")
-        self.dead_plot = Plot("dead ReLUs (fraction of units)", bottom="epoch")
+        self.pace = Pace(0.2, 0.012, offset=0.15)
+        session.state_changed.connect(self.pace.start)
+        self.grad_plot = Plot("gradient norm |g|", bottom="step", pace=self.pace)
+        self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step", pace=self.pace)
+        self.dead_plot = Plot("dead ReLUs (fraction of units)", bottom="epoch", pace=self.pace)
         for p in (self.grad_plot, self.ratio_plot):
             p.setLogMode(y=True)
         self.dead_plot.setYRange(0, 1)
@@ -38,8 +41,7 @@ class HealthPanel(QWidget):
         self.bias_box.setToolTip("Also plot 1-D parameters (biases); by default only weight "
                                  "matrices are drawn, one line per layer")
         self.bias_box.toggled.connect(lambda _on: self.reset())
-        self.warning_label = QLabel()
-        self.warning_label.setWordWrap(True)
+        self.warning_label = live_label(SHOWN + 1)
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
         row = QHBoxLayout()
         for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
@@ -54,10 +56,10 @@ class HealthPanel(QWidget):
         self._lines: dict = {}
         self._dead: dict = {}
         self._curves = None
-        self._last = 0.0
         self._warned = None
-        session.trainer_changed.connect(self.reset)
-        session.refreshed.connect(self.refresh)
+        self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
+        session.trainer_changed.connect(self.reset_soon)
+        session.refreshed.connect(self.refresh_soon)
         self.reset()
 
     def reset(self) -> None:
@@ -75,7 +77,6 @@ class HealthPanel(QWidget):
             pen = pg.mkPen(colour, width=2)
             self._lines[name] = (self.grad_plot.plot(pen=pen, name=name),
                                  self.ratio_plot.plot(pen=pen))
-        self._last = 0.0
         self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
@@ -85,10 +86,9 @@ class HealthPanel(QWidget):
         if t.curves is not self._curves:
             self.reset()
             return
-        now = time.perf_counter()
-        if not force and now - self._last < MIN_INTERVAL and self.session.running:
+        if not force and not self.pace.due(self.session.running):
             return
-        self._last = now
+        t0 = time.perf_counter()
         health = t.curves.health
         for name, (gline, rline) in self._lines.items():
             if name not in health:
@@ -114,6 +114,9 @@ class HealthPanel(QWidget):
                     pen=pg.mkPen(colours[i], width=2), name=name)
             line.setData(np.frombuffer(e, np.int64, n).astype(float), np.frombuffer(f, np.float64, n))
         self._show_warnings(t)
+        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
+            p.settle()
+        self.pace.spent(time.perf_counter() - t0)
 
     def _show_warnings(self, t) -> None:
         col = self.session.worker.collector
@@ -130,10 +133,11 @@ class HealthPanel(QWidget):
                                        if rec else "")
             self.warning_label.setStyleSheet("")
             return
-        lines = [f"⚠ {text}" for _, text in found[:8]]
-        if len(found) > 8:
-            lines.append(f"(+{len(found) - 8} more)")
+        lines = [f"⚠ {text}" for _, text in found[:SHOWN]]
+        if len(found) > SHOWN:
+            lines.append(f"(+{len(found) - SHOWN} more: hover to see them all)")
         self.warning_label.setText("\n".join(lines))
+        self.warning_label.setToolTip("\n".join(text for _, text in found))
         self.warning_label.setStyleSheet("color: #b3261e;")
 
     def sizeHint(self) -> QSize:

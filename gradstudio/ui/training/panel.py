@@ -4,6 +4,7 @@ its messages (a bad setting, a NaN stop) in plain words."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from ...training import DATASETS, OPTIMIZERS, Binding
 from ...training.optimizers import FORMULAS
 from .importdialog import ImportDialog
-from .plots import note
+from .plots import Pace, live_label, note
 
 NONE = "(none)"
 
@@ -40,8 +41,7 @@ class TrainingPanel(QScrollArea):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(self._controls())
-        self.status = QLabel("No run yet.")
-        self.status.setWordWrap(True)
+        self.status = live_label(2)
         self.progress = QProgressBar(textVisible=True)
         self.progress.setMaximumHeight(14)
         self.message_label = QLabel()
@@ -66,6 +66,7 @@ class TrainingPanel(QScrollArea):
         lay.addStretch(1)
         self._loading = False
         self._shown_rec = None
+        self.pace = Pace(0.1, 0.003)
         session.settings_changed.connect(self.load_settings)
         session.graph_edited.connect(self.fill_binding)
         session.state_changed.connect(self._state)
@@ -373,14 +374,17 @@ class TrainingPanel(QScrollArea):
         self.update_status()
 
     def show_message(self, text: str, kind: str = "info") -> None:
+        """kind: "info", "error" (red) or "hint" (a problem found ahead of Play, grey)."""
         self.message_label.setText(text)
-        self.message_label.setStyleSheet("color: #b3261e;" if kind == "error" else "")
+        self.message_label.setStyleSheet({"error": "color: #b3261e;", "hint": "color: gray;"}
+                                         .get(kind, ""))
 
     def update_status(self) -> None:
         t = self.session.trainer
         rec = t.latest if t is not None else None
-        if rec is self._shown_rec and rec is not None:
+        if rec is not None and (rec is self._shown_rec or not self.pace.due(self.session.running)):
             return
+        t0 = time.perf_counter()
         self._shown_rec = rec
         if t is None:
             self.status.setText("No run yet: press Play or Step.")
@@ -398,3 +402,4 @@ class TrainingPanel(QScrollArea):
         self.status.setText(f"Step {rec.step}, batch loss {rec.loss:.4g}"
                             + (f", accuracy {100 * acc:.1f}%" if acc is not None else "")
                             + speed)
+        self.pace.spent(time.perf_counter() - t0)

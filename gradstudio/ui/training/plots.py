@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QSizePolicy, QWidget
 
@@ -29,6 +30,19 @@ def ramp(n: int) -> list:
     return [cmap.map(0.9 * i / max(1, n - 1), mode="qcolor") for i in range(n)]
 
 
+def _diverging_lut() -> np.ndarray:
+    t = np.linspace(-1.0, 1.0, 256)[:, None]
+    white = np.array([255.0, 255.0, 255.0])
+    rgb = np.where(t < 0, white + (np.array(ORANGE) - white) * (-t),
+                   white + (np.array(BLUE) - white) * t)
+    lut = np.full((256, 4), 255, np.uint8)
+    lut[:, :3] = np.round(rgb).astype(np.uint8)
+    return lut
+
+
+DIVERGING = _diverging_lut()
+
+
 def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     """RGBA uint8 image of ``values``: orange (negative) - white (0) - blue (positive),
     full colour at +-``scale`` (default: the largest magnitude)."""
@@ -36,15 +50,9 @@ def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     if scale is None:
         finite = np.abs(v[np.isfinite(v)])
         scale = float(finite.max()) if finite.size else 1.0
-    t = np.clip(np.nan_to_num(v / (scale or 1.0)), -1.0, 1.0)[..., None]
-    white = np.array([255.0, 255.0, 255.0])
-    neg = white + (np.array(ORANGE) - white) * (-np.minimum(t, 0))
-    pos = white + (np.array(BLUE) - white) * np.maximum(t, 0)
-    rgb = np.where(t < 0, neg, pos)
-    out = np.empty(v.shape + (4,), np.uint8)
-    out[..., :3] = rgb.astype(np.uint8)
-    out[..., 3] = 255
-    return out
+    t = np.nan_to_num(v * (127.5 / (scale or 1.0)), nan=0.0, posinf=127.5, neginf=-127.5)
+    idx = np.clip(t + 127.5, 0, 255).astype(np.uint8)
+    return DIVERGING[idx]
 
 
 def sequential(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
@@ -69,11 +77,60 @@ def as_matrix(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
+class Soon:
+    """Call ``fn`` once at the next turn of the event loop, however often asked before.
+    Panels redraw through it, so each panel's work is its own event: the GUI never
+    stalls for the sum of all of them."""
+
+    def __init__(self, fn, parent):
+        self.timer = QTimer(parent, singleShot=True, interval=0)
+        self.timer.timeout.connect(fn)
+
+    def __call__(self, *_args) -> None:
+        self.timer.start()
+
+
+class Pace:
+    """When a panel may redraw while a job runs: at most every ``interval`` seconds, and
+    rarely enough that its measured cost (its own refresh work plus the paints of its
+    plots) stays under ``share`` of the wall-clock time. The training thread shares the
+    interpreter with the GUI thread, so GUI time is training time lost; with paces the
+    panels together cost a bounded fraction of it on any machine and any graph.
+    When no job runs every refresh is due."""
+
+    def __init__(self, interval: float, share: float, offset: float = 0.0):
+        self.interval, self.share, self.offset = interval, share, offset
+        self.next = 0.0
+        self._paint = 0.0
+
+    def start(self, state: str = "running") -> None:
+        """A job starts: the first redraw waits ``offset`` seconds, so panels that
+        all have news at once take turns instead of painting in one long event."""
+        if state == "running":
+            self.next = time.perf_counter() + self.offset
+
+    def due(self, running: bool) -> bool:
+        return not running or time.perf_counter() >= self.next
+
+    def painted(self, seconds: float) -> None:
+        self._paint += seconds
+
+    def spent(self, seconds: float) -> None:
+        """A redraw that took ``seconds`` of refresh work was made now; the paints since
+        the one before stand for what its paints will cost."""
+        cost = seconds + self._paint
+        self._paint = 0.0
+        now = time.perf_counter()
+        self.next = now + max(self.interval, cost / self.share)
+
+
 class Plot(pg.PlotWidget):
-    """A PlotWidget that follows the application's palette (light/dark themes)."""
+    """A PlotWidget that follows the application's palette (light/dark themes) and
+    reports its paint time to a Pace."""
 
     def __init__(self, title: str | None = None, left: str | None = None,
-                 bottom: str | None = None, parent=None):
+                 bottom: str | None = None, parent=None, pace: Pace | None = None):
+        self.pace = pace
         super().__init__(parent=parent)
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -86,7 +143,15 @@ class Plot(pg.PlotWidget):
             pi.setLabel("left", left)
         if bottom:
             pi.setLabel("bottom", bottom)
+        # A fixed width: otherwise a new tick label ("0.8" -> "0.75") resizes the axis,
+        # the view box and everything in it, and the plot paints two or three times.
+        pi.getAxis("left").setWidth(44 if not left else 56)
         self.retheme()
+
+    def settle(self) -> None:
+        """Fit the automatic range now, after new data, rather than inside the next paint
+        (where a range change costs a second paint)."""
+        self.getPlotItem().getViewBox().prepareForPaint()
 
     def retheme(self) -> None:
         pal = self.palette()
@@ -100,15 +165,21 @@ class Plot(pg.PlotWidget):
             ax.setTextPen(pg.mkPen(text))
         pi.titleLabel.setText(pi.titleLabel.text, color=text.name())
 
+    def paintEvent(self, event) -> None:
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        if self.pace is not None:
+            self.pace.painted(time.perf_counter() - t0)
+
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
             self.retheme()
         super().changeEvent(event)
 
 
-def image_plot(title: str | None = None) -> tuple:
+def image_plot(title: str | None = None, pace: Pace | None = None) -> tuple:
     """(Plot, ImageItem) with a locked aspect ratio, y pointing down like a matrix."""
-    p = Plot(title)
+    p = Plot(title, pace=pace)
     img = pg.ImageItem(axisOrder="row-major")
     p.addItem(img)
     vb = p.getPlotItem().getViewBox()
@@ -125,6 +196,18 @@ def note(text: str = "", parent: QWidget | None = None) -> QLabel:
     lab = QLabel(text, parent)
     lab.setWordWrap(True)
     lab.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return lab
+
+
+def live_label(lines: int = 1, parent: QWidget | None = None) -> QLabel:
+    """A label whose text changes while training runs, sized so a new text never moves
+    the layout: its width follows the layout (not the text) and it is ``lines`` high.
+    (A label that grows with its text relays out the docks and repaints every plot.)"""
+    lab = QLabel(parent)
+    lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    lab.setWordWrap(lines > 1)
+    lab.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    lab.setFixedHeight(lab.fontMetrics().lineSpacing() * lines + 4)
     return lab
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from ...training.metrics import EPOCH_COLUMNS
-from .plots import Plot, note, series_colour
+from .plots import Pace, Plot, Soon, live_label, note, series_colour
 from .worker import Readback
 
 METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
@@ -48,7 +48,7 @@ class ReplayPanel(QWidget):
         self.live_button = QPushButton("Live")
         self.live_button.setToolTip("Show the run as it is now")
         self.live_button.clicked.connect(self.go_live)
-        self.where = QLabel()
+        self.where = live_label(1)
         self.metric_box = QComboBox()
         for key, text in METRICS.items():
             self.metric_box.addItem(text, key)
@@ -56,7 +56,9 @@ class ReplayPanel(QWidget):
         self.run_list = QListWidget()
         self.run_list.setMaximumWidth(260)
         self.run_list.itemChanged.connect(lambda _i: self.redraw_runs())
-        self.plot = Plot("Compare runs", bottom="step")
+        self.pace = Pace(0.5, 0.004, offset=0.25)
+        session.state_changed.connect(self.pace.start)
+        self.plot = Plot("Compare runs", bottom="step", pace=self.pace)
         self.plot.addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.help = note("Snapshots of the parameters are kept every few steps. Pause, then drag "
                          "the slider to see the weights, the boundary and the canvas as they "
@@ -79,10 +81,11 @@ class ReplayPanel(QWidget):
         lay.addWidget(self.where)
         lay.addLayout(row, 1)
         lay.addWidget(self.help)
-        self._last = 0.0
-        session.trainer_changed.connect(self.reset)
+        self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
+        self.fill_soon = Soon(self._fill_runs, self)
+        session.trainer_changed.connect(self.reset_soon)
         session.state_changed.connect(self._state)
-        session.refreshed.connect(self.refresh)
+        session.refreshed.connect(self.refresh_soon)
         self.reset()
 
     # ---- the timeline ------------------------------------------------------------------
@@ -99,7 +102,7 @@ class ReplayPanel(QWidget):
         self.slider.setEnabled(not running)
         self.live_button.setEnabled(not running)
         self._sync_slider()
-        self._fill_runs()
+        self.fill_soon()
 
     def _sync_slider(self) -> None:
         t = self.session.trainer
@@ -200,16 +203,17 @@ class ReplayPanel(QWidget):
     def refresh(self) -> None:
         if not self.isVisible():
             return
-        now = time.perf_counter()
-        if self.session.running and now - self._last < 0.5:
+        if not self.pace.due(self.session.running):
             return
-        self._last = now
+        t0 = time.perf_counter()
         if self.session.replay is None:
             self._sync_slider()
         if self.session.trainer is not None and "current" in getattr(self, "lines", {}):
             x, y = run_series(self.session.trainer.curves, self.metric_box.currentData())
             ok = np.isfinite(y)
             self.lines["current"].setData(x[ok], y[ok])
+            self.plot.settle()
+        self.pace.spent(time.perf_counter() - t0)
 
     def sizeHint(self) -> QSize:
         return QSize(560, 300)

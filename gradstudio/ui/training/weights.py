@@ -3,13 +3,15 @@ and the distributions of weights and gradients over time (one column per read-ba
 a histogram seen from above, brighter where more values lie)."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...app.training_overlay import fmt, param_owners
-from .plots import Plot, as_matrix, diverging, image_plot, note, sequential
+from .plots import Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note, sequential
 
 BINS = 48
 MAX_COLUMNS = 400
@@ -55,17 +57,21 @@ class WeightsPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
+        self.pace = Pace(0.1, 0.012, offset=0.1)
+        session.state_changed.connect(self.pace.start)
         self.param_box = QComboBox()
         self.param_box.currentIndexChanged.connect(self._param_chosen)
-        self.w_plot, self.w_image = image_plot("W")
-        self.d_plot, self.d_image = image_plot("last update dW")
-        self.wh_plot = Plot("weights over time", bottom="step")
-        self.gh_plot = Plot("gradients over time", bottom="step")
+        self.w_plot, self.w_image = image_plot("W", pace=self.pace)
+        self.d_plot, self.d_image = image_plot("last update dW", pace=self.pace)
+        self.wh_plot = Plot("weights over time", bottom="step", pace=self.pace)
+        self.gh_plot = Plot("gradients over time", bottom="step", pace=self.pace)
         self.wh_image = pg.ImageItem(axisOrder="row-major")
         self.gh_image = pg.ImageItem(axisOrder="row-major")
         self.wh_plot.addItem(self.wh_image)
         self.gh_plot.addItem(self.gh_image)
-        self.info = note("Orange < 0 < blue; each heat map is scaled to its largest magnitude.")
+        self.numbers = live_label(1)
+        self.info = note("Orange < 0 < blue; each heat map is scaled to its largest magnitude. "
+                         "Below: how the values spread over time (brighter: more of them).")
         top = QHBoxLayout()
         top.addWidget(QLabel("Parameter:"))
         top.addWidget(self.param_box, 1)
@@ -78,13 +84,15 @@ class WeightsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
         lay.addLayout(grid, 1)
+        lay.addWidget(self.numbers)
         lay.addWidget(self.info)
         self._owners: dict = {}
         self._shown = None
         self._seen = None
         self.history: dict = {}
-        session.trainer_changed.connect(self.reset)
-        session.refreshed.connect(self.refresh)
+        self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
+        session.trainer_changed.connect(self.reset_soon)
+        session.refreshed.connect(self.refresh_soon)
         session.window.selection_changed.connect(self.follow_selection)
         self.reset()
 
@@ -122,8 +130,9 @@ class WeightsPanel(QWidget):
             self.session.collect_now()
             return
         rb = self.session.view("weights")
-        if rb is None:
+        if rb is None or (rb is not self._shown and not self.pace.due(self.session.running)):
             return
+        t0 = time.perf_counter()
         if rb is not self._seen and self.session.replay is None:
             self._seen = rb
             for name, w in rb.value["params"].items():
@@ -135,6 +144,7 @@ class WeightsPanel(QWidget):
             return
         self._shown = rb
         self.draw(rb)
+        self.pace.spent(time.perf_counter() - t0)
 
     def draw(self, rb) -> None:
         name = self.param_box.currentText()
@@ -144,18 +154,16 @@ class WeightsPanel(QWidget):
         w = as_matrix(params[name])
         self.w_image.setImage(diverging(w), autoLevels=False)
         shape = "×".join(str(d) for d in np.shape(params[name])) or "scalar"
-        self.w_plot.getPlotItem().setTitle(
-            f"{name} ({shape}) at step {rb.step}, max |W| {fmt(float(np.max(np.abs(w))))}",
-            size="9pt")
+        text = f"{name} ({shape}) at step {rb.step}: max |W| {fmt(float(np.max(np.abs(w))))}"
         d = (rb.value.get("updates") or {}).get(name)
         if d is not None:
             d = as_matrix(d)
             self.d_image.setImage(diverging(d), autoLevels=False)
-            what = "change since the previous snapshot" if self.session.replay else "last update dW"
-            self.d_plot.getPlotItem().setTitle(f"{what}, max |dW| {fmt(float(np.max(np.abs(d))))}",
-                                               size="9pt")
+            what = "change since the previous snapshot" if self.session.replay else "last update"
+            text += f"; {what}: max |dW| {fmt(float(np.max(np.abs(d))))}"
         else:
             self.d_image.clear()
+        self.numbers.setText(text)
         hw, hg = self.history.get(name, (History(), History()))
         for hist, img in ((hw, self.wh_image), (hg, self.gh_image)):
             got = hist.image()
@@ -165,6 +173,8 @@ class WeightsPanel(QWidget):
             rgba, (s0, s1, lo, hi) = got
             img.setImage(rgba, autoLevels=False)
             img.setRect(QRectF(s0, lo, max(1, s1 - s0), hi - lo))
+        for p in (self.w_plot, self.d_plot, self.wh_plot, self.gh_plot):
+            p.settle()
 
     def sizeHint(self) -> QSize:
         return QSize(520, 420)

@@ -55,7 +55,7 @@ class Collector:
     """Time-budgeted read-backs on the worker thread."""
 
     INTERVAL = {"grid": 0.1, "weights": 0.15, "edges": 0.25}
-    SHARE = {"grid": 0.05, "weights": 0.02, "edges": 0.02}
+    SHARE = {"grid": 0.025, "weights": 0.01, "edges": 0.01}
 
     def __init__(self):
         self.reset()

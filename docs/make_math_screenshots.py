@@ -1,0 +1,152 @@
+"""Render the see-the-math views to docs/screenshots/math_*.png.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_math_screenshots.py
+
+- math_backward.png: the lecture example mid-way through the backward pass;
+- math_logistic.png: the logistic regression example after the backward pass;
+- math_jacobian_relu.png / math_jacobian_linear.png: the Jacobian inspector on the
+  MLP example's ReLU and on its first Linear layer;
+- math_gradcheck.png: the gradient check on a small graph where a relu sits exactly at 0
+  (the analytic and numeric gradients disagree there, by the tie convention).
+Settings live in a temporary folder, so your own are untouched.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+EXAMPLES = ROOT / "examples"
+SIZE = (1500, 900)
+
+
+def settle(ms: int = 150) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def shot(win, name: str) -> Path:
+    settle(250)
+    path = OUT / f"{name}.png"
+    if not win.grab().save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path
+
+
+def prepare(win, example: str | None) -> dict:
+    if example is not None:
+        win.open_file(EXAMPLES / f"{example}.gsg", as_copy=True)
+    win.set_minimap(False)
+    win.docks["palette"].hide()  # more room for the canvas
+    win.docks["math_inputs"].raise_()  # the input values next to the canvas
+    settle()
+    return {n.name: n.id for n in win.doc.graph.nodes.values()}
+
+
+def fit(win) -> None:
+    win.view.fit_all()
+    settle(50)
+    win.view.fit_all()
+
+
+def show_right(win, key: str, width: int = 480) -> None:
+    from gradstudio.ui.math.install import show_panel
+
+    show_panel(win, key, width)
+    settle()
+
+
+def backward(win) -> None:
+    n = prepare(win, "lecture_function")
+    s = win.math
+    s.run()
+    # the frame of a2 = x1 * x2: mul switches, so x1 gets 5.0 and x2 gets 2.0
+    k = next(i for i, f in enumerate(s.timeline.frames)
+             if f.phase == "backward" and f.node == n["a2"])
+    fit(win)
+    s.seek(k)
+    shot(win, "math_backward")
+
+
+def logistic(win) -> None:
+    prepare(win, "logistic_regression")
+    for dock in win.docks.values():  # the whole width for the graph
+        if win.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea:
+            dock.hide()
+    s = win.math
+    s.run()
+    s.seek(s.phase_end("backward"))
+    fit(win)
+    shot(win, "math_logistic")
+
+
+def jacobians(win) -> None:
+    n = prepare(win, "mlp")
+    show_right(win, "math_jacobian", 520)
+    fit(win)
+    win.math.run()
+    win.math.seek(win.math.phase_end("forward"))
+    win.view.select_nodes([n["hidden"]])
+    shot(win, "math_jacobian_relu")
+    win.view.select_nodes([n["layer1"]])
+    shot(win, "math_jacobian_linear")
+
+
+def gradcheck_view(win) -> None:
+    win.new_file()
+    prepare(win, None)
+    ed = win.editor
+    x = ed.add_node("input", (0, 0), {"shape": [3], "value": [0.0, 1.5, -2.0]}, name="x")
+    w = ed.add_node("parameter", (0, 170), {"shape": [3], "init": "normal", "seed": 1}, name="w")
+    r = ed.add_node("relu", (240, 0), name="h")
+    m = ed.add_node("mul", (480, 60), name="hw")
+    s = ed.add_node("sum", (720, 60), name="L")
+    ed.connect(x, r, "x")
+    ed.connect(r, m, "a")
+    ed.connect(w, m, "b")
+    ed.connect(m, s, "x")
+    show_right(win, "math_gradcheck", 600)
+    fit(win)
+    win.math_panels["math_gradcheck"].run()
+    shot(win, "math_gradcheck")
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("gradstudio")
+    app.setStyle("Fusion")
+    from gradstudio.ui.window import MainWindow
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("theme", "light")
+        for make in (backward, logistic, jacobians, gradcheck_view):
+            settings.remove("window")  # each picture starts from the default layout
+            win = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
+            win.resize(*SIZE)
+            win.show()
+            settle()
+            make(win)
+            win.stack.setClean()
+            win.close()
+            win.deleteLater()
+            settle(50)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

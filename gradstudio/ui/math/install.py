@@ -1,0 +1,95 @@
+"""Put the see-the-math panels into a main window: the shared MathSession, the Inputs,
+Playback, Values, Forward Mode, Jacobian and Gradient Check docks, and the Math menu."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from ..menus import _act
+from .forward_mode import ForwardModePanel
+from .gradcheck_panel import GradcheckPanel
+from .inputs import InputsPanel
+from .jacobian_panel import JacobianPanel
+from .playback_panel import PlaybackPanel
+from .session import MathSession
+from .values_panel import ValuesPanel
+
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+def install_math_panels(win) -> MathSession:
+    """Add the math panels and menu to ``win`` (a MainWindow); returns the session
+    (also ``win.math``; the panels are in ``win.math_panels`` by key)."""
+    session = MathSession(win)
+    session.message.connect(win.show_message)
+    win.math = session
+    panels = {
+        "math_playback": ("Playback", PlaybackPanel(session), BOTTOM, True),
+        "math_values": ("Values", ValuesPanel(session), BOTTOM, True),
+        "math_inputs": ("Inputs", InputsPanel(win), RIGHT, True),
+        "math_forward": ("Forward Mode", ForwardModePanel(session), RIGHT, False),
+        "math_jacobian": ("Jacobian", JacobianPanel(session), RIGHT, False),
+        "math_gradcheck": ("Gradient Check", GradcheckPanel(session), RIGHT, False),
+    }
+    win.math_panels = {}
+    for key, (title, widget, area, visible) in panels.items():
+        win.add_panel(key, title, widget, area, visible=visible)
+        win.math_panels[key] = widget
+    d = win.docks
+    # bottom: the playback beside the values; right: tabs next to the inspector (a
+    # Jacobian needs the height; the tab bar there always has several visible tabs,
+    # which keeps Qt from leaving a stray one-tab bar behind after restoreState)
+    win.splitDockWidget(d["math_playback"], d["math_values"], Qt.Orientation.Horizontal)
+    win.resizeDocks([d["math_playback"]], [230], Qt.Orientation.Vertical)
+    anchor = d.get("inspector")
+    for key in ("math_inputs", "math_forward", "math_jacobian", "math_gradcheck"):
+        if anchor is not None:
+            win.tabifyDockWidget(anchor, d[key])
+    if anchor is not None:
+        anchor.raise_()
+    _menu(win, session)
+    return session
+
+
+def show_panel(win, key: str, width: int = 480) -> None:
+    """Show and raise a math dock; a right-hand one is widened to ``width`` at least."""
+    dock = win.docks[key]
+    dock.show()
+    dock.raise_()
+    if win.dockWidgetArea(dock) == RIGHT and dock.width() < width:
+        win.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+
+def _menu(win, session) -> None:
+    menu = getattr(win, "math_menu", None)
+    if menu is None:
+        menu = win.menuBar().addMenu("&Math")
+        win.math_menu = menu
+    p = win.math_panels
+    _act(win, "math_run_forward", menu, "Run &Forward", session.run_forward, QKeySequence("F5"),
+         tip="Compute every node's value, one node at a time, in the plan's order")
+    _act(win, "math_run_backward", menu, "Run &Backward", session.run_backward, QKeySequence("F6"),
+         tip="Walk the plan in reverse, showing each gradient and chain-rule step")
+    _act(win, "math_play", menu, "&Play / Pause", p["math_playback"].toggle_play,
+         QKeySequence("Ctrl+F5"))
+    _act(win, "math_step", menu, "&Step", lambda: session.step(1), QKeySequence("F8"),
+         tip="One frame forward")
+    _act(win, "math_step_back", menu, "Step &Back", lambda: session.step(-1),
+         QKeySequence("Shift+F8"), tip="One frame back")
+    menu.addSeparator()
+
+    def check():
+        show_panel(win, "math_gradcheck", 560)
+        p["math_gradcheck"].run()
+
+    _act(win, "math_gradcheck", menu, "&Gradient Check", check, QKeySequence("F7"),
+         tip="Compare every gradient with central differences")
+    _act(win, "math_forward_mode", menu, "Forward &Mode…",
+         lambda: show_panel(win, "math_forward"), tip="Forward-mode AD and a comparison of modes")
+    _act(win, "math_jacobian", menu, "&Jacobian of Selection…",
+         lambda: show_panel(win, "math_jacobian"), tip="The selected node's local Jacobian")
+    _act(win, "math_inputs", menu, "Set &Inputs…", lambda: show_panel(win, "math_inputs"))
+    menu.addSeparator()
+    _act(win, "math_clear", menu, "&Clear Overlay", session.clear,
+         tip="Take values and gradients off the canvas")
