@@ -71,7 +71,9 @@ def window_run(app, example: str, epochs: int) -> tuple:
             win.splitDockWidget(a, b, Qt.Orientation.Horizontal)
         win.docks["training"].raise_()
         tp.controls.epochs_spin.setValue(epochs)
-        for _ in range(20):
+        deadline = time.perf_counter() + 10  # the panels show the untrained model first
+        while (tp.session.trainer is None or tp.session.trainer.epochs != epochs
+               or time.perf_counter() < deadline - 9.5) and time.perf_counter() < deadline:
             app.processEvents()
             time.sleep(0.01)
         hidden = [d.windowTitle() for d in docks if d.visibleRegion().isEmpty()]

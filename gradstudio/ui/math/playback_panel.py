@@ -182,11 +182,14 @@ class PlaybackPanel(QWidget):
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay))
         state = s.state()
         if s.timeline is None:
-            self.frame_label.setText("not run yet")
-            self.explain.setText(s.error or "Run Forward computes the values; Run Backward the "
+            checked = s.mode == "check"
+            self.frame_label.setText("gradient check shown" if checked else "not run yet")
+            self.explain.setText(s.error or ("The canvas shows the gradient check. " if checked
+                                             else "") +
+                                 "Run Forward computes the values; Run Backward the "
                                  "gradients. Hover a wire or node to see its chain-rule step.")
             return
-        phase = {"forward": "forward mode", "check": "(gradient check shown)"}.get(s.mode, state.phase)
+        phase = "forward mode" if s.mode == "forward" else state.phase
         self.frame_label.setText(f"{index + 1}/{n}  {phase}")
         cap = s.scene.caption() if s.showing() else None
         self.explain.setText(cap or "")

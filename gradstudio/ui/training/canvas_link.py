@@ -85,18 +85,16 @@ class CanvasLink(QObject):
             if self.overlay is not None:
                 self.clear()
             return
-        force, self._force = force or self._force, False
-        if not force and not self.pace.due(s.running):
-            return
-        if self._owner_of is not t:
-            self._owners, self._owner_of = param_owners(t), t
+        force = force or self._force
         col = s.worker.collector
         snap = s.replay.get("snapshot") if s.replay else None
         key = (id(t), id(snap), id(col.last_health), id(col.edges), id(col.last_epoch),
                id(t.failure))
-        if key == self._key:
+        if key == self._key or (not force and not self.pace.due(s.running)):
             return
-        self._key = key
+        self._key, self._force = key, False
+        if self._owner_of is not t:
+            self._owners, self._owner_of = param_owners(t), t
         t0 = time.perf_counter()
         if snap is not None:
             ov = snapshot_overlay(t.graph, snap.params, self._owners,

@@ -53,8 +53,8 @@ class HealthPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(row, 1)
         lay.addLayout(bottom)
-        self._lines: dict = {}
-        self._dead: dict = {}
+        self._lines: dict = {}   # parameter name -> (gradient line, ratio line)
+        self._dead: dict = {}    # relu node name -> line (kept: a graph keeps its ReLUs)
         self._curves = None
         self._warned = None
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
@@ -63,21 +63,30 @@ class HealthPanel(QWidget):
         self.reset()
 
     def reset(self) -> None:
-        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
-            for item in p.getPlotItem().listDataItems():
-                p.removeItem(item)
-        self._lines, self._dead, self._curves, self._warned = {}, {}, None, None
-        self.warning_label.setText("")
+        """Start over for the session's trainer. Lines are kept when the trainer has the
+        same parameters as before (a new run of the same graph): only their data go."""
         t = self.session.trainer
-        if t is None:
-            return
-        self._curves = t.curves
-        names = [n for n in t.param_names if self.bias_box.isChecked() or len(t.params[n].shape) >= 2]
-        for name, colour in zip(names, ramp(len(names))):
-            pen = pg.mkPen(colour, width=2)
-            self._lines[name] = (self.grad_plot.plot(pen=pen, name=name),
-                                 self.ratio_plot.plot(pen=pen))
-        self.refresh(force=True)
+        names = ([n for n in t.param_names if self.bias_box.isChecked()
+                  or len(t.params[n].shape) >= 2] if t is not None else [])
+        if names != list(self._lines):
+            for p in (self.grad_plot, self.ratio_plot):
+                for item in p.getPlotItem().listDataItems():
+                    p.removeItem(item)
+            self._lines = {}
+            for name, colour in zip(names, ramp(len(names))):
+                pen = pg.mkPen(colour, width=2)
+                self._lines[name] = (self.grad_plot.plot(pen=pen, name=name),
+                                     self.ratio_plot.plot(pen=pen))
+        for pair in self._lines.values():
+            for line in pair:
+                line.setData([], [])
+        for line in self._dead.values():
+            line.setData([], [])
+        self._curves = t.curves if t is not None else None
+        self._warned = None
+        self.warning_label.setText("")
+        if t is not None:
+            self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
         t = self.session.trainer

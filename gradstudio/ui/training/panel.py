@@ -66,7 +66,7 @@ class TrainingPanel(QScrollArea):
         lay.addStretch(1)
         self._loading = False
         self._shown_rec = None
-        self.pace = Pace(0.1, 0.003)
+        self.pace = Pace(0.1, 0.003, take_turns=False)  # a label: cheap, never waits
         session.settings_changed.connect(self.load_settings)
         session.graph_edited.connect(self.fill_binding)
         session.state_changed.connect(self._state)

@@ -90,6 +90,28 @@ class Soon:
         self.timer.start()
 
 
+class Turns:
+    """One redraw per timer tick while a job runs: the first panel with news takes the
+    tick, the others wait for the next one (their paints then never pile up in one
+    long event)."""
+
+    def __init__(self):
+        self.tick = 0
+        self._owner = -1
+
+    def next(self) -> None:
+        self.tick += 1
+
+    def claim(self) -> bool:
+        if self._owner == self.tick:
+            return False
+        self._owner = self.tick
+        return True
+
+
+TURNS = Turns()   # the session's timer advances it; every Pace takes turns on it
+
+
 class Pace:
     """When a panel may redraw while a job runs: at most every ``interval`` seconds, and
     rarely enough that its measured cost (its own refresh work plus the paints of its
@@ -98,8 +120,10 @@ class Pace:
     panels together cost a bounded fraction of it on any machine and any graph.
     When no job runs every refresh is due."""
 
-    def __init__(self, interval: float, share: float, offset: float = 0.0):
+    def __init__(self, interval: float, share: float, offset: float = 0.0,
+                 take_turns: bool = True):
         self.interval, self.share, self.offset = interval, share, offset
+        self.take_turns = take_turns
         self.next = 0.0
         self._paint = 0.0
 
@@ -110,7 +134,9 @@ class Pace:
             self.next = time.perf_counter() + self.offset
 
     def due(self, running: bool) -> bool:
-        return not running or time.perf_counter() >= self.next
+        """May the panel redraw now? (If so, it has taken this tick's turn.)"""
+        return not running or (time.perf_counter() >= self.next
+                               and (not self.take_turns or TURNS.claim()))
 
     def painted(self, seconds: float) -> None:
         self._paint += seconds

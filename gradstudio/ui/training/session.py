@@ -23,7 +23,7 @@ from ...engine import FeedError, GraphInvalid
 from ...graph.model import GraphError
 from ...ops import OpError
 from ...training import Binding, BindingError, Curves, Trainer, TrainingError
-from .plots import Soon
+from .plots import TURNS, Soon
 from .settings import BACKEND, DTYPE, TrainSettings
 from .worker import TrainingWorker
 
@@ -63,7 +63,7 @@ class TrainingSession(QObject):
         self.worker = TrainingWorker(self)
         self.worker.stopped.connect(self._job_done)
         self.timer = QTimer(self, interval=REFRESH_MS)
-        self.timer.timeout.connect(self.refreshed)
+        self.timer.timeout.connect(self._tick)
         self.settings = TrainSettings()
         self.binding: Binding | None = None
         self.trainer: Trainer | None = None
@@ -323,6 +323,10 @@ class TrainingSession(QObject):
             self._finish_stop()
         elif pending == "reset":
             self._do_reset()
+
+    def _tick(self) -> None:
+        TURNS.next()
+        self.refreshed.emit()
 
     def _set_state(self, state: str) -> None:
         self.state = state
