@@ -416,3 +416,17 @@ def test_float_input_on_a_labels_port_has_no_gradient_entry():
     g.connect(t.id, loss.id, "targets")
     _, grads = Engine(g).value_and_grad({"z": [0.5, -1.0], "t": [1.0, 0.0]})
     assert set(grads) == {"z"}
+
+
+def test_an_explicit_output_is_enough_when_the_graph_has_several():
+    g = Graph()
+    x = g.add_node("input", "x", {"value": 0.5})
+    s, c = g.add_node("sin", "s"), g.add_node("cos", "c")
+    g.connect(x.id, s.id, "x")
+    g.connect(x.id, c.id, "x")
+    eng = Engine(g)
+    with pytest.raises(GraphInvalid, match="several outputs"):
+        eng.value_and_grad()
+    _, grads = eng.value_and_grad(output=c.id)
+    assert float(grads["x"]) == pytest.approx(-np.sin(0.5))
+    assert eng.trace(output=s.id).input_grads["x"] == pytest.approx(np.cos(0.5))

@@ -12,6 +12,7 @@ from ..graph.model import Edge, Graph
 
 PATTERNS = {
     "distribute": "distributes the gradient unchanged to its inputs",
+    "distribute_negated": "distributes the gradient: a gets it unchanged, b gets it negated",
     "switch": "switches: each input's gradient is scaled by the other input",
     "route": "routes the gradient to the selected path only (recorded in the forward pass)",
 }

@@ -23,6 +23,7 @@ from .playback import State, Timeline
 HEAT_MAX = 64      # tensors with at most this many elements get a heat strip / grid
 PATTERN_TAGS = {   # a few words on the node after its backward step (the tooltip says more)
     "distribute": "distributes gradient",
+    "distribute_negated": "distributes, b gets −g",
     "switch": "switches the inputs",
     "route": "routes to the selected input",
 }
@@ -92,17 +93,8 @@ def formula_text(graph: Graph, node_id: str) -> str:
 def pattern_tag(graph: Graph, node_id: str) -> str | None:
     """A few words on the node for the lecture's gradient patterns (add, mul, max/relu)."""
     node = graph.nodes[node_id]
-    if node.op == "sub":
-        return "sub: distributes, b gets −g"
     tag = PATTERN_TAGS.get(node.opdef.pattern)
     return f"{node.op}: {tag}" if tag else None
-
-
-def pattern_text(graph: Graph, node_id: str) -> str | None:
-    """The pattern in a sentence (explain.pattern_label; sub passes -g to b)."""
-    if graph.nodes[node_id].op == "sub":
-        return "sub distributes the gradient: a gets it unchanged, b gets it negated"
-    return pattern_label(graph, node_id)
 
 
 def _d(trace: Trace, graph: Graph, nid: str) -> str:
@@ -170,7 +162,7 @@ class Texts:
             if tag:
                 lines.append(tag)
             tips = [_node_grad_text(graph, tr, nid)]
-            label = pattern_text(graph, nid)
+            label = pattern_label(graph, nid)
             if label:
                 tips.append(label)
             got = self._grads[nid] = ("\n".join(lines), tips)
@@ -259,7 +251,7 @@ def caption(graph: Graph, timeline: Timeline, state: State, lr: float | None = N
         return f"{head}: {update_text(timeline.updates[frame.param], lr)}"
     lines = [f"{head}: {_node_grad_text(graph, tr, nid)}"]
     lines += [chain_rule(graph, tr, e) for e in frame.edges]
-    label = pattern_text(graph, nid)
+    label = pattern_label(graph, nid)
     if label and frame.edges:
         lines.append(label[0].upper() + label[1:])
     return "\n".join(lines)

@@ -60,7 +60,7 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
     ``fuse`` runs a layer with a fused kernel (ops/fused.py) as one step instead of its
     primitive expansion."""
     if not validated:
-        problems = validate(graph)
+        problems = validate(graph, output)
         if problems:
             raise GraphInvalid(problems)
     out = output or output_node(graph)

@@ -71,7 +71,7 @@ class Engine:
         self.dtype_name = dtype
         self.dtype = self.backend.dtype(dtype)
         self._programs: dict = {}
-        self._validated = None     # graph version last validated by compile_graph
+        self._validated = None     # (graph version, output) last validated by compile_graph
         self._dev: dict = {}       # parameter key -> device array
         self._host_seen: dict = {}  # parameter key -> the host array the device copy came from
 
@@ -88,8 +88,8 @@ class Engine:
             if len(self._programs) > 8 or any(k[0] != version for k in self._programs):
                 self._programs.clear()
             plan = compile_graph(self.graph, output, prune,
-                                 validated=self._validated == version, fuse=self.fuse)
-            self._validated = version
+                                 validated=self._validated == (version, output), fuse=self.fuse)
+            self._validated = (version, output)
             absent = self._check_wrt(plan, wrt, output, prune) if wrt is not None else ()
             prog = self._prepare(plan, wrt)
             prog.absent = absent

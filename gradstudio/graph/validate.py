@@ -19,7 +19,9 @@ class Problem:
         return self.message
 
 
-def validate(graph: Graph) -> list[Problem]:
+def validate(graph: Graph, output: str | None = None) -> list[Problem]:
+    """Every problem of the graph. With ``output`` (a node id), the graph is checked for
+    differentiating that node, so several final nodes are not a problem."""
     problems: list[Problem] = []
     if not nx.is_directed_acyclic_graph(graph.nx):
         cycle = nx.find_cycle(graph.nx)
@@ -42,6 +44,9 @@ def validate(graph: Graph) -> list[Problem]:
                 problems.append(Problem(node.id, f"{node.name}: default value: {reason}"))
     if not graph.nodes:
         problems.append(Problem(None, "the graph is empty"))
+    elif output is not None:
+        if output not in graph.nodes:
+            problems.append(Problem(None, f"there is no node {output!r} to differentiate"))
     else:
         try:
             output_node(graph)

@@ -199,7 +199,8 @@ class OpDef:
     shape: Callable | None = None
     expand: Callable | None = None
     fused: Any = None  # composites only: an ops.fused.Fused kernel computing the same in one step
-    # Display: the gradient pattern of the lecture ("distribute", "switch", "route") and,
+    # Display: the gradient pattern of the lecture ("distribute", "distribute_negated" (sub),
+    # "switch", "route") and,
     # per input, the local derivative d(out)/d(input) as text in terms of the port names,
     # e.g. ("b", "a") for mul. Where it is not a simple factor, the text is the whole
     # vector-Jacobian product written with g = dL/d(out), e.g. "g @ b^T" for matmul.

@@ -72,7 +72,7 @@ register(OpDef(
     forward=lambda xp, at, a, b: a - b,
     vjp=lambda xp, at, g, y, a, b: (g, -g),
     jvp=lambda xp, at, ts, y, a, b: ts[0] - ts[1],
-    shape=_binary_shape("sub"), local_grad=("1", "-1"), pattern="distribute",
+    shape=_binary_shape("sub"), local_grad=("1", "-1"), pattern="distribute_negated",
 ))
 register(OpDef(
     name="mul", title="Multiply", category="Arithmetic", formula="a * b",

@@ -10,7 +10,8 @@ from dataclasses import replace
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QGroupBox, QLabel, QProgressBar, QPushButton, QScrollArea,
-                               QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from ...training import DATASETS, OPTIMIZERS, Binding
 from ...training.optimizers import FORMULAS
@@ -18,6 +19,8 @@ from .importdialog import ImportDialog
 from .plots import Pace, live_label, note
 
 NONE = "(none)"
+ORDER = {"play": (0, 0), "pause": (0, 1), "stop": (0, 2), "step_batch": (1, 0),
+         "step_epoch": (1, 1), "reset": (1, 2)}   # button -> (row, column)
 
 
 def _spin(lo, hi, value, step=1, decimals=None, tip=""):
@@ -97,15 +100,16 @@ class TrainingPanel(QScrollArea):
         grid = QGridLayout()
         grid.setSpacing(3)
         self.buttons = {}
-        for i, (key, text, icon, slot, tip) in enumerate(specs):
+        for key, text, icon, slot, tip in specs:
             b = QToolButton()
             b.setText(text)
             b.setIcon(self.style().standardIcon(icon))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setToolTip(tip)
-            b.setMinimumWidth(44)
+            b.setMinimumWidth(52)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             b.clicked.connect(lambda _=False, f=slot: (self._apply(), f()))
-            grid.addWidget(b, 0, i)
+            grid.addWidget(b, *ORDER[key])
             self.buttons[key] = b
         return grid
 
@@ -164,7 +168,7 @@ class TrainingPanel(QScrollArea):
                                        name)
             self.optimizer_box.setItemData(self.optimizer_box.count() - 1, FORMULAS[name],
                                            Qt.ItemDataRole.ToolTipRole)
-        self.lr_spin = _spin(1e-6, 10.0, 0.01, 0.001, 6, "Learning rate")
+        self.lr_spin = _spin(1e-6, 1e4, 0.01, 0.001, 6, "Learning rate")
         self.momentum_spin = _spin(0.0, 0.999, 0.9, 0.05, 3, "Momentum (momentum, Nesterov)")
         self.decay_spin = _spin(0.0, 1.0, 0.0, 1e-4, 6, "Weight decay: L2, g <- g + wd * w")
         self.batch_spin = _spin(1, 100_000, 32, 8, tip="Samples per optimizer step")
