@@ -37,6 +37,7 @@ def test_relu_at_exactly_zero_disagrees_by_the_tie_convention():
     assert ov.nodes[x].value == "x: rel err 1 ✗"
     assert "1 of 1 disagree" in ov.caption
     assert ov.nodes[g.by_name("s").id].dim
+    assert ov.nodes[x].tone == 1.0  # coloured red
 
 
 def test_ties_and_abs_kinks_are_found():
@@ -66,6 +67,7 @@ def test_check_overlay_on_every_example_has_no_warnings(path):
     assert "agree" in ov.caption and "disagree" not in ov.caption
     checked = {nid for nid, m in ov.nodes.items() if m.value}
     assert checked and all("✓" in ov.nodes[nid].value for nid in checked)
+    assert all(ov.nodes[nid].tone < 0.75 for nid in checked)  # coloured towards green
 
 
 def test_jacobian_notes_name_the_convention():

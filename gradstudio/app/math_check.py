@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.plan import Plan
-from ..engine.run import Trace
+from ..engine.trace import Trace
 from ..graph.model import Graph
 from .explain import fmt_value
 from .math_overlay import num
-from .overlay import NodeMark, Overlay
+from .overlay import NodeMark, Overlay, error_tone
 
 RELU = ("relu", "relu_layer")
 TIES = ("maximum", "minimum")
@@ -99,8 +99,9 @@ def check_overlay(graph: Graph, plan: Plan, report, trace: Trace | None = None) 
         if nid in bends:
             badge = "kink: " + bends[nid]
             tips.append(bends[nid])
+        tone = max((error_tone(r.used, r.ok) for r in mine), default=None)
         ov.nodes[nid] = NodeMark(value="\n".join(row_text(r) for r in mine) or None, badge=badge,
-                                 tooltip="\n".join(tips) or None)
+                                 tooltip="\n".join(tips) or None, tone=tone)
     return ov
 
 

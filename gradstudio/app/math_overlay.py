@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from ..engine.run import Trace
+from ..engine.trace import Trace
 from ..graph.model import Graph
 from .explain import chain_rule, fan_out_sum, fmt_value, pattern_label
 from .overlay import EdgeMark, NodeMark, Overlay, magnitude, sign, width

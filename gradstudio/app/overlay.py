@@ -21,6 +21,7 @@ class NodeMark:
     active: bool = False            # the node the animation is on
     dim: bool = False               # not reached yet / not on the path
     badge: str | None = None        # a warning, e.g. "vanishing gradient"
+    tone: float | None = None       # 0 (good, green) .. 1 (bad, red), e.g. a gradient-check error
     tooltip: str | None = None      # e.g. the chain-rule step with numbers
 
 
@@ -59,3 +60,11 @@ def width(mag: float, ref: float) -> float:
     if not (mag > 0 and ref > 0) or not math.isfinite(mag):
         return 1.0
     return float(min(6.0, max(1.0, 6.0 + math.log10(mag / ref))))
+
+
+def error_tone(used: float, ok: bool = True) -> float:
+    """A NodeMark tone from the share of a tolerance an error uses (0 = exact, 1 = at the
+    limit): green for small shares, red at the limit, beyond it, or when a check failed."""
+    if not ok or not math.isfinite(used):
+        return 1.0
+    return float(min(1.0, max(0.0, used)))

@@ -25,6 +25,7 @@ class CheckRow:
     rel_error: float     # max |a - n| / max(|a|, |n|, 1e-12) over checked elements
     checked: int         # number of elements checked
     ok: bool
+    used: float = 0.0    # max |a - n| / (atol + rtol |n|): the share of the tolerance used (ok <= 1)
 
 
 @dataclass
@@ -89,8 +90,10 @@ def gradcheck(graph: Graph, feeds: dict | None = None, output: str | None = None
         err = np.abs(a - n)
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = err / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-12)
-        ok = bool(np.all(err <= atol + rtol * np.abs(n)))
+        allowed = atol + rtol * np.abs(n)
+        ok = bool(np.all(err <= allowed))
         rows.append(CheckRow(name, kind, analytic, numeric,
                              float(np.max(err)) if err.size else 0.0,
-                             float(np.max(rel)) if rel.size else 0.0, int(flat.size), ok))
+                             float(np.max(rel)) if rel.size else 0.0, int(flat.size), ok,
+                             float(np.max(err / allowed)) if err.size else 0.0))
     return CheckReport(float(be.to_host(value)), rows)

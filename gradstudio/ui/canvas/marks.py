@@ -106,6 +106,10 @@ class Band:
     def paint(self, painter, theme, top: float, with_text: bool) -> None:
         c = theme.c
         w = self.width
+        if self.mark.tone is not None:  # e.g. a gradient check: green (agrees) .. red
+            tint = mix(c["tone_good"], c["tone_bad"], self.mark.tone)
+            tint.setAlpha(70)
+            painter.fillRect(QRectF(1.0, top, w - 2.0, self.height), tint)
         painter.setPen(QPen(c["overlay_line"], 1.0))
         painter.drawLine(6.0, top, w - 6.0, top)
         y = top + GAP

@@ -39,6 +39,7 @@ LIGHT = {
     "grad_pos": "#1f66d1", "grad_neg": "#d23c2a", "grad_zero": "#a8a8a8", "heat_mid": "#f4f4f4",
     "value_text": "#1e1e1e", "grad_text": "#7a3aa6", "active": "#ff9100",
     "warning": "#e08a00", "warning_text": "#ffffff", "overlay_line": "#e0e0e0",
+    "tone_good": "#2ea043", "tone_bad": "#d23c2a",
     "caption_bg": "#fffbe8", "caption_text": "#3a3a3a", "caption_border": "#e0c878",
 }
 
@@ -59,6 +60,7 @@ DARK = {
     "grad_pos": "#5a9cff", "grad_neg": "#ff6b5a", "grad_zero": "#6f7178", "heat_mid": "#3a3b40",
     "value_text": "#f0f0f0", "grad_text": "#d0a4ff", "active": "#ffab40",
     "warning": "#f0a020", "warning_text": "#1e1f22", "overlay_line": "#45464b",
+    "tone_good": "#3fb950", "tone_bad": "#ff6b5a",
     "caption_bg": "#33302a", "caption_text": "#eeeeee", "caption_border": "#7a6a3a",
 }
 
