@@ -144,8 +144,10 @@ unary("cos", "Cosine", "Elementwise", "cos(x)", "Cosine.",
 
 # ---- activations ------------------------------------------------------------------------
 def _sigmoid(xp, a, x):
-    e = xp.exp(-xp.abs(x))  # never overflows
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|) <= 1 (never
+    # overflows); blended with a 0/1 mask because numpy's where() is slow on random masks
+    e = xp.exp(-xp.abs(x))
+    return (e + _mask(xp, x >= 0, x) * (1.0 - e)) / (1.0 + e)
 
 
 def _softplus(xp, a, x):
@@ -163,8 +165,9 @@ register(OpDef(
                 "relu'(0) is taken as 0.",
     inputs=X,
     forward=lambda xp, a, x: xp.maximum(x, 0.0),
-    vjp=lambda xp, a, g, y, x: (xp.where(x > 0, g, 0.0),),  # one pass, no mask array
-    jvp=lambda xp, a, ts, y, x: xp.where(x > 0, ts[0], 0.0),
+    # a 0/1 mask times g: numpy's where() is ~20x slower on a random mask
+    vjp=lambda xp, a, g, y, x: (g * _mask(xp, x > 0, g),),
+    jvp=lambda xp, a, ts, y, x: ts[0] * _mask(xp, x > 0, ts[0]),
     shape=_same_shape, local_grad=("[x > 0]",), pattern="route",
 ))
 unary("softplus", "Softplus", "Activations", "ln(1 + exp(x))",
