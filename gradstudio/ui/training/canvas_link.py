@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QEvent, QObject
 
 from ...app.training_overlay import build_overlay, param_owners, snapshot_overlay
+from .session import nonfinite
 from .plots import Pace, Soon
 
 
@@ -81,15 +82,16 @@ class CanvasLink(QObject):
         s.worker.wants.edges = self.enabled and t is not None
         if not self.enabled:
             return
-        if t is None:
+        snap = s.replay.get("snapshot") if s.replay and t is not None else None
+        if t is None or (t.latest is None and snap is None):
+            # nothing trained yet: the canvas belongs to whoever else draws on it
             if self.overlay is not None:
                 self.clear()
             return
         force = force or self._force
         col = s.worker.collector
-        snap = s.replay.get("snapshot") if s.replay else None
         key = (id(t), id(snap), id(col.last_health), id(col.edges), id(col.last_epoch),
-               id(t.failure))
+               id(nonfinite(t)))
         if key == self._key or (not force and not self.pace.due(s.running)):
             return
         self._key, self._force = key, False
@@ -106,7 +108,7 @@ class CanvasLink(QObject):
                        if latest is not None else None)
             ov = build_overlay(t.graph, rec.health if rec else None, self._owners,
                                col.edges.value if col.edges else None,
-                               ep.dead_relu if ep else None, t.failure, caption)
+                               ep.dead_relu if ep else None, nonfinite(t), caption)
         self.overlay = ov
         setter = self._scene_setter()
         if setter is not None:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .plots import BLUE, ORANGE, Pace, Soon, ask_path, live_label, note, save_png
@@ -113,6 +113,10 @@ class ConfusionPanel(QWidget):
             if not path:
                 return None
         return os.fspath(path) if save_png(self, path) else None
+
+    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
+        super().showEvent(event)
+        self.refresh_soon()
 
     def sizeHint(self) -> QSize:
         return QSize(380, 340)

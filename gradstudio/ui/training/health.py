@@ -7,6 +7,7 @@ second. Warnings use the same rules as the canvas badges
 (gradstudio.app.training_overlay.warnings)."""
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -15,10 +16,10 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from ...app.training_overlay import param_owners, warnings
+from .session import nonfinite
 from .plots import Pace, Plot, Soon, live_label, ramp
 
 SHOWN = 4   # warnings listed; the rest are in the tooltip
-
 
 
 class HealthPanel(QWidget):
@@ -35,8 +36,9 @@ class HealthPanel(QWidget):
         self.dead_plot.setYRange(0, 1)
         self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen(
             (120, 120, 120), style=Qt.PenStyle.DashLine)))  # log10(1e-3): the healthy ratio
-        self.grad_plot.addLegend(offset=(-6, 6), labelTextSize="7pt")
         self.dead_plot.addLegend(offset=(-6, 6), labelTextSize="7pt")
+        self.key = live_label(2)  # which colour is which layer (a legend would hide lines)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.bias_box = QCheckBox("Biases too")
         self.bias_box.setToolTip("Also plot 1-D parameters (biases); by default only weight "
                                  "matrices are drawn, one line per layer")
@@ -52,9 +54,10 @@ class HealthPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(row, 1)
+        lay.addWidget(self.key)
         lay.addLayout(bottom)
         self._lines: dict = {}   # parameter name -> (gradient line, ratio line)
-        self._dead: dict = {}    # relu node name -> line (kept: a graph keeps its ReLUs)
+        self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
@@ -73,10 +76,18 @@ class HealthPanel(QWidget):
                 for item in p.getPlotItem().listDataItems():
                     p.removeItem(item)
             self._lines = {}
-            for name, colour in zip(names, ramp(len(names))):
+            colours = ramp(len(names))
+            for name, colour in zip(names, colours):
                 pen = pg.mkPen(colour, width=2)
-                self._lines[name] = (self.grad_plot.plot(pen=pen, name=name),
-                                     self.ratio_plot.plot(pen=pen))
+                self._lines[name] = (self.grad_plot.plot(pen=pen), self.ratio_plot.plot(pen=pen))
+            self.key.setText("&nbsp; ".join(
+                f"<span style='color:{c.name()}'>&#9632;</span>&nbsp;{html.escape(n)}"
+                for n, c in zip(names, colours)) + (" &nbsp;(input side first)" if names else ""))
+        relus = [t.graph.nodes[n].name for n in t.relu_nodes] if t is not None else []
+        if sorted(relus) != sorted(self._dead):
+            self.dead_plot.clear()
+            self._dead = {}
+        self.dead_plot.setVisible(bool(relus))
         for pair in self._lines.values():
             for line in pair:
                 line.setData([], [])
@@ -131,12 +142,12 @@ class HealthPanel(QWidget):
         col = self.session.worker.collector
         rec = col.last_health
         ep = col.last_epoch
-        key = (id(rec), id(ep), id(t.failure))
+        key = (id(rec), id(ep), id(nonfinite(t)))
         if key == self._warned:
             return
         self._warned = key
         found = warnings(t.graph, rec.health if rec else None, param_owners(t),
-                         ep.dead_relu if ep else None, t.failure)
+                         ep.dead_relu if ep else None, nonfinite(t))
         if not found:
             self.warning_label.setText("No warnings: gradients neither vanish nor explode."
                                        if rec else "")
@@ -148,6 +159,10 @@ class HealthPanel(QWidget):
         self.warning_label.setText("\n".join(lines))
         self.warning_label.setToolTip("\n".join(text for _, text in found))
         self.warning_label.setStyleSheet("color: #b3261e;")
+
+    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
+        super().showEvent(event)
+        self.refresh_soon()
 
     def sizeHint(self) -> QSize:
         return QSize(720, 280)

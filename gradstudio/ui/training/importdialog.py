@@ -28,11 +28,11 @@ class ImportDialog(QDialog):
         self.spec: dict = {}
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("a .csv (header row optional) or .npz file")
-        self.path_edit.returnPressed.connect(self.load)
+        self.path_edit.returnPressed.connect(lambda: self.load())
         self.browse_button = QPushButton("Browse…")
         self.browse_button.clicked.connect(lambda: self.browse(start_dir))
         self.load_button = QPushButton("Load")
-        self.load_button.clicked.connect(self.load)
+        self.load_button.clicked.connect(lambda: self.load())
         self.preview = QTableWidget()
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.feature_list = QListWidget()

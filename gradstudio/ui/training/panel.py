@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
                                QWidget)
 
-from ...training import DATASETS, OPTIMIZERS, Binding
+from ...training import DATASETS, OPTIMIZERS
 from ...training.optimizers import FORMULAS
+from .binding_box import BindingBox
 from .importdialog import ImportDialog
 from .plots import Pace, live_label, note
 
-NONE = "(none)"
 ORDER = {"play": (0, 0), "pause": (0, 1), "stop": (0, 2), "step_batch": (1, 0),
          "step_epoch": (1, 1), "reset": (1, 2)}   # button -> (row, column)
 
@@ -57,7 +57,8 @@ class TrainingPanel(QScrollArea):
         inner = QVBoxLayout(self.settings_box)
         inner.setContentsMargins(0, 0, 0, 0)
         inner.addWidget(self._data_group())
-        inner.addWidget(self._binding_group())
+        self.binding_box = BindingBox(self.session)
+        inner.addWidget(self.binding_box)
         inner.addWidget(self._optimizer_group())
         inner.addWidget(self._stop_group())
         lay.addWidget(self.settings_box)
@@ -71,7 +72,6 @@ class TrainingPanel(QScrollArea):
         self._shown_rec = None
         self.pace = Pace(0.1, 0.003, take_turns=False)  # a label: cheap, never waits
         session.settings_changed.connect(self.load_settings)
-        session.graph_edited.connect(self.fill_binding)
         session.state_changed.connect(self._state)
         session.message.connect(self.show_message)
         session.refreshed.connect(self.update_status)
@@ -139,24 +139,6 @@ class TrainingPanel(QScrollArea):
         self.dataset_box.currentIndexChanged.connect(self._dataset_chosen)
         for w in (self.size_spin, self.noise_spin, self.seed_spin, self.val_spin):
             w.valueChanged.connect(lambda _v: self._apply())
-        return g
-
-    def _binding_group(self) -> QGroupBox:
-        g = QGroupBox("Binding")
-        f = QFormLayout(g)
-        self.bind_boxes = {}
-        for key, text, tip in (("features", "Features →", "The float input that receives the "
-                                "features, shape [N, features]"),
-                               ("labels", "Labels →", "The input that receives the labels "
-                                "or targets"),
-                               ("loss", "Loss:", "The scalar node to minimise"),
-                               ("prediction", "Prediction:", "The scores accuracy, the confusion "
-                                "matrix and the boundary are computed from")):
-            box = QComboBox()
-            box.setToolTip(tip)
-            box.currentIndexChanged.connect(lambda _i: self._binding_chosen())
-            f.addRow(text, box)
-            self.bind_boxes[key] = box
         return g
 
     def _optimizer_group(self) -> QGroupBox:
@@ -227,7 +209,7 @@ class TrainingPanel(QScrollArea):
                 self.acc_spin.setValue(100 * s.target_accuracy)
         finally:
             self._loading = False
-        self.fill_binding()
+        self.binding_box.fill()
         self._sync_enabled()
         self._data_summary()
 
@@ -309,42 +291,6 @@ class TrainingPanel(QScrollArea):
             text = str(exc)
         self.data_info.setText(text)
 
-    # ---- binding -----------------------------------------------------------------------
-    def fill_binding(self) -> None:
-        g = self.session.graph
-        b = self.session.binding
-        inputs = [n for n in g.nodes.values() if n.op == "input"]
-        batch, scalar = [], []
-        for nid in g.topo_order() if g.nodes else []:
-            try:
-                shape = g.shape(nid)
-            except Exception:  # an invalid graph: leave such nodes out
-                continue
-            if shape == ():
-                scalar.append(nid)
-            elif shape and isinstance(shape[0], str) and g.nodes[nid].op != "input":
-                batch.append(nid)
-        choices = {"features": [n.id for n in inputs if n.attrs["dtype"] == "float"],
-                   "labels": [NONE] + [n.id for n in inputs],
-                   "loss": scalar, "prediction": [NONE] + batch}
-        self._loading = True
-        for key, box in self.bind_boxes.items():
-            box.clear()
-            for nid in choices[key]:
-                box.addItem(NONE if nid == NONE else g.nodes[nid].name, None if nid == NONE else nid)
-            current = getattr(b, key) if b is not None else None
-            box.setCurrentIndex(max(0, box.findData(current)) if current is not None else 0)
-        self._loading = False
-
-    def _binding_chosen(self) -> None:
-        if self._loading:
-            return
-        v = {k: box.currentData() for k, box in self.bind_boxes.items()}
-        if v["features"] is None or v["loss"] is None:
-            self.session.set_binding(None)
-            return
-        self.session.set_binding(Binding(v["features"], v["labels"], v["loss"], v["prediction"]))
-
     # ---- import ------------------------------------------------------------------------
     def open_import(self) -> ImportDialog:
         """Open the import dialog (window-modal, not blocking); OK uses its data."""
@@ -374,7 +320,7 @@ class TrainingPanel(QScrollArea):
         self.buttons["stop"].setEnabled(running or has_run)
         self.settings_box.setEnabled(not running)
         if running:
-            self.message_label.setText("")
+            self.show_message("")
         self.update_status()
 
     def show_message(self, text: str, kind: str = "info") -> None:

@@ -28,7 +28,8 @@ from .settings import BACKEND, DTYPE, TrainSettings
 from .worker import TrainingWorker
 
 SNAPSHOTS = 200      # snapshots kept per run (spread over the planned steps)
-HEALTH_EVERY = 25    # measure gradient health every this many steps
+HEALTH_POINTS = 150  # gradient health is measured about this many times per run,
+HEALTH_EVERY = 25    # but at least every this many steps
 REFRESH_MS = 33      # the panels' timer while a job runs (~30 Hz)
 MAX_RUNS = 8
 # Evaluate (epoch ends, boundary grids) in chunks this small: a larger matrix product
@@ -39,6 +40,13 @@ EVAL_CHUNK = 256
 PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
 REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
            "target_accuracy": "reached the target accuracy"}
+
+
+def nonfinite(trainer):
+    """The NaN/inf stop of the trainer's newest step, or None. (``Trainer.failure``
+    outlives a later good ``step_batch``; the newest record does not.)"""
+    rec = trainer.latest if trainer is not None else None
+    return rec.nonfinite if rec is not None else None
 
 
 @dataclass
@@ -93,8 +101,8 @@ class TrainingSession(QObject):
     def attach(self) -> None:
         """Follow the window's current document (settings and binding from its meta)."""
         if self.worker.running:  # the old graph is gone; its run with it (its end is ignored)
-            self.worker.pause()
-            self.worker.wait(5000)
+            self.worker.let_go()
+            self.timer.stop()
         self._pending = None
         if self._graph is not None:
             self._graph.unsubscribe(self._on_graph)
@@ -192,7 +200,8 @@ class TrainingSession(QObject):
             t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
                         seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
-                        health_every=HEALTH_EVERY, eval_chunk=EVAL_CHUNK)
+                        health_every=min(HEALTH_EVERY, max(1, steps // HEALTH_POINTS)),
+                        eval_chunk=EVAL_CHUNK)
         except PROBLEMS as exc:
             self.message.emit(str(exc), "hint" if quiet else "error")
             return None
@@ -211,6 +220,8 @@ class TrainingSession(QObject):
 
     def _close_run(self) -> None:
         t, self.trainer, self._key = self.trainer, None, None
+        if not self.running:
+            self.worker.collector.reset()  # its records belong to the run that ends
         if t is not None and t.step > 0:
             self._archive(t)
 
@@ -293,10 +304,10 @@ class TrainingSession(QObject):
         self.collect_now()
 
     def _job_done(self) -> None:
-        self.timer.stop()
         t, err = self.worker.trainer, self.worker.error
-        if t is not self.trainer:  # a job of a run let go meanwhile (another document)
+        if t is None or t is not self.trainer:  # a job let go meanwhile (another document)
             return
+        self.timer.stop()
         pending, self._pending = self._pending, None
         if err is not None or pending == "discard":
             self.trainer, self._key = None, None
@@ -307,8 +318,8 @@ class TrainingSession(QObject):
             self.prepare_timer.start()
             return
         self.store(f"Train to step {t.step}")
-        if t.failure is not None:
-            self.message.emit(f"Training stopped at {t.failure.message}. Nothing was lost: the "
+        if nonfinite(t) is not None:
+            self.message.emit(f"Training stopped at {nonfinite(t).message}. Nothing was lost: the "
                               "parameters of the last good step are in the graph; lower the "
                               "learning rate and press Play to go on.", "error")
             self._set_state("failed")

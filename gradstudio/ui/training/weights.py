@@ -23,6 +23,7 @@ class History:
 
     def __init__(self):
         self.rows: list = []   # (step, edges, counts)
+        self.last = -1         # the step of the newest row
 
     def add(self, step: int, values: np.ndarray) -> None:
         v = np.asarray(values, dtype=np.float64).ravel()
@@ -34,6 +35,7 @@ class History:
             lo, hi = lo - 0.5 * (abs(lo) or 1e-12), hi + 0.5 * (abs(hi) or 1e-12)
         counts, edges = np.histogram(v, bins=BINS, range=(lo, hi))
         self.rows.append((step, edges, counts))
+        self.last = step
         if len(self.rows) > MAX_COLUMNS:  # keep the whole run, at half the resolution
             self.rows = self.rows[::2]
 
@@ -133,18 +135,36 @@ class WeightsPanel(QWidget):
         if rb is None or (rb is not self._shown and not self.pace.due(self.session.running)):
             return
         t0 = time.perf_counter()
-        if rb is not self._seen and self.session.replay is None:
-            self._seen = rb
-            for name, w in rb.value["params"].items():
-                h = self.history.setdefault(name, (History(), History()))
-                h[0].add(rb.step, w)
-                if name in rb.value.get("grads", {}):
-                    h[1].add(rb.step, rb.value["grads"][name])
+        if self.session.replay is None:
+            if self._take_snapshots(self.session.trainer, self.param_box.currentText()):
+                self._shown = None  # more to take: another turn soon, then redraw
+                self.refresh_soon()
+            if rb is not self._seen:
+                self._seen = rb
+                for name, g in (rb.value.get("grads") or {}).items():
+                    self._history(name)[1].add(rb.step, g)
         if rb is self._shown:
             return
         self._shown = rb
         self.draw(rb)
         self.pace.spent(time.perf_counter() - t0)
+
+    def _history(self, name: str) -> tuple:
+        return self.history.setdefault(name, (History(), History()))
+
+    def _take_snapshots(self, t, name: str, limit: int = 100) -> bool:
+        """Weights over time come from the run's snapshots (complete even while this
+        panel was hidden), for the parameter shown, at most ``limit`` new ones per
+        redraw (True if more are left); gradients from the read-backs made while the
+        panel is shown."""
+        h = self._history(name)[0]
+        for snap in list(t.snapshots):  # one C call: safe while the worker appends
+            if snap.step > h.last and name in snap.params:
+                h.add(snap.step, snap.params[name])
+                limit -= 1
+                if limit <= 0:
+                    return True
+        return False
 
     def draw(self, rb) -> None:
         name = self.param_box.currentText()
@@ -175,6 +195,10 @@ class WeightsPanel(QWidget):
             img.setRect(QRectF(s0, lo, max(1, s1 - s0), hi - lo))
         for p in (self.w_plot, self.d_plot, self.wh_plot, self.gh_plot):
             p.settle()
+
+    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
+        super().showEvent(event)
+        self.refresh_soon()
 
     def sizeHint(self) -> QSize:
         return QSize(520, 420)

@@ -154,6 +154,14 @@ class TrainingWorker(QObject):
     def wait(self, ms: int = 5000) -> bool:
         return self._thread.wait(ms)
 
+    def let_go(self, ms: int = 5000) -> None:
+        """End the running job and forget it (its trainer is being let go); ``stopped``
+        still follows, with ``trainer`` already replaced or cleared."""
+        self.pause()
+        self._thread.wait(ms)
+        self.job = None
+        self.trainer = None
+
     def _work(self) -> None:  # the worker thread
         t, job, col, wants = self.trainer, self.job, self.collector, self.wants
         t0 = time.perf_counter()

@@ -1,0 +1,156 @@
+"""Render the main window training the shipped examples to docs/screenshots/*.png.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_training_screenshots.py
+
+- training_spiral.png: the spiral classifier mid-run (paused part way): the decision
+  boundary with the data points, the loss and accuracy curves, gradient sizes on the
+  canvas's wires and layers;
+- training_digits.png: the digits MLP after a few epochs with its confusion matrix;
+- training_health.png: the deep sigmoid chain's gradient-health panel (the gradient
+  shrinking layer by layer towards the input) and, on the canvas zoomed to the first
+  layers, the vanishing-gradient warnings and the thinning wires.
+
+Settings live in a temporary folder, so your own are untouched. The see-the-math docks
+are hidden here so the training panels have the room.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+EXAMPLES = ROOT / "examples"
+SIZE = (1600, 1000)
+
+
+def settle(ms: int = 200) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def wait(cond, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise SystemExit("timed out waiting for the training run")
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
+def shot(win, name: str) -> Path:
+    settle(400)
+    path = OUT / f"{name}.png"
+    if not win.grab().save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path
+
+
+def open_example(win, name: str, **settings):
+    """Open an example; set panel widgets (epochs=..., size=...); wait for the trainer."""
+    if win.stack is not None:
+        win.stack.setClean()  # the previous example's training is not to be saved
+    win.open_file(EXAMPLES / f"{name}.gsg", as_copy=True)
+    tp = win.training
+    c = tp.controls
+    for key, value in settings.items():
+        getattr(c, f"{key}_spin").setValue(value)
+    wait(lambda: tp.session.trainer is not None and tp.session.trainer.epochs == c.epochs_spin.value())
+    return tp
+
+
+def layout(win, bottom: list, raise_: str, height: int = 400) -> None:
+    """Only the training docks (and the palette): ``bottom`` side by side below the
+    canvas, the Training panel in front on the right."""
+    for key, dock in win.docks.items():
+        if key.startswith("math_"):
+            dock.hide()
+    tp = win.training
+    tp.show_all(win)
+    for key in ("curves", "boundary", "weights", "health", "confusion", "replay"):
+        win.docks[f"training_{key}"].setVisible(key in bottom)
+    docks = [win.docks[f"training_{k}"] for k in bottom]
+    for d in docks:  # out of any tab group, then side by side
+        win.removeDockWidget(d)
+        win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+        d.show()
+    for a, b in zip(docks, docks[1:]):
+        win.splitDockWidget(a, b, Qt.Orientation.Horizontal)
+    win.docks[f"training_{raise_}"].raise_()
+    win.docks["training"].raise_()
+    win.resizeDocks(docks, [height] * len(docks), Qt.Orientation.Vertical)
+    win.resizeDocks([win.docks["training"]], [330], Qt.Orientation.Horizontal)
+    settle(300)
+
+
+def run_until(tp, cond) -> None:
+    s = tp.session
+    tp.controls.buttons["play"].click()
+    wait(lambda: (s.trainer is not None and cond(s.trainer)) or not s.running)
+    if s.running:
+        s.pause()
+    wait(lambda: not s.running)
+    settle(300)
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("gradstudio")
+    app.setStyle("Fusion")
+    from gradstudio.ui.window import MainWindow
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("theme", "light")
+        settings.setValue("minimap", False)
+        win = MainWindow(settings=settings, recovery_dir=None)
+        win.resize(*SIZE)
+        win.show()
+        settle(300)
+
+        tp = open_example(win, "spiral", epochs=200)
+        layout(win, ["curves", "boundary"], "boundary")
+        run_until(tp, lambda t: t.epoch >= 90)
+        win.view.fit_all()
+        print(f"   spiral paused at epoch {tp.session.trainer.epoch}: "
+              f"{tp.controls.status.text()}")
+        shot(win, "training_spiral")
+
+        tp = open_example(win, "digits_mlp", epochs=8)
+        layout(win, ["curves", "confusion"], "confusion")
+        run_until(tp, lambda t: False)
+        win.view.fit_all()
+        print(f"   digits: {tp.confusion.title.text()}")
+        shot(win, "training_digits")
+
+        tp = open_example(win, "deep_sigmoid", epochs=30)
+        layout(win, ["health", "curves"], "health", height=430)
+        run_until(tp, lambda t: False)
+        g = win.doc.graph  # the first layers, where the gradient has all but vanished
+        win.view.select_nodes([g.by_name(n).id for n in ("x", "layer1", "sigmoid1", "layer2",
+                                                         "sigmoid2", "layer3")])
+        win.view.fit_selection()
+        win.view.select_nodes([])
+        print(f"   deep sigmoid: {tp.health.warning_label.text().splitlines()[:2]}")
+        shot(win, "training_health")
+
+        win.stack.setClean()
+        win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
