@@ -12,38 +12,13 @@ Settings live in a temporary folder, so your own are untouched.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
-EXAMPLES = ROOT / "examples"
 SIZE = (1500, 900)
-
-
-def settle(ms: int = 150) -> None:
-    end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        time.sleep(0.01)
-
-
-def shot(win, name: str) -> Path:
-    settle(250)
-    path = OUT / f"{name}.png"
-    if not win.grab().save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    print(f"wrote {path.relative_to(ROOT)}")
-    return path
 
 
 def prepare(win, example: str | None) -> dict:
@@ -125,26 +100,13 @@ def gradcheck_view(win) -> None:
 
 
 def main() -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("gradstudio")
-    app.setStyle("Fusion")
-    from gradstudio.ui.window import MainWindow
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        settings.setValue("theme", "light")
+    app()
+    with settings(theme="light") as (s, tmp):
         for make in (backward, logistic, jacobians, gradcheck_view):
-            settings.remove("window")  # each picture starts from the default layout
-            win = MainWindow(settings=settings, recovery_dir=Path(tmp) / "recovery")
-            win.resize(*SIZE)
-            win.show()
-            settle()
+            s.remove("window")  # each picture starts from the default layout
+            win = window(s, SIZE, recovery_dir=tmp / "recovery")
             make(win)
-            win.stack.setClean()
-            win.close()
-            win.deleteLater()
-            settle(50)
+            close(win)
     return 0
 
 

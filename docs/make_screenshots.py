@@ -2,36 +2,21 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
-States: an empty graph, the lecture example, the MLP example, a refused connection
+renders every screenshot: the states below, then those of make_math_screenshots.py and
+make_training_screenshots.py. States: an empty graph, the lecture example, the MLP example, a refused connection
 (a wire that would close a cycle, dropped with the mouse) with its message, and the
 dark theme. Settings live in a temporary folder, so your own are untouched.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
-EXAMPLES = ROOT / "examples"
 SIZE = (1400, 850)
-
-
-def settle(ms: int = 150) -> None:
-    end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        time.sleep(0.01)
 
 
 def node_id(win, name: str) -> str:
@@ -61,30 +46,10 @@ def open_example(win, name: str, select: str | None = None) -> None:
     settle()
 
 
-def shot(win, name: str) -> Path:
-    settle(250)
-    path = OUT / f"{name}.png"
-    if not win.grab().save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    print(f"wrote {path.relative_to(ROOT)}")
-    return path
-
-
 def main() -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("gradstudio")
-    app.setStyle("Fusion")
-    from gradstudio.ui.window import MainWindow
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
-        settings.setValue("theme", "light")
-        settings.setValue("minimap", True)
-        win = MainWindow(settings=settings, recovery_dir=None)
-        win.resize(*SIZE)
-        win.show()
-        settle(300)
+    app()
+    with settings(theme="light", minimap=True) as (s, _tmp):
+        win = window(s, SIZE)
         shot(win, "empty")
 
         open_example(win, "lecture_function", select="a2")
@@ -109,8 +74,12 @@ def main() -> int:
         win.set_theme("dark")
         shot(win, "dark")
         win.set_theme("light")
-        win.stack.setClean()
-        win.close()
+        close(win)
+    import make_math_screenshots
+    import make_training_screenshots
+
+    make_math_screenshots.main()
+    make_training_screenshots.main()
     return 0
 
 
