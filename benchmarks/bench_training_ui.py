@@ -30,7 +30,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gradstudio import load  # noqa: E402
@@ -98,6 +98,7 @@ def window_run(app, example: str, epochs: int) -> tuple:
         win.stack.setClean()
         win.close()
         win.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # not in the next round
         app.processEvents()
     stall = (max(gaps) * 1000 - HEARTBEAT_MS) if gaps else float("nan")
     return steps, wall, stall, len(gaps)
@@ -134,8 +135,8 @@ def main(argv=None) -> int:
     print(f"\nratio window / headless: {ratio:.2f} (target >= 0.80)")
     stalls = [g[1] for g in gui]
     print(f"longest event-loop stall: {max(stalls):.1f} ms (rounds: "
-          f"{', '.join(f'{s:.1f}' for s in stalls)}; median heartbeat gap "
-          f"{HEARTBEAT_MS} ms timer; target <= 50 ms)")
+          f"{', '.join(f'{s:.1f}' for s in stalls)}; heartbeat: a {HEARTBEAT_MS} ms timer; "
+          "target <= 50 ms)")
     print(f"window run wall time: {', '.join(f'{g[3]:.1f} s' for g in gui)}")
     ok = ratio >= 0.8 and max(stalls) <= 50
     print("\nresult:", "meets both targets" if ok else "MISSES a target")

@@ -179,6 +179,14 @@ def test_csv_import_good_and_bad_files(main_window, qtbot, tmp_path):
     assert s.trainer.data.name == "moons.csv" and s.trainer.latest.val_accuracy is not None
     meta = win.doc.graph.meta["training"]["dataset"]
     assert meta["file"] == str(good) and meta["label"] == "cls"
+    # NPZ: a feature array and a label array
+    d = make_dataset("xor", size=40)
+    np.savez(tmp_path / "xor.npz", X=d.X, y=d.y)
+    dlg = c.open_import()
+    assert dlg.load(tmp_path / "xor.npz") and dlg.features() == ["x0", "x1"]
+    assert dlg.label_box.currentText() == "y" and "2 classes" in dlg.summary.text()
+    click(qtbot, dlg.ok_button)
+    assert s.settings.table["file"] == str(tmp_path / "xor.npz") and s.dataset().n_train == 32
 
 
 def test_curves_update_live_and_export(main_window, qtbot, tmp_path):

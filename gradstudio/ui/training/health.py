@@ -60,6 +60,8 @@ class HealthPanel(QWidget):
         self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
+        self._part = 0
+        self._count: dict = {}   # (parameter, 0|1) -> points drawn
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
         session.refreshed.connect(self.refresh_soon)
@@ -95,6 +97,7 @@ class HealthPanel(QWidget):
             line.setData([], [])
         self._curves = t.curves if t is not None else None
         self._warned = None
+        self._count = {}
         self.warning_label.setText("")
         if t is not None:
             self.refresh(force=True)
@@ -109,20 +112,33 @@ class HealthPanel(QWidget):
         if not force and not self.pace.due(self.session.running):
             return
         t0 = time.perf_counter()
+        # While a job runs, one plot per redraw (gradient norms, ratios, dead ReLUs in
+        # turn): a redraw of all of them at once is one long event on a deep graph.
+        parts = (self._part,) if self.session.running and not force else (0, 1, 2)
+        self._part = (self._part + 1) % 3
+        for part in parts:
+            (self._draw_lines if part < 2 else self._draw_dead)(t, part)
+        self._show_warnings(t)
+        self.pace.spent(time.perf_counter() - t0)
+
+    def _draw_lines(self, t, which: int) -> None:
+        """which 0: gradient norms, 1: update/weight ratios."""
         health = t.curves.health
-        for name, (gline, rline) in self._lines.items():
+        for name, lines in self._lines.items():
             if name not in health:
                 continue
-            s, g, r = (a[:] for a in health[name])  # array slices are copies: no lock needed
-            n = min(len(s), len(g), len(r))
-            if n == len(gline.xData if gline.xData is not None else ()):
+            s, v = health[name][0][:], health[name][1 + which][:]  # slices are copies
+            n = min(len(s), len(v))
+            if self._count.get((name, which)) == n:
                 continue
+            self._count[(name, which)] = n
             x = np.frombuffer(s, np.int64, n).astype(float)
-            gv, rv = np.frombuffer(g, np.float64, n), np.frombuffer(r, np.float64, n)
-            ok = (gv > 0) & np.isfinite(gv)
-            gline.setData(x[ok], gv[ok])
-            ok = (rv > 0) & np.isfinite(rv)
-            rline.setData(x[ok], rv[ok])
+            y = np.frombuffer(v, np.float64, n)
+            ok = (y > 0) & np.isfinite(y)  # a log axis: zeros and NaN (W all 0) are left out
+            lines[which].setData(x[ok], y[ok])
+        (self.grad_plot, self.ratio_plot)[which].settle()
+
+    def _draw_dead(self, t, _which=None) -> None:
         dead = t.curves.dead_relu
         colours = ramp(max(1, len(dead)))
         for i, (name, (e, f)) in enumerate(list(dead.items())):
@@ -132,11 +148,9 @@ class HealthPanel(QWidget):
             if line is None:
                 line = self._dead[name] = self.dead_plot.plot(
                     pen=pg.mkPen(colours[i], width=2), name=name)
-            line.setData(np.frombuffer(e, np.int64, n).astype(float), np.frombuffer(f, np.float64, n))
-        self._show_warnings(t)
-        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
-            p.settle()
-        self.pace.spent(time.perf_counter() - t0)
+            line.setData(np.frombuffer(e, np.int64, n).astype(float),
+                         np.frombuffer(f, np.float64, n))
+        self.dead_plot.settle()
 
     def _show_warnings(self, t) -> None:
         col = self.session.worker.collector

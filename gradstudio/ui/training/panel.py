@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QGroupBox, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QGroupBox, QProgressBar, QPushButton, QScrollArea,
                                QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -47,8 +47,7 @@ class TrainingPanel(QScrollArea):
         self.status = live_label(2)
         self.progress = QProgressBar(textVisible=True)
         self.progress.setMaximumHeight(14)
-        self.message_label = QLabel()
-        self.message_label.setWordWrap(True)
+        self.message_label = live_label(5)  # a new message never moves the layout
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for w in (self.status, self.progress, self.message_label):
@@ -326,6 +325,7 @@ class TrainingPanel(QScrollArea):
     def show_message(self, text: str, kind: str = "info") -> None:
         """kind: "info", "error" (red) or "hint" (a problem found ahead of Play, grey)."""
         self.message_label.setText(text)
+        self.message_label.setToolTip(text)
         self.message_label.setStyleSheet({"error": "color: #b3261e;", "hint": "color: gray;"}
                                          .get(kind, ""))
 

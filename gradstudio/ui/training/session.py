@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 from ...engine import FeedError, GraphInvalid
 from ...graph.model import GraphError
@@ -63,7 +63,7 @@ class TrainingSession(QObject):
     graph_edited = Signal()        # the graph's structure changed (binding choices)
     data_changed = Signal()        # other data chosen (the boundary panel shows its points)
     refreshed = Signal()           # ~30 Hz during a job, and once after it
-    message = Signal(str, str)     # text, kind: info | error
+    message = Signal(str, str)     # text, kind: info | error | hint (found ahead of Play)
 
     def __init__(self, window):
         super().__init__(window)
@@ -91,7 +91,23 @@ class TrainingSession(QObject):
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
         window.document_changed.connect(self.attach)
+        window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
+        QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
         self.attach()
+
+    def shutdown(self) -> None:
+        """End a running job now (the window closes or the application quits): a QThread
+        must not be destroyed while it runs."""
+        if self.worker.running:
+            self.worker.let_go()
+            self.timer.stop()
+            self.trainer, self._key = None, None
+
+    def eventFilter(self, obj, event) -> bool:
+        if (obj is self.window and event.type() == QEvent.Type.Hide
+                and not event.spontaneous()):  # closed or hidden by the program, not minimised
+            self.shutdown()
+        return False
 
     # ---- the document -----------------------------------------------------------------
     @property
@@ -328,6 +344,8 @@ class TrainingSession(QObject):
                               f"{t.epoch} epochs ({t.step} steps).", "info")
             self._set_state("finished")
         else:
+            self.message.emit(f"Paused at step {t.step} (epoch {t.epoch}). The trained "
+                              "parameters are in the graph: File ▸ Save keeps them.", "info")
             self._set_state("paused")
         self.refreshed.emit()
         if pending == "stop":

@@ -24,6 +24,7 @@ and ``stopped`` is emitted on the GUI thread, where the session stores parameter
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,12 @@ from PySide6.QtCore import QObject, QThread, Signal
 from ...app.training_overlay import probe_edges
 
 log = logging.getLogger(__name__)
+
+# While a job runs, the interpreter switches threads at most this long after another
+# thread asked (Python's default is 5 ms). The GUI thread asks for the interpreter for
+# every Python slot and every paint of a Python-subclassed widget; with 5 ms per ask a
+# single redraw could wait tens of milliseconds behind the training loop.
+SWITCH_INTERVAL = 0.001
 
 
 @dataclass
@@ -128,6 +135,7 @@ class TrainingWorker(QObject):
         self.job: str | None = None
         self.error: Exception | None = None
         self.wall = 0.0        # wall-clock seconds of the latest job
+        self._switch = None    # the interpreter's switch interval before the job
         self._thread = _Thread(self._work, self)
         self._thread.finished.connect(self._finished)
 
@@ -144,6 +152,9 @@ class TrainingWorker(QObject):
         if trainer is not self.trainer:
             self.collector.reset()
         self.trainer, self.job, self.error = trainer, job, None
+        if self._switch is None:
+            self._switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
         self._thread.start()
 
     def pause(self) -> None:
@@ -159,6 +170,7 @@ class TrainingWorker(QObject):
         still follows, with ``trainer`` already replaced or cleared."""
         self.pause()
         self._thread.wait(ms)
+        self._restore_switch()
         self.job = None
         self.trainer = None
 
@@ -181,6 +193,12 @@ class TrainingWorker(QObject):
                 log.exception("training job failed")
         self.wall = time.perf_counter() - t0
 
+    def _restore_switch(self) -> None:
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+            self._switch = None
+
     def _finished(self) -> None:  # the GUI thread (queued from the worker thread)
+        self._restore_switch()
         self.job = None
         self.stopped.emit()
