@@ -15,29 +15,15 @@ are hidden here so the training panels have the room.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
-EXAMPLES = ROOT / "examples"
 SIZE = (1600, 1000)
-
-
-def settle(ms: int = 200) -> None:
-    end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        time.sleep(0.01)
 
 
 def wait(cond, timeout: float = 60.0) -> None:
@@ -47,15 +33,6 @@ def wait(cond, timeout: float = 60.0) -> None:
             raise SystemExit("timed out waiting for the training run")
         QApplication.processEvents()
         time.sleep(0.005)
-
-
-def shot(win, name: str) -> Path:
-    settle(400)
-    path = OUT / f"{name}.png"
-    if not win.grab().save(str(path)):
-        raise SystemExit(f"could not write {path}")
-    print(f"wrote {path.relative_to(ROOT)}")
-    return path
 
 
 def open_example(win, name: str, **settings):
@@ -106,20 +83,9 @@ def run_until(tp, cond) -> None:
 
 
 def main() -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("gradstudio")
-    app.setStyle("Fusion")
-    from gradstudio.ui.window import MainWindow
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
-        settings.setValue("theme", "light")
-        settings.setValue("minimap", False)
-        win = MainWindow(settings=settings, recovery_dir=None)
-        win.resize(*SIZE)
-        win.show()
-        settle(300)
+    app()
+    with settings(theme="light", minimap=False) as (s, _tmp):
+        win = window(s, SIZE)
 
         tp = open_example(win, "spiral", epochs=200)
         layout(win, ["curves", "boundary"], "boundary")
@@ -127,14 +93,14 @@ def main() -> int:
         win.view.fit_all()
         print(f"   spiral paused at epoch {tp.session.trainer.epoch}: "
               f"{tp.controls.status.text()}")
-        shot(win, "training_spiral")
+        shot(win, "training_spiral", wait_ms=400)
 
         tp = open_example(win, "digits_mlp", epochs=8)
         layout(win, ["curves", "confusion"], "confusion")
         run_until(tp, lambda t: False)
         win.view.fit_all()
         print(f"   digits: {tp.confusion.title.text()}")
-        shot(win, "training_digits")
+        shot(win, "training_digits", wait_ms=400)
 
         tp = open_example(win, "deep_sigmoid", epochs=30)
         layout(win, ["health", "curves"], "health", height=430)
@@ -145,10 +111,8 @@ def main() -> int:
         win.view.fit_selection()
         win.view.select_nodes([])
         print(f"   deep sigmoid: {tp.health.warning_label.text().splitlines()[:2]}")
-        shot(win, "training_health")
-
-        win.stack.setClean()
-        win.close()
+        shot(win, "training_health", wait_ms=400)
+        close(win)
     return 0
 
 

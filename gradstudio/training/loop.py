@@ -203,6 +203,7 @@ class Trainer(Evaluation):
             loss_h, check_h = self.backend.to_host(xp.stack([loss, check])).tolist()
         if not math.isfinite(check_h):
             return self._fail(feeds, "training batch", self.step + 1, loss_h)
+        self.failure = None  # a good step after a NaN stop: the run is healthy again
         t = self.step + 1
         new_p, new_s = {}, {}
         with self.backend.quiet():

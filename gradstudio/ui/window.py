@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
 
         build_menus(self)
         self.palette_panel = Palette()
+        self.palette_panel.setMinimumWidth(200)  # readable op names even when docks crowd in
         self.palette_panel.op_activated.connect(self.add_op_at_centre)
         self.add_panel("palette", "Ops", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = Inspector()

@@ -44,5 +44,9 @@ class ToastItem(QGraphicsItem):
 
     def dismiss(self) -> None:
         self.timer.stop()
-        if self.scene() is not None:
-            self.scene().removeItem(self)
+        try:
+            scene = self.scene()
+        except RuntimeError:  # the scene (and this item with it) was deleted before the timer
+            return
+        if scene is not None:
+            scene.removeItem(self)
