@@ -357,3 +357,12 @@ def test_quality_bar_digits(tmp_path, capsys):
     path = Path(shutil.copy(EXAMPLES / "digits_mlp.gsg", tmp_path / "d.gsg"))
     assert cli(path, "--quiet", "--json") == 0
     assert json.loads(capsys.readouterr().out)["val_accuracy"] >= 0.95
+
+
+def test_a_zero_bias_starting_to_grow_is_not_called_exploding():
+    from gradstudio.training.metrics import ParamHealth
+
+    assert ParamHealth(grad_norm=0.1, weight_norm=0.0, update_norm=1e-3).warning is None
+    assert ParamHealth(grad_norm=0.1, weight_norm=1e-5, update_norm=1e-3).warning is None
+    assert ParamHealth(grad_norm=0.1, weight_norm=1.0, update_norm=0.9).warning == "exploding"
+    assert ParamHealth(grad_norm=1e-8, weight_norm=1.0, update_norm=1e-9).warning == "vanishing"

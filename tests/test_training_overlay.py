@@ -72,9 +72,9 @@ def test_parameter_nodes_show_gradient_norms_and_vanishing_badges(deep):
     assert layer1.grad.startswith("|g| ") and "layer1.W: |g|" in layer1.tooltip
     gw, gb = health["layer1.W"].grad_norm, health["layer1.b"].grad_norm
     assert layer1.grad == f"|g| {to.fmt(np.hypot(gw, gb))}"
-    # the zero-initialised bias alone would read as "exploding" (|db|/|b| near 1); the
-    # layer taken as a whole does not
-    assert health["layer3.b"].warning == "exploding"
+    # a zero-initialised bias has |db|/|b| near 1 early on: that is not "exploding"
+    assert health["layer3.b"].weight_norm < 1e-3 and health["layer3.b"].update_ratio > 0.5
+    assert health["layer3.b"].warning is None
     assert ov.nodes[g.by_name("layer3").id].badge is None
     texts = [text for _, text in to.warnings(g, health, owners)]
     assert any(t.startswith("layer1: vanishing gradient") for t in texts)

@@ -17,6 +17,7 @@ VANISHING_RATIO = 1e-5    # ||dW|| / ||W|| below this: the layer has stopped lea
 VANISHING_GRAD = 1e-6     # ||g|| below this: vanishing gradient
 EXPLODING_RATIO = 0.5     # ||dW|| / ||W|| above this: the step is rewriting the layer
 EXPLODING_GRAD = 1e3      # ||g|| above this: exploding gradient
+MEANINGFUL_WEIGHT = 1e-3  # ||W|| below this: too small for the update ratio to mean anything
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,9 @@ class ParamHealth:
 
     @property
     def warning(self) -> str | None:
-        """"exploding", "vanishing" or None, by the thresholds above."""
-        r = self.update_ratio
+        """"exploding", "vanishing" or None, by the thresholds above. The update ratio is
+        not judged while ||W|| is tiny (a zero-initialised bias starting to grow is normal)."""
+        r = self.update_ratio if self.weight_norm >= MEANINGFUL_WEIGHT else math.nan
         if not math.isfinite(self.grad_norm) or self.grad_norm > EXPLODING_GRAD or r > EXPLODING_RATIO:
             return "exploding"
         if self.grad_norm < VANISHING_GRAD or r < VANISHING_RATIO:
