@@ -350,3 +350,21 @@ def test_binding_choice_is_checked_before_a_run(main_window, qtbot):
 
 def g_id(win, name):
     return win.doc.graph.by_name(name).id
+
+
+def test_save_during_a_run_saves_the_run_as_it_is(main_window, qtbot, dialogs, tmp_path):
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=200, epochs=100000)
+    original = graph_params(win)
+    click(qtbot, tp.controls.buttons["play"])
+    qtbot.waitUntil(lambda: tp.session.running and tp.session.trainer.step > 20, timeout=WAIT)
+    dialogs.answers["save_path"] = str(tmp_path / "mid_run.gsg")
+    win.actions["save"].trigger()
+    assert not tp.session.running  # paused for the save
+    t = tp.session.trainer
+    saved = load(tmp_path / "mid_run.gsg")
+    assert saved.meta["training"]["result"]["steps"] == t.step
+    changed = [k for k in original if not np.array_equal(original[k], saved.params[k])]
+    assert changed
+    for name, value in t.parameters().items():
+        np.testing.assert_array_equal(saved.params[t.engine.param_key(name, t.binding.loss)], value)

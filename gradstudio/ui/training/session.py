@@ -15,9 +15,10 @@ are then kept in ``runs`` so the replay panel can plot runs against each other.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
 from ...engine import FeedError, GraphInvalid
 from ...graph.model import GraphError
@@ -262,6 +263,17 @@ class TrainingSession(QObject):
     def pause(self) -> None:
         if self.running:
             self.worker.pause()
+
+    def pause_and_wait(self, timeout_s: float = 10.0) -> None:
+        """Pause a running job and wait for it, so its parameters are stored in the graph
+        (File > Save during a run saves the run as it is now)."""
+        if not self.running:
+            return
+        self.pause()
+        deadline = time.monotonic() + timeout_s
+        while self.running and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        QCoreApplication.processEvents()  # deliver the job's "stopped" signal: it stores
 
     def stop(self) -> None:
         """End the run: its parameters stay in the graph, its curves go to ``runs``."""
