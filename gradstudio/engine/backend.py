@@ -8,7 +8,7 @@ and leave with :meth:`Backend.to_host`; nothing else moves data between host and
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +26,6 @@ class Backend:
     xp: object
     device: str
     notice: str = ""  # one line for the user, e.g. why "auto" fell back to numpy
-    _dtype_cache: dict = field(default_factory=dict, repr=False)
 
     def dtype(self, name: str):
         if name not in DTYPES:

@@ -12,7 +12,7 @@ import networkx as nx
 
 from .. import ops
 from ..graph.infer import op_shape
-from ..graph.model import Edge, Graph
+from ..graph.model import Graph
 from ..graph.validate import Problem, output_node, validate
 
 
@@ -160,30 +160,3 @@ def _expand(graph, node, op, attrs, outer, in_edges, steps, params, prefix, labe
         local[sn.local] = len(steps)
         steps.append(step)
     return local[sub.output]
-
-
-def param_specs(graph: Graph) -> dict:
-    """Every parameter of the graph: store key -> (attrs, display name), composites included."""
-    specs = {}
-    for node in graph.nodes.values():
-        if node.op == "parameter":
-            specs[node.id] = (node.attrs, node.name)
-        elif node.opdef.is_composite:
-            shapes = {p: (None if e is None else graph.shape(e.src))
-                      for p, e in zip(node.opdef.port_names(), graph.in_edges(node.id))}
-            _collect(node.opdef, node.attrs, shapes, node.id, node.name, specs)
-    return specs
-
-
-def _collect(op, attrs, shapes, prefix, label, specs):
-    try:
-        sub = op.expand(attrs, shapes)
-    except ops.OpError:  # a shape problem is reported elsewhere; parameters do not depend on it
-        sub = op.expand(attrs, {})
-    for sn in sub.nodes:
-        sop = ops.get(sn.op)
-        sattrs = sop.check_attrs(sn.attrs)
-        if sn.op == "parameter":
-            specs[f"{prefix}.{sn.local}"] = (sattrs, f"{label}.{sn.local}")
-        elif sop.is_composite:
-            _collect(sop, sattrs, {}, f"{prefix}.{sn.local}", f"{label}.{sn.local}", specs)

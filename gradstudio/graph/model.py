@@ -16,8 +16,7 @@ import networkx as nx
 import numpy as np
 
 from .. import ops
-from ..ops import AttrError, ShapeError
-from ..ops.shapes import fmt
+from ..ops import AttrError
 
 
 class GraphError(Exception):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from ..ops.shapes import fmt, unify
+from ..ops.shapes import unify
 from .model import Graph, GraphError
 
 
@@ -71,7 +71,3 @@ def output_node(graph: Graph) -> str:
         raise GraphError("the graph has no output: add an operation after the inputs")
     raise GraphError("the graph has several outputs (" + ", ".join(n.name for n in sinks[:5])
                      + "); choose the one to differentiate")
-
-
-def describe_shape(graph: Graph, node_id: str) -> str:
-    return fmt(graph.shape(node_id))
