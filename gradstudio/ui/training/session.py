@@ -97,8 +97,8 @@ class TrainingSession(QObject):
         self.attach()
 
     def shutdown(self) -> None:
-        """End a running job now (the window closes or the application quits): a QThread
-        must not be destroyed while it runs."""
+        """End a running job now (the window closes or the application quits), so no job
+        goes on training a graph that is gone."""
         if self.worker.running:
             self.worker.let_go()
             self.timer.stop()

@@ -1,7 +1,7 @@
 """Training off the GUI thread.
 
 A :class:`TrainingWorker` runs one job at a time (the Trainer's ``steps()``, one batch
-or one epoch) on a QThread. The worker thread never touches a widget or the graph; it
+or one epoch) on a Python thread. The worker thread never touches a widget or the graph; it
 keeps a few references the GUI reads on its ~30 Hz timer:
 
 - ``trainer.latest`` and ``trainer.curves`` (the Trainer's own);
@@ -19,16 +19,18 @@ the training loop a bounded fraction whatever the graph's size.
 Every reference is replaced whole, never mutated, so the GUI reads a consistent value
 without locks (one attribute read is atomic under the GIL). ``pause()`` only sets the
 Trainer's flag, which is safe from any thread; the job then ends after its current step
-and ``stopped`` is emitted on the GUI thread, where the session stores parameters.
+and the GUI thread, polling, emits ``stopped``, where the session stores parameters.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...app.training_overlay import probe_edges
 
@@ -112,20 +114,56 @@ class Collector:
         return probe_edges(trainer)
 
 
-class _Thread(QThread):
-    def __init__(self, work, parent=None):
-        super().__init__(parent)
-        self._work = work
+class GuiThreadGC:
+    """Holds Python's automatic garbage collection off while a job runs and collects on
+    the GUI thread instead, from a timer (after pyqtgraph's ``GarbageCollector``).
 
-    def run(self) -> None:
-        self._work()
+    A collection triggered by the training loop's allocations would run on the worker
+    thread and could destroy Qt objects left in reference cycles (a closed window's
+    widgets, say) there; Qt objects must die on the thread they live on, and destroying
+    them elsewhere can crash or deadlock the application."""
+
+    def __init__(self, parent: QObject, interval_ms: int = 200):
+        self._held = False
+        self._timer = QTimer(parent, interval=interval_ms)
+        self._timer.timeout.connect(self.collect)
+
+    def hold(self) -> None:
+        if not self._held and gc.isenabled():
+            gc.disable()
+            self._held = True
+            self._timer.start()
+
+    def release(self) -> None:
+        if self._held:
+            self._timer.stop()
+            self._held = False
+            gc.enable()
+            self.collect()
+
+    @staticmethod
+    def collect() -> None:
+        """Collect the generations whose counts passed their thresholds (the GUI thread)."""
+        counts, limits = gc.get_count(), gc.get_threshold()
+        generation = -1
+        for g in range(3):
+            if counts[g] <= limits[g]:
+                break
+            generation = g
+        if generation >= 0:
+            gc.collect(generation)
 
 
 class TrainingWorker(QObject):
-    """Runs jobs of one Trainer on a QThread; ``stopped`` fires on the GUI thread after
-    each job, with ``error`` set if it raised."""
+    """Runs jobs of one Trainer on a Python thread; ``stopped`` fires on the GUI thread
+    after each job, with ``error`` set if it raised.
+
+    The worker thread makes no Qt call at all: the GUI thread polls it on a timer and
+    finishes the job there. (A Qt thread object, polled with ``isRunning()`` while the
+    interpreter lock is held, can deadlock against a thread that is finishing.)"""
 
     stopped = Signal()
+    POLL_MS = 10
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -136,12 +174,17 @@ class TrainingWorker(QObject):
         self.error: Exception | None = None
         self.wall = 0.0        # wall-clock seconds of the latest job
         self._switch = None    # the interpreter's switch interval before the job
-        self._thread = _Thread(self._work, self)
-        self._thread.finished.connect(self._finished)
+        self._thread: threading.Thread | None = None
+        self._gc = GuiThreadGC(self)
+        self._poll = QTimer(self, interval=self.POLL_MS)
+        self._poll.timeout.connect(self._check)
+
+    def _alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def running(self) -> bool:
-        return self._thread.isRunning() or self.job is not None
+        return self.job is not None or self._alive()
 
     def start(self, trainer, job: str = "run") -> None:
         """Start ``job`` ("run", "batch" or "epoch") on ``trainer``."""
@@ -155,7 +198,11 @@ class TrainingWorker(QObject):
         if self._switch is None:
             self._switch = sys.getswitchinterval()
             sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
+        self._gc.hold()
+        self._thread = threading.Thread(target=self._work, name="gradstudio-training",
+                                        daemon=True)
         self._thread.start()
+        self._poll.start()
 
     def pause(self) -> None:
         """Ask the running job to end after its current step (any thread)."""
@@ -163,13 +210,17 @@ class TrainingWorker(QObject):
             self.trainer.pause()
 
     def wait(self, ms: int = 5000) -> bool:
-        return self._thread.wait(ms)
+        """Wait up to ``ms`` for the job's thread to end; True if it has."""
+        if self._thread is not None:
+            self._thread.join(ms / 1000)
+        return not self._alive()
 
     def let_go(self, ms: int = 5000) -> None:
         """End the running job and forget it (its trainer is being let go); ``stopped``
         still follows, with ``trainer`` already replaced or cleared."""
         self.pause()
-        self._thread.wait(ms)
+        if self.wait(ms):
+            self._gc.release()  # this object may be deleted before its poll timer fires
         self._restore_switch()
         self.job = None
         self.trainer = None
@@ -198,7 +249,13 @@ class TrainingWorker(QObject):
             sys.setswitchinterval(self._switch)
             self._switch = None
 
-    def _finished(self) -> None:  # the GUI thread (queued from the worker thread)
+    def _check(self) -> None:  # the GUI thread, from the poll timer
+        if not self._alive():
+            self._finished()
+
+    def _finished(self) -> None:  # the GUI thread
+        self._poll.stop()
         self._restore_switch()
+        self._gc.release()
         self.job = None
         self.stopped.emit()
