@@ -320,7 +320,7 @@ def test_canvas_shows_gradients_and_warnings_while_training(main_window, qtbot):
     wait_state(qtbot, tp, "finished")
     g = win.doc.graph
     layer1 = g.by_name("layer1").id
-    qtbot.waitUntil(lambda: tp.canvas.overlay is not None and tp.canvas.overlay.edges
+    qtbot.waitUntil(lambda: tp.canvas.overlay is not None and bool(tp.canvas.overlay.edges)
                     and layer1 in tp.canvas.overlay.nodes, timeout=WAIT)
     ov = tp.canvas.overlay
     assert ov.nodes[layer1].badge == "vanishing gradient"
@@ -368,3 +368,25 @@ def test_save_during_a_run_saves_the_run_as_it_is(main_window, qtbot, dialogs, t
     assert changed
     for name, value in t.parameters().items():
         np.testing.assert_array_equal(saved.params[t.engine.param_key(name, t.binding.loss)], value)
+
+
+def test_a_panel_that_asks_as_a_job_ends_gets_its_read_back(main_window, qtbot):
+    """A panel that asks for a read-back after the job's last one on the worker thread,
+    but before the GUI saw the job end, gets it when the job ends."""
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=200, epochs=5)
+    s = tp.session
+    assert s.step_batch()
+    qtbot.waitUntil(lambda: s.state == "paused" and tp.boundary._shown is not None, timeout=WAIT)
+    assert tp.boundary.isVisible()
+    s.worker.wants.grid = False  # as if the boundary had not asked yet
+    s.worker.collector.grid = None
+    assert s.step_batch()
+    s.worker._thread.join(10)  # the job's last read-back came and went: no grid in it
+    assert s.running and s.worker.collector.grid is None
+    tp.boundary.refresh()  # a timer tick while the GUI still sees the job running
+    assert s.worker.wants.grid
+    qtbot.waitUntil(lambda: s.state == "paused" and not s.running, timeout=WAIT)
+    qtbot.waitUntil(lambda: s.worker.collector.grid is not None, timeout=WAIT)
+    assert s.worker.collector.grid.step == s.trainer.step == 2
+    qtbot.waitUntil(lambda: tp.boundary._shown is s.worker.collector.grid, timeout=WAIT)

@@ -360,10 +360,19 @@ class TrainingSession(QObject):
                               "parameters are in the graph: File ▸ Save keeps them.", "info")
             self._set_state("paused")
         self.refreshed.emit()
+        if self._readbacks_behind(t):
+            self.collect_now()  # a panel shown as the job ended asked after its last read-back
         if pending == "stop":
             self._finish_stop()
         elif pending == "reset":
             self._do_reset()
+
+    def _readbacks_behind(self, t: Trainer) -> bool:
+        """Does a visible panel want a read-back that the job's end did not make?"""
+        col, wants = self.worker.collector, self.worker.wants
+        return any(getattr(wants, kind) and (getattr(col, kind) is None
+                                             or getattr(col, kind).step != t.step)
+                   for kind in ("grid", "weights", "edges"))
 
     def _tick(self) -> None:
         TURNS.next()
