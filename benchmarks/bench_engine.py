@@ -130,7 +130,7 @@ class EngineMLP:
         loss, grads = eng.value_and_grad(self.feeds, prune=True, wrt=self.wrt)
         params = eng.params()
         for name in NAMES:
-            eng.set_param(name, params[name] - LR * grads[name])
+            params[name] -= LR * grads[name]  # in place, as the numpy and torch steps do
         return loss
 
 

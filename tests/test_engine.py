@@ -342,6 +342,45 @@ def test_feed_errors(backend):
         Engine(g, backend).forward({"logits": np.ones((2, 3)), "labels": [0.5, 1]})
 
 
+def test_shapes_are_checked_on_every_call_that_changes_them(backend):
+    g = Graph()
+    a = g.add_node("input", "a", {"shape": ["N", 2]})
+    b = g.add_node("input", "b", {"shape": ["N", 2]})
+    binop(g, "add", a, b)
+    eng = Engine(g, backend)
+    good = {"a": np.ones((3, 2)), "b": np.ones((3, 2))}
+    for _ in range(2):  # the second call with the same shapes skips the check
+        assert host(eng, eng.forward(good)).shape == (3, 2)
+    with pytest.raises(FeedError, match="N is 3 elsewhere but 4 here"):
+        eng.forward({"a": np.ones((3, 2)), "b": np.ones((4, 2))})
+    with pytest.raises(FeedError, match=r"input 'b': expected shape \(N,2\), got \(3,5\)"):
+        eng.forward({"a": np.ones((3, 2)), "b": np.ones((3, 5))})
+    assert host(eng, eng.forward({"a": np.ones((5, 2)), "b": np.ones((5, 2))})).shape == (5, 2)
+    with pytest.raises(FeedError, match="N is 3 elsewhere but 5 here"):
+        eng.forward({"a": np.ones((3, 2)), "b": np.ones((5, 2))})
+
+
+def test_parameters_are_the_engines_own_and_may_be_updated_in_place(backend):
+    g = Graph()
+    x = g.add_node("input", "x", {"shape": ["N", 2]})
+    lin = g.add_node("linear", "fc", {"in_features": 2, "out_features": 1})
+    g.connect(x.id, lin.id, "x")
+    s = g.add_node("sum")
+    g.connect(lin.id, s.id, "x")
+    W0 = np.array([[1.0], [2.0]])
+    g.set_param(f"{lin.id}.W", W0)
+    eng = Engine(g, backend)
+    xv = np.array([[1.0, 1.0]])
+    assert float(host(eng, eng.forward({"x": xv}))) == pytest.approx(3.0)
+    _, grads = eng.value_and_grad({"x": xv}, wrt=["fc.W"])
+    p = eng.params()["fc.W"]
+    p -= 0.5 * grads["fc.W"]  # an optimizer's in-place step
+    np.testing.assert_array_equal(g.params[f"{lin.id}.W"], W0)  # the graph is untouched
+    assert float(host(eng, eng.forward({"x": xv}))) == pytest.approx(2.0)  # the engine sees it
+    eng.store_params()
+    np.testing.assert_allclose(g.params[f"{lin.id}.W"], [[0.5], [1.5]])
+
+
 def test_graph_invalid():
     g = Graph()
     with pytest.raises(GraphInvalid, match="empty"):

@@ -30,9 +30,11 @@ class Program:
 
     plan: Plan
     sources: list          # (index, step)
-    compute: list          # (index, forward, attrs, ins)
-    backward: list         # (index, vjp, attrs, ins, wanted) in reverse order, for the output;
-    #                        wanted: (input position, step index) pairs that take a gradient
+    compute: list          # (index, forward, attrs, ins, saved slot or 0)
+    backward: list         # (index, vjp, attrs, ins, wanted, slot) in reverse order, for the
+    #                        output; wanted: (input position, step index) pairs that take a
+    #                        gradient; slot: where the vjp's second argument is (the value's
+    #                        own index, or that of the residuals its forward saved)
     jvps: list             # (index, jvp, attrs, ins, nodiff)
     need: list             # per step: does a gradient flow into it
     inputs: list = field(default_factory=list)     # (index, step) of the input sources
@@ -41,6 +43,8 @@ class Program:
     named: list = field(default_factory=list)      # (name, index) of the gradients returned
     param_keys: dict = field(default_factory=dict)  # parameter display name -> store key
     absent: tuple = ()     # parameters asked for in ``wrt`` that the pruned output does not use
+    size: int = 0          # length of a call's value list: one per step, then saved residuals
+    fed_shapes: tuple | None = None  # the input shapes last checked against the graph
 
 
 def unbroadcast(xp, g, shape):
@@ -121,6 +125,7 @@ class Engine:
         steps = plan.steps
         need = [False] * len(steps)
         sources, compute, jvps = [], [], []
+        saved = {}  # step index -> slot of its residuals, after the steps' own values
         inputs, params, consts, param_keys = [], [], [], {}
         for i, s in enumerate(steps):
             attrs = dict(s.attrs, _dtype=self.dtype)
@@ -140,7 +145,9 @@ class Engine:
                     need[i] = need[i] and s.source[-1] in wrt
                 continue
             need[i] = any(need[j] and not nd for j, nd in zip(s.ins, s.nodiff))
-            compute.append((i, s.op.forward, attrs, s.ins))
+            if getattr(s.op, "saves", False):
+                saved[i] = len(steps) + len(saved)
+            compute.append((i, s.op.forward, attrs, s.ins, saved.get(i, 0)))
             jvps.append((i, s.op.jvp, attrs, s.ins, s.nodiff))
         out = plan.output_step
         live = {out}
@@ -154,7 +161,7 @@ class Engine:
             # _wants tells a vjp which cotangents will be used, so it may skip the others
             attrs = dict(s.attrs, _dtype=self.dtype, _wants=wants)
             wanted = tuple((k, j) for k, (j, w) in enumerate(zip(s.ins, wants)) if w)
-            backward.append((i, s.op.vjp, attrs, s.ins, wanted))
+            backward.append((i, s.op.vjp, attrs, s.ins, wanted, saved.get(i, i)))
         # A float input that reaches the output only through labels ports has no gradient
         # (not a zero one): leave it out. One that does not reach the output gets zeros.
         reach = {out}
@@ -164,7 +171,7 @@ class Engine:
         named = [(name, i) for table in (plan.inputs, plan.params)
                  for name, i in table.items() if need[i] and (i in live or i not in reach)]
         return Program(plan, sources, compute, backward, jvps, need,
-                       inputs, params, consts, named, param_keys)
+                       inputs, params, consts, named, param_keys, size=len(steps) + len(saved))
 
     def _constant(self, value):
         arr = self.backend.asarray(value, self.dtype)
@@ -183,12 +190,17 @@ class Engine:
             if tuple(host.shape) != tuple(step.shape):
                 raise FeedError(f"parameter {step.source[2]}: stored value has shape "
                                 f"{fmt(host.shape)}, the graph needs {fmt(step.shape)}")
-            self._dev[key] = self.backend.asarray(host, self.dtype)
+            arr = self.backend.asarray(host, self.dtype)
+            if self.xp is np and np.may_share_memory(arr, host):
+                arr = arr.copy()  # the engine's own: it may be updated in place
+            self._dev[key] = arr
             self._host_seen[key] = host
         return self._dev[key]
 
     def params(self, output: str | None = None) -> dict:
-        """Device arrays of every parameter used by the plan, by display name."""
+        """Device arrays of every parameter used by the plan, by display name. They are the
+        engine's own: an optimizer may update them in place (``p -= lr * g``); the graph
+        sees the change after :meth:`store_params`."""
         return {s.source[2]: self._param(key, s) for _, key, s in self.program(output).params}
 
     def param_key(self, name: str, output: str | None = None) -> str:
@@ -211,20 +223,27 @@ class Engine:
     # ---- feeding ----------------------------------------------------------------------
     def _feed(self, prog: Program, feeds: dict | None) -> list:
         feeds = feeds or {}
-        vals = [None] * len(prog.plan.steps)
+        vals = [None] * prog.size
         for i, key, s in prog.params:
             vals[i] = self._param(key, s)
         for i, arr in prog.consts:
             vals[i] = arr
-        bindings: dict = {}
         for i, s in prog.inputs:
-            vals[i] = self._input(s, feeds.get(s.source[1]), bindings)
+            vals[i] = self._input(s, feeds.get(s.source[1]))
         if not feeds.keys() <= prog.plan.inputs.keys():
             names = ", ".join(sorted(k for k in feeds if k not in prog.plan.inputs))
             raise FeedError(f"the graph has no input named {names}")
+        shapes = tuple(vals[i].shape for i, _ in prog.inputs)
+        if shapes != prog.fed_shapes:  # the same shapes as last call need no new check
+            bindings: dict = {}
+            for (i, s), shape in zip(prog.inputs, shapes):
+                reason = unify(s.attrs["shape"], tuple(shape), bindings)
+                if reason:
+                    raise FeedError(f"input {s.source[1]!r}: {reason}")
+            prog.fed_shapes = shapes
         return vals
 
-    def _input(self, step, value, bindings):
+    def _input(self, step, value):
         name = step.source[1]
         if value is None:
             value = step.attrs["value"]
@@ -246,9 +265,6 @@ class Engine:
                     raise FeedError(f"input {name!r} holds class labels; they must be whole numbers")
                 host = host.astype(np.int64)
             arr = self.backend.asarray(host, want)
-        reason = unify(step.attrs["shape"], tuple(arr.shape), bindings)
-        if reason:
-            raise FeedError(f"input {name!r}: {reason}")
         return arr
 
     # ---- passes -----------------------------------------------------------------------
@@ -260,8 +276,11 @@ class Engine:
 
     def _run(self, prog: Program, vals: list) -> None:
         xp = self.xp
-        for i, fwd, attrs, ins in prog.compute:
-            vals[i] = fwd(xp, attrs, *[vals[j] for j in ins])
+        for i, fwd, attrs, ins, slot in prog.compute:
+            if slot:
+                vals[i], vals[slot] = fwd(xp, attrs, *[vals[j] for j in ins])
+            else:
+                vals[i] = fwd(xp, attrs, *[vals[j] for j in ins])
 
     def _backward(self, prog: Program, vals: list, record: Trace | None = None) -> list:
         with self.backend.quiet():
@@ -279,11 +298,11 @@ class Engine:
         grads = [None] * len(steps)
         # the seed dL/dL = 1; np.array is a fresh array like ones_like, at a third of the cost
         grads[out] = np.array(1, y.dtype) if xp is np else xp.ones_like(y)
-        for i, vjp, attrs, ins, wanted in prog.backward:
+        for i, vjp, attrs, ins, wanted, slot in prog.backward:
             g = grads[i]
             if g is None:
                 continue
-            contribs = vjp(xp, attrs, g, vals[i], *[vals[j] for j in ins])
+            contribs = vjp(xp, attrs, g, vals[slot], *[vals[j] for j in ins])
             for k, j in wanted:
                 c = contribs[k]
                 if c is None:
@@ -369,9 +388,13 @@ class Engine:
             raise FeedError(f"no input or parameter named {', '.join(sorted(direction))}")
         xp = self.xp
         with self.backend.quiet():
-            for (i, fwd, attrs, ins), (_, jvp, _, _, nodiff) in zip(prog.compute, prog.jvps):
+            for (i, fwd, attrs, ins, slot), (_, jvp, _, _, nodiff) in zip(prog.compute,
+                                                                          prog.jvps):
                 xs = [vals[j] for j in ins]
-                vals[i] = y = fwd(xp, attrs, *xs)
+                y = fwd(xp, attrs, *xs)
+                if slot:
+                    y, vals[slot] = y
+                vals[i] = y
                 ts = [None if nd else tans[j] for j, nd in zip(ins, nodiff)]
                 if all(t is None for t in ts):
                     continue

@@ -6,11 +6,17 @@ one plan step instead of five or six; tests/test_fused.py checks that they agree
 the expansion to rounding. The engine uses the kernel unless asked not to
 (``Engine(..., fuse=False)``). Parameters of the composite are appended as inputs
 in the order of ``Fused.params(attrs)``.
+
+A kernel with ``saves`` keeps residuals of its forward pass for its vjp (what the
+backward pass would otherwise recompute): its forward returns ``(value, saved)`` and
+its vjp receives ``saved`` where other vjps receive the value. Its jvp gets the value.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
 
 from .linalg import _mm_vjp
 
@@ -22,6 +28,7 @@ class Fused:
     vjp: Callable
     jvp: Callable
     params: Callable  # attrs -> local names of the expansion's parameters, appended as inputs
+    saves: bool = False  # forward returns (value, saved); the vjp gets saved for the value
 
 
 # ---- linear: x @ W (+ b) ----------------------------------------------------------------
@@ -50,7 +57,8 @@ LINEAR = Fused("linear", _linear_fwd, _linear_vjp, _linear_jvp,
 # ---- softmax cross-entropy: mean over rows of -sum(y * log_softmax(z)) -------------------
 def _targets(xp, at, z, labels):
     if at["labels"] == "int":
-        hit = xp.expand_dims(labels, axis=-1) == xp.arange(z.shape[-1], dtype=labels.dtype)
+        column = labels[..., None] if xp is np else xp.expand_dims(labels, axis=-1)
+        hit = column == xp.arange(z.shape[-1], dtype=labels.dtype)
         return xp.astype(hit, z.dtype)
     return xp.astype(labels, z.dtype)
 
@@ -62,20 +70,30 @@ def _rows(z) -> int:
     return n
 
 
+def _sum(xp, a, axis=None, keepdims=False):
+    # numpy's own reduction without np.sum's Python layers (a few us a call at this size)
+    if xp is np:
+        return np.add.reduce(a, axis=axis, keepdims=keepdims)
+    return xp.sum(a, axis=axis, keepdims=keepdims)
+
+
 def _log_softmax(xp, z):
-    shifted = z - xp.max(z, axis=-1, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    top = np.maximum.reduce(z, axis=-1, keepdims=True) if xp is np else xp.max(z, axis=-1,
+                                                                               keepdims=True)
+    shifted = z - top
+    return shifted - xp.log(_sum(xp, xp.exp(shifted), axis=-1, keepdims=True))
 
 
 def _xent_fwd(xp, at, z, labels):
-    return -xp.sum(_targets(xp, at, z, labels) * _log_softmax(xp, z)) / _rows(z)
-
-
-def _xent_vjp(xp, at, g, y, z, labels):
     t = _targets(xp, at, z, labels)
-    p = xp.exp(_log_softmax(xp, z))
-    # d/dz of -sum(t * log_softmax(z)) is p * sum(t) - t per row
-    return (g / _rows(z)) * (p * xp.sum(t, axis=-1, keepdims=True) - t), None
+    logp = _log_softmax(xp, z)
+    return -_sum(xp, t * logp) / _rows(z), (t, logp)
+
+
+def _xent_vjp(xp, at, g, saved, z, labels):
+    t, logp = saved
+    # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t per row
+    return (g / _rows(z)) * (xp.exp(logp) * _sum(xp, t, axis=-1, keepdims=True) - t), None
 
 
 def _xent_jvp(xp, at, ts, y, z, labels):
@@ -86,4 +104,4 @@ def _xent_jvp(xp, at, ts, y, z, labels):
     return -xp.sum(t * dlogp) / _rows(z)
 
 
-SOFTMAX_XENT = Fused("softmax_xent", _xent_fwd, _xent_vjp, _xent_jvp, lambda at: ())
+SOFTMAX_XENT = Fused("softmax_xent", _xent_fwd, _xent_vjp, _xent_jvp, lambda at: (), saves=True)

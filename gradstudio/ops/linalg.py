@@ -6,19 +6,26 @@ from .registry import register
 from . import shapes
 
 
+def _t(xp, m):
+    """Swap the last two axes (``.T`` where it means that: the fast path for matrices)."""
+    return m.T if m.ndim == 2 else xp.matrix_transpose(m)
+
+
 def _mm_vjp(xp, at, g, y, a, b):
     # Treat 1-D operands as a row (a) or a column (b), as matmul does, then undo it.
     want_a, want_b = at.get("_wants", (True, True))
+    if a.ndim == 2 and b.ndim == 2:  # the common case, with no reshaping
+        return (xp.matmul(g, b.T) if want_a else None), (xp.matmul(a.T, g) if want_b else None)
     a2 = xp.expand_dims(a, axis=0) if a.ndim == 1 else a
     b2 = xp.expand_dims(b, axis=-1) if b.ndim == 1 else b
     g2 = xp.expand_dims(g, axis=-1) if b.ndim == 1 else g
     g2 = xp.expand_dims(g2, axis=-2) if a.ndim == 1 else g2
     ga = gb = None
     if want_a:
-        ga = xp.matmul(g2, xp.matrix_transpose(b2))
+        ga = xp.matmul(g2, _t(xp, b2))
         ga = xp.squeeze(ga, axis=-2) if a.ndim == 1 else ga
     if want_b:
-        gb = xp.matmul(xp.matrix_transpose(a2), g2)
+        gb = xp.matmul(_t(xp, a2), g2)
         gb = xp.squeeze(gb, axis=-1) if b.ndim == 1 else gb
     return ga, gb  # leading (batch) axes are summed away by the engine
 
