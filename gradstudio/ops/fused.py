@@ -59,7 +59,7 @@ def _targets(xp, at, z, labels):
     if at["labels"] == "int":
         column = labels[..., None] if xp is np else xp.expand_dims(labels, axis=-1)
         hit = column == xp.arange(z.shape[-1], dtype=labels.dtype)
-        return xp.astype(hit, z.dtype)
+        return hit.astype(z.dtype) if xp is np else xp.astype(hit, z.dtype)
     return xp.astype(labels, z.dtype)
 
 

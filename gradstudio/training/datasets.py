@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from ..paths import RESOURCES
+
 DIGITS_FILE = RESOURCES / "digits" / "digits.csv.gz"
 
 

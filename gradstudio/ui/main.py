@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtWidgets import QApplication
 
 from ..app.document import find_recovery
+from ..paths import EXAMPLES
 
-LECTURE_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lecture_function.gsg"
+LECTURE_EXAMPLE = EXAMPLES / "lecture_function.gsg"
 
 _windows: list = []  # keeps every open window alive until it closes
 

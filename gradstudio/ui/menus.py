@@ -2,12 +2,11 @@
 shortcuts where Qt has one. Edit and View actions act on the window's current canvas."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from ..paths import EXAMPLES
+
 SK = QKeySequence.StandardKey
 
 

@@ -1,0 +1,25 @@
+"""Where the files shipped beside the code are: ``examples/`` and ``resources/``.
+
+In a source checkout (and an editable install) they are the top-level folders of the
+repository; a wheel carries them inside the package as ``gradstudio/examples`` and
+``gradstudio/resources`` (pyproject.toml maps them there).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped(name: str, package: Path = _PACKAGE) -> Path:
+    """The folder ``name`` ("examples" or "resources"): the repository's when this code
+    runs from a checkout, else the installed package's copy."""
+    for base in (package.parent, package):
+        folder = base / name
+        if folder.is_dir():
+            return folder
+    return package / name  # missing: callers report the absent file they look for
+
+
+EXAMPLES = shipped("examples")
+RESOURCES = shipped("resources")
