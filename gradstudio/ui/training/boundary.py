@@ -14,7 +14,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .plots import CLASS_COLOURS, Pace, Plot, Soon, diverging, image_plot, note
+from .plots import (
+    CLASS_COLOURS,
+    Pace,
+    Plot,
+    Soon,
+    diverging,
+    image_plot,
+    note,
+    on_screen,
+)
 
 MAX_UNITS = 64
 
@@ -191,7 +200,7 @@ class BoundaryPanel(QWidget):
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
         wants = self.session.worker.wants
-        visible = self.isVisible() and self._data is not None and self._data.n_features == 2
+        visible = on_screen(self) and self._data is not None and self._data.n_features == 2
         was, wants.grid = wants.grid, visible
         if not visible:
             return

@@ -9,10 +9,27 @@ import time
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .plots import BLUE, ORANGE, Pace, Soon, ask_path, live_label, note, save_png
+from .plots import (
+    BLUE,
+    ORANGE,
+    Pace,
+    Soon,
+    ask_path,
+    live_label,
+    note,
+    on_screen,
+    save_png,
+)
 
 
 class ConfusionPanel(QWidget):
@@ -63,7 +80,7 @@ class ConfusionPanel(QWidget):
 
     def refresh(self) -> None:
         t = self.session.trainer
-        if t is None or not self.isVisible():
+        if t is None or not on_screen(self):
             return
         rec = self.session.worker.collector.last_epoch
         if (rec is None or rec is self._shown or rec.confusion is None

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ...training.metrics import EPOCH_COLUMNS
-from .plots import Pace, Plot, Soon, ask_path, save_png, series_colour
+from .plots import Pace, Plot, Soon, ask_path, on_screen, save_png, series_colour
 
 TRAIN, VAL, BATCH = series_colour(0), series_colour(1), "#9fb7d0"
 
@@ -77,7 +77,7 @@ class CurvesPanel(QWidget):
         if curves is not self._curves or (curves is not None and len(curves.loss) < len(self._steps)):
             self._clear()  # a new run, or a NaN rollback that forgot the newest steps
             self._curves = curves
-        if curves is None or not self.isVisible() or len(curves.loss) == len(self._steps):
+        if curves is None or not on_screen(self) or len(curves.loss) == len(self._steps):
             return
         if not self.pace.due(self.session.running):
             return

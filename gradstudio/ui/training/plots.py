@@ -77,6 +77,12 @@ def as_matrix(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
+def on_screen(widget: QWidget) -> bool:
+    """Is ``widget`` where a person can see it? A dock behind another dock's tab stays
+    "visible" to Qt (it is only moved out of the way), so it is asked what of it shows."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 class Soon:
     """Call ``fn`` once at the next turn of the event loop, however often asked before.
     Panels redraw through it, so each panel's work is its own event: the GUI never

@@ -12,11 +12,20 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...training.metrics import EPOCH_COLUMNS
-from .plots import Pace, Plot, Soon, live_label, note, series_colour
+from .plots import Pace, Plot, Soon, live_label, note, on_screen, series_colour
 from .worker import Readback
 
 METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
@@ -201,7 +210,7 @@ class ReplayPanel(QWidget):
             self.lines[key] = self.plot.plot(x[ok], y[ok], pen=pen, name=label)
 
     def refresh(self) -> None:
-        if not self.isVisible():
+        if not on_screen(self):
             return
         if not self.pace.due(self.session.running):
             return

@@ -8,10 +8,28 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...app.training_overlay import fmt, param_owners
-from .plots import Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note, sequential
+from .plots import (
+    Pace,
+    Plot,
+    Soon,
+    as_matrix,
+    diverging,
+    image_plot,
+    live_label,
+    note,
+    on_screen,
+    sequential,
+)
 
 BINS = 48
 MAX_COLUMNS = 400
@@ -124,7 +142,7 @@ class WeightsPanel(QWidget):
 
     def refresh(self) -> None:
         wants = self.session.worker.wants
-        visible = self.isVisible() and self.session.trainer is not None
+        visible = on_screen(self) and self.session.trainer is not None
         was, wants.weights = wants.weights, visible
         if not visible:
             return
