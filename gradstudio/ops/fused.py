@@ -34,15 +34,27 @@ class Fused:
 # ---- linear: x @ W (+ b) ----------------------------------------------------------------
 def _linear_fwd(xp, at, x, W, b=None):
     y = xp.matmul(x, W)
-    return y if b is None else y + b
+    if b is None:
+        return y
+    if xp is np:  # y is a fresh array: add in place, without a second one
+        y += b
+        return y
+    return y + b
 
 
 def _linear_vjp(xp, at, g, y, x, W, b=None):
     wants = at.get("_wants", (True,) * (3 if b is not None else 2))
-    gx, gW = _mm_vjp(xp, {"_wants": wants[:2]}, g, None, x, W)
+    if x.ndim == 2:  # a batch of rows: the products directly
+        gx = xp.matmul(g, W.T) if wants[0] else None
+        gW = xp.matmul(x.T, g) if wants[1] else None
+    else:
+        gx, gW = _mm_vjp(xp, {"_wants": wants[:2]}, g, None, x, W)
     if b is None:
         return gx, gW
-    return gx, gW, (g if wants[2] else None)  # the engine sums g down to b's shape
+    if not wants[2]:
+        return gx, gW, None
+    # a batch of rows: sum them here; any other shape the engine sums down to b's
+    return gx, gW, (_sum(xp, g, axis=0) if g.ndim == 2 else g)
 
 
 def _linear_jvp(xp, at, ts, y, x, W, b=None):
@@ -93,6 +105,12 @@ def _xent_fwd(xp, at, z, labels):
 def _xent_vjp(xp, at, g, saved, z, labels):
     t, logp = saved
     # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t per row
+    if xp is np:  # the same in place on one fresh array
+        d = np.exp(logp)
+        d *= np.add.reduce(t, axis=-1, keepdims=True)
+        d -= t
+        d *= g / _rows(z)
+        return d, None
     return (g / _rows(z)) * (xp.exp(logp) * _sum(xp, t, axis=-1, keepdims=True) - t), None
 
 
