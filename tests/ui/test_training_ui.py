@@ -223,6 +223,25 @@ def test_curves_update_live_and_export(main_window, qtbot, tmp_path):
     assert set(tp.health._lines) == {"layer1.W", "layer2.W", "layer3.W", "logits.W"}
 
 
+def test_curves_settle_when_a_run_ends(main_window, qtbot):
+    """Finished, the curves stop redrawing: no view range goes on changing by itself."""
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=200, epochs=400)
+    click(qtbot, tp.controls.buttons["play"])
+    wait_state(qtbot, tp, "finished")
+    t = tp.session.trainer
+    qtbot.waitUntil(lambda: len(tp.curves._steps) == t.step, timeout=WAIT)
+    assert t.step == 1200 and tp.curves._ds == 1  # up to 2000 points a curve drawn as they are
+    qtbot.wait(200)
+    changes = []
+    for plot in (tp.curves.loss_plot, tp.curves.acc_plot):
+        plot.getPlotItem().getViewBox().sigRangeChanged.connect(lambda *a: changes.append(a))
+    qtbot.wait(300)
+    assert changes == []
+    tp.curves._downsample(10_000)
+    assert tp.curves.loss_plot.getPlotItem().ctrl.downsampleSpin.value() == 5
+
+
 def test_confusion_matrix_appears_for_digits(main_window, qtbot):
     win = main_window
     tp = open_example(win, qtbot, "digits_mlp", size=300, epochs=1)

@@ -95,3 +95,31 @@ def test_let_go_ends_the_job_and_gives_collection_back(worker, qtbot):
     stopped = t.step
     qtbot.wait(50)
     assert t.step == stopped
+
+
+def test_a_job_ends_by_its_own_event_when_no_timer_fires(worker, qtbot):
+    """A GUI thread flooded with paints can starve timers; the job's end still arrives."""
+    t = trainer(epochs=1)
+    with qtbot.waitSignal(worker.stopped, timeout=10_000):
+        worker.start(t, "epoch")
+        worker._poll.stop()
+    assert t.epoch == 1 and not worker.running and gc.isenabled()
+
+
+def test_a_job_ends_by_the_poll_when_its_event_is_lost(worker, qtbot):
+    worker._ended.disconnect(worker._end)
+    t = trainer(epochs=1)
+    with qtbot.waitSignal(worker.stopped, timeout=10_000):
+        worker.start(t, "epoch")
+    assert t.epoch == 1 and not worker.running and gc.isenabled()
+
+
+def test_both_ways_of_ending_report_a_job_once(worker, qtbot):
+    ends = []
+    worker.stopped.connect(lambda: ends.append(1))
+    t = trainer(epochs=1)
+    worker.start(t, "epoch")
+    worker._thread.join(10)
+    worker._check()  # the poll saw it first; the thread's own event follows
+    qtbot.wait(100)
+    assert ends == [1]

@@ -14,6 +14,7 @@ from ...training.metrics import EPOCH_COLUMNS
 from .plots import Pace, Plot, Soon, ask_path, on_screen, save_png, series_colour
 
 TRAIN, VAL, BATCH = series_colour(0), series_colour(1), "#9fb7d0"
+MAX_POINTS = 2000
 
 
 class CurvesPanel(QWidget):
@@ -26,9 +27,10 @@ class CurvesPanel(QWidget):
         self.acc_plot = Plot("Accuracy", bottom="step", pace=self.pace)
         self.acc_plot.setYRange(0, 1.02, padding=0)
         self.acc_plot.enableAutoRange(y=False)
-        for p in (self.loss_plot, self.acc_plot):
-            p.getPlotItem().setDownsampling(auto=True, mode="peak")
-            p.getPlotItem().setClipToView(True)
+        # Downsampling by a factor set from the number of points, never from the view:
+        # pyqtgraph's clip-to-view and automatic downsampling redo the data on every range
+        # change, and with auto-range that can feed back on itself and repaint forever.
+        self._ds = 1
         self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.acc_plot.addLegend(offset=(-8, -8), labelTextSize="8pt")
         self.batch_curve = self.loss_plot.plot(pen=pg.mkPen(BATCH, width=1), name="batch")
@@ -67,6 +69,7 @@ class CurvesPanel(QWidget):
         self._steps = np.zeros(0, np.int64)
         self._losses = np.zeros(0)
         self._epochs = np.zeros((0, len(EPOCH_COLUMNS)))
+        self._downsample(0)
         for item in (self.batch_curve, self.train_loss, self.val_loss, self.train_acc,
                      self.val_acc):
             item.setData([], [])
@@ -85,6 +88,7 @@ class CurvesPanel(QWidget):
         s, losses = curves.steps_since(len(self._steps))
         self._steps = np.concatenate([self._steps, s])
         self._losses = np.concatenate([self._losses, losses])
+        self._downsample(len(self._steps))
         self.batch_curve.setData(self._steps, self._losses, skipFiniteCheck=True)
         rows = curves.epochs[len(self._epochs):]
         if rows:
@@ -94,6 +98,14 @@ class CurvesPanel(QWidget):
         self.loss_plot.settle()
         self.acc_plot.settle()
         self.pace.spent(time.perf_counter() - t0)
+
+    def _downsample(self, points: int) -> None:
+        """Draw at most about MAX_POINTS points per curve (peaks kept)."""
+        ds = max(1, points // MAX_POINTS)
+        if ds != self._ds:
+            self._ds = ds
+            for p in (self.loss_plot, self.acc_plot):
+                p.getPlotItem().setDownsampling(ds=ds, auto=False, mode="peak")
 
     def _draw_epochs(self) -> None:
         arr = self.epoch_arrays()

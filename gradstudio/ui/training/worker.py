@@ -19,7 +19,7 @@ the training loop a bounded fraction whatever the graph's size.
 Every reference is replaced whole, never mutated, so the GUI reads a consistent value
 without locks (one attribute read is atomic under the GIL). ``pause()`` only sets the
 Trainer's flag, which is safe from any thread; the job then ends after its current step
-and the GUI thread, polling, emits ``stopped``, where the session stores parameters.
+and ``stopped`` is emitted on the GUI thread, where the session stores parameters.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ...app.training_overlay import probe_edges
 
@@ -158,12 +158,14 @@ class TrainingWorker(QObject):
     """Runs jobs of one Trainer on a Python thread; ``stopped`` fires on the GUI thread
     after each job, with ``error`` set if it raised.
 
-    The worker thread makes no Qt call at all: the GUI thread polls it on a timer and
-    finishes the job there. (A Qt thread object, polled with ``isRunning()`` while the
+    The worker thread's one Qt call is its last: it posts ``_ended`` to the GUI thread,
+    which finishes the job there. A timer polls the thread too, so a job ends even if
+    that event were lost. (A Qt thread object, polled with ``isRunning()`` while the
     interpreter lock is held, can deadlock against a thread that is finishing.)"""
 
     stopped = Signal()
-    POLL_MS = 10
+    _ended = Signal()   # the worker thread's last act, delivered on the GUI thread
+    POLL_MS = 50
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -176,8 +178,10 @@ class TrainingWorker(QObject):
         self._switch = None    # the interpreter's switch interval before the job
         self._thread: threading.Thread | None = None
         self._gc = GuiThreadGC(self)
+        self._reported = None  # the thread whose end was last reported
         self._poll = QTimer(self, interval=self.POLL_MS)
         self._poll.timeout.connect(self._check)
+        self._ended.connect(self._end, Qt.ConnectionType.QueuedConnection)
 
     def _alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -243,6 +247,10 @@ class TrainingWorker(QObject):
             if not type(exc).__name__.endswith("Error"):
                 log.exception("training job failed")
         self.wall = time.perf_counter() - t0
+        try:
+            self._ended.emit()
+        except RuntimeError:  # the window closed and took this object with it
+            pass
 
     def _restore_switch(self) -> None:
         if self._switch is not None:
@@ -253,7 +261,16 @@ class TrainingWorker(QObject):
         if not self._alive():
             self._finished()
 
+    def _end(self) -> None:  # the GUI thread: the job's thread is in its last lines
+        if self._thread is not None:
+            self._thread.join(1.0)
+        if not self._alive():
+            self._finished()
+
     def _finished(self) -> None:  # the GUI thread
+        if self._thread is self._reported:
+            return  # the poll and the thread's own event both came: one end
+        self._reported = self._thread
         self._poll.stop()
         self._restore_switch()
         self._gc.release()
