@@ -5,7 +5,7 @@ Run from the repository root:  .venv/bin/python benchmarks/bench_engine.py [--qu
 
 1. Train 64-128-10 at batch 64 and 784-1024-10 at batch 1024 step by step, in float32 and
    float64. An engine step is ``value_and_grad(feeds, prune=True, wrt=parameter names)`` then
-   ``set_param(name, p - lr * g)`` for every parameter. The same step runs as hand-written numpy
+   ``p -= lr * g`` on each array of ``params()``. The same step runs as hand-written numpy
    (fused softmax cross-entropy backward, in-place SGD, no gradient for the data), as numpy doing
    exactly the engine's primitive ops one by one (engine / op by op: what the engine and the
    ops' own code add to that math), and as PyTorch eager CPU when torch is installed. All start from the same weights and
