@@ -169,7 +169,7 @@ class NumpyMLP:
 class OpByOpMLP:
     """numpy running exactly the primitive ops the engine runs (matmul, add, relu, one_hot,
     log_softmax, mul, sum, neg, mean and their vjps as gradstudio.ops writes them), with no
-    engine around them and no gradient for x; SGD as the engine step does it."""
+    engine around them and no gradient for x; SGD as new arrays (p - lr * g)."""
 
     def __init__(self, params, x, y, classes):
         self.ps = [p.copy() for p in params]
