@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .linalg import _mm_vjp
+from .linalg import mm_grads
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,7 @@ def _linear_fwd(xp, at, x, W, b=None):
 
 def _linear_vjp(xp, at, g, y, x, W, b=None):
     wants = at.get("_wants", (True,) * (3 if b is not None else 2))
-    if x.ndim == 2:  # a batch of rows: the products directly
-        gx = xp.matmul(g, W.T) if wants[0] else None
-        gW = xp.matmul(x.T, g) if wants[1] else None
-    else:
-        gx, gW = _mm_vjp(xp, {"_wants": wants[:2]}, g, None, x, W)
+    gx, gW = mm_grads(xp, g, x, W, wants[0], wants[1])
     if b is None:
         return gx, gW
     if not wants[2]:
@@ -90,8 +86,10 @@ def _sum(xp, a, axis=None, keepdims=False):
 
 
 def _log_softmax(xp, z):
-    top = np.maximum.reduce(z, axis=-1, keepdims=True) if xp is np else xp.max(z, axis=-1,
-                                                                               keepdims=True)
+    if xp is np:  # as in _sum
+        top = np.maximum.reduce(z, axis=-1, keepdims=True)
+    else:
+        top = xp.max(z, axis=-1, keepdims=True)
     shifted = z - top
     return shifted - xp.log(_sum(xp, xp.exp(shifted), axis=-1, keepdims=True))
 

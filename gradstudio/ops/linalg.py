@@ -12,10 +12,15 @@ def _t(xp, m):
 
 
 def _mm_vjp(xp, at, g, y, a, b):
-    # Treat 1-D operands as a row (a) or a column (b), as matmul does, then undo it.
     want_a, want_b = at.get("_wants", (True, True))
+    return mm_grads(xp, g, a, b, want_a, want_b)
+
+
+def mm_grads(xp, g, a, b, want_a=True, want_b=True) -> tuple:
+    """(dL/da, dL/db) of a @ b given g = dL/d(a @ b); None for one not wanted."""
     if a.ndim == 2 and b.ndim == 2:  # the common case, with no reshaping
         return (xp.matmul(g, b.T) if want_a else None), (xp.matmul(a.T, g) if want_b else None)
+    # Treat 1-D operands as a row (a) or a column (b), as matmul does, then undo it.
     a2 = xp.expand_dims(a, axis=0) if a.ndim == 1 else a
     b2 = xp.expand_dims(b, axis=-1) if b.ndim == 1 else b
     g2 = xp.expand_dims(g, axis=-1) if b.ndim == 1 else g

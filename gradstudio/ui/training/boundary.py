@@ -14,16 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .plots import (
-    CLASS_COLOURS,
-    Pace,
-    Plot,
-    Soon,
-    diverging,
-    image_plot,
-    note,
-    on_screen,
-)
+from .plots import CLASS_COLOURS, Pace, Plot, Soon, diverging, image_plot, note, on_screen
 
 MAX_UNITS = 64
 

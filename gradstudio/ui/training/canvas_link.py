@@ -9,8 +9,8 @@ import time
 from PySide6.QtCore import QEvent, QObject
 
 from ...app.training_overlay import build_overlay, param_owners, snapshot_overlay
-from .plots import Pace, Soon
 from .session import nonfinite
+from .plots import Pace, Soon
 
 
 class PaintTimer(QObject):

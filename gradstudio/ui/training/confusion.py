@@ -9,27 +9,10 @@ import time
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .plots import (
-    BLUE,
-    ORANGE,
-    Pace,
-    Soon,
-    ask_path,
-    live_label,
-    note,
-    on_screen,
-    save_png,
-)
+from .plots import BLUE, ORANGE, Pace, Soon, ask_path, live_label, note, on_screen, save_png
 
 
 class ConfusionPanel(QWidget):

@@ -16,8 +16,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from ...app.training_overlay import param_owners, warnings
-from .plots import Pace, Plot, Soon, live_label, on_screen, ramp
 from .session import nonfinite
+from .plots import Pace, Plot, Soon, live_label, on_screen, ramp
 
 SHOWN = 4   # warnings listed; the rest are in the tooltip
 

@@ -8,23 +8,10 @@ import time
 from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QStyle,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QGroupBox, QProgressBar, QPushButton, QScrollArea,
+                               QSizePolicy, QSpinBox, QStyle, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from ...training import DATASETS, OPTIMIZERS
 from ...training.optimizers import FORMULAS

@@ -12,17 +12,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from ...training.metrics import EPOCH_COLUMNS
 from .plots import Pace, Plot, Soon, live_label, note, on_screen, series_colour

@@ -12,13 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ...training import (
-    DATASETS,
-    OptimizerConfig,
-    StopCondition,
-    load_table_dataset,
-    make_dataset,
-)
+from ...training import (DATASETS, OptimizerConfig, StopCondition, load_table_dataset,
+                         make_dataset)
 from ...training.optimizers import DEFAULT_LR
 
 DTYPE = "float32"       # what `gradstudio train` uses by default

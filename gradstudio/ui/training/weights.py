@@ -8,28 +8,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...app.training_overlay import fmt, param_owners
-from .plots import (
-    Pace,
-    Plot,
-    Soon,
-    as_matrix,
-    diverging,
-    image_plot,
-    live_label,
-    note,
-    on_screen,
-    sequential,
-)
+from .plots import (Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note,
+                    on_screen, sequential)
 
 BINS = 48
 MAX_COLUMNS = 400
