@@ -1,6 +1,7 @@
 """The training worker thread: garbage is collected on the GUI thread only while a job
-runs (Qt objects must die on their own thread), the job ends through the GUI thread's
-poll, and a job let go (its document closed) leaves the interpreter as it found it."""
+runs (Qt objects must die on their own thread), a job's end reaches the GUI thread by
+its own posted event or by the poll (once), and a job let go (its document closed)
+leaves the interpreter as it found it."""
 import gc
 import sys
 import threading
