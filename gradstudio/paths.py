@@ -12,9 +12,10 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def shipped(name: str, package: Path = _PACKAGE) -> Path:
-    """The folder ``name`` ("examples" or "resources"): the repository's when this code
-    runs from a checkout, else the installed package's copy."""
-    for base in (package.parent, package):
+    """The folder ``name`` ("examples" or "resources"): the installed package's copy, else
+    (a checkout, where the package has none) the repository's. Never a folder that merely
+    sits beside an installed package (site-packages can hold another project's)."""
+    for base in (package, package.parent):
         folder = base / name
         if folder.is_dir():
             return folder

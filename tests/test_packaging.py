@@ -37,7 +37,11 @@ def test_the_package_data_patterns_take_the_shipped_files():
 
 def test_shipped_folders_are_found_in_a_checkout_and_in_an_installed_package(tmp_path):
     assert paths.EXAMPLES == ROOT / "examples" and paths.RESOURCES == ROOT / "resources"
-    installed = tmp_path / "site-packages" / "gradstudio"
+    site = tmp_path / "site-packages"
+    installed = site / "gradstudio"
     (installed / "examples").mkdir(parents=True)
+    (site / "examples").mkdir()  # another project's folder beside the package
+    (site / "resources").mkdir()
     assert paths.shipped("examples", installed) == installed / "examples"
-    assert paths.shipped("resources", installed) == installed / "resources"  # absent: says so
+    (installed / "resources").mkdir()
+    assert paths.shipped("resources", installed) == installed / "resources"

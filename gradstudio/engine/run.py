@@ -207,7 +207,9 @@ class Engine:
         return self.program(output).param_keys[name]
 
     def set_param(self, name: str, value, output: str | None = None) -> None:
-        """Replace a parameter's device value (training); the graph sees it after store_params."""
+        """Replace a parameter's device value (training); the graph sees it after
+        store_params. The array is handed over, not copied: it becomes the engine's own
+        (what ``params()`` returns and an optimizer may update in place)."""
         key = self.param_key(name, output)
         self._dev[key] = value
 

@@ -5,6 +5,7 @@ leaves the interpreter as it found it."""
 import gc
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,49 @@ def test_both_ways_of_ending_report_a_job_once(worker, qtbot):
     worker._check()  # the poll saw it first; the thread's own event follows
     qtbot.wait(100)
     assert ends == [1]
+
+
+def test_overlapping_jobs_of_two_windows_share_one_hold(qtbot):
+    switch = sys.getswitchinterval()
+    w1, w2 = TrainingWorker(), TrainingWorker()
+    t1, t2 = trainer(), trainer()
+    w1.start(t1, "run")
+    w2.start(t2, "run")
+    qtbot.waitUntil(lambda: t1.step > 5 and t2.step > 5, timeout=10_000)
+    with qtbot.waitSignal(w1.stopped, timeout=10_000):
+        w1.pause()
+    assert w2.running and not gc.isenabled() and sys.getswitchinterval() < switch
+    with qtbot.waitSignal(w2.stopped, timeout=10_000):
+        w2.pause()
+    assert gc.isenabled() and sys.getswitchinterval() == switch
+
+
+def test_a_worker_deleted_mid_job_gives_the_settings_back(qtbot):
+    import shiboken6
+
+    switch = sys.getswitchinterval()
+    w = TrainingWorker()
+    t = trainer()
+    w.start(t, "run")
+    qtbot.waitUntil(lambda: t.step > 5, timeout=10_000)
+    thread = w._thread
+    w.let_go(ms=0)  # the wait gives up at once: the job's last step still runs
+    shiboken6.delete(w)  # as closing its window does
+    thread.join(10)
+    assert not thread.is_alive() and gc.isenabled() and sys.getswitchinterval() == switch
+
+
+def test_the_end_of_a_job_let_go_does_not_touch_the_next(worker, qtbot):
+    ends = []
+    worker.stopped.connect(lambda: ends.append(worker.trainer))
+    worker.start(trainer(epochs=1), "batch")
+    worker._thread.join(10)  # its end event waits in the queue
+    worker.let_go()
+    t2 = trainer()
+    worker.start(t2, "run")  # before the event is handled
+    t0 = time.perf_counter()
+    qtbot.wait(30)
+    assert time.perf_counter() - t0 < 0.5 and worker.running and ends in ([], [None])
+    with qtbot.waitSignal(worker.stopped, timeout=10_000):
+        worker.pause()
+    assert ends[-1] is t2

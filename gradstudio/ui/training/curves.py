@@ -100,12 +100,12 @@ class CurvesPanel(QWidget):
         self.pace.spent(time.perf_counter() - t0)
 
     def _downsample(self, points: int) -> None:
-        """Draw at most about MAX_POINTS points per curve (peaks kept)."""
+        """Draw at most about MAX_POINTS points of the per-step loss (peaks kept); the
+        per-epoch curves have a point an epoch and are drawn whole."""
         ds = max(1, points // MAX_POINTS)
         if ds != self._ds:
             self._ds = ds
-            for p in (self.loss_plot, self.acc_plot):
-                p.getPlotItem().setDownsampling(ds=ds, auto=False, mode="peak")
+            self.batch_curve.setDownsampling(ds=ds, auto=False, method="peak")
 
     def _draw_epochs(self) -> None:
         arr = self.epoch_arrays()

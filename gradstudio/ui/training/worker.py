@@ -114,31 +114,55 @@ class Collector:
         return probe_edges(trainer)
 
 
-class GuiThreadGC:
-    """Holds Python's automatic garbage collection off while a job runs and collects on
-    the GUI thread instead, from a timer (after pyqtgraph's ``GarbageCollector``).
+class JobHold:
+    """What the interpreter is set to while training jobs run, in any window: automatic
+    garbage collection off, with collections made by a timer on the GUI thread instead
+    (after pyqtgraph's ``GarbageCollector``), and a short switch interval. Holds are
+    counted across workers; the last one released restores both settings.
 
     A collection triggered by the training loop's allocations would run on the worker
     thread and could destroy Qt objects left in reference cycles (a closed window's
     widgets, say) there; Qt objects must die on the thread they live on, and destroying
     them elsewhere can crash or deadlock the application."""
 
+    _lock = threading.Lock()
+    _count = 0                 # holds in the process
+    _saved: tuple = (0.005, True)  # (switch interval, collection enabled) before the first
+
     def __init__(self, parent: QObject, interval_ms: int = 200):
-        self._held = False
+        self.held = False
         self._timer = QTimer(parent, interval=interval_ms)
         self._timer.timeout.connect(self.collect)
 
-    def hold(self) -> None:
-        if not self._held and gc.isenabled():
-            gc.disable()
-            self._held = True
-            self._timer.start()
+    def hold(self) -> None:  # the GUI thread
+        if self.held:
+            return
+        with JobHold._lock:
+            if JobHold._count == 0:
+                JobHold._saved = (sys.getswitchinterval(), gc.isenabled())
+                sys.setswitchinterval(min(JobHold._saved[0], SWITCH_INTERVAL))
+                gc.disable()
+            JobHold._count += 1
+        self.held = True
+        self._timer.start()
 
-    def release(self) -> None:
-        if self._held:
+    def release(self, on_gui_thread: bool = True) -> None:
+        """Give the hold back; ``on_gui_thread=False`` from a job's own thread when its
+        worker (and timer) are gone: the settings come back, uncollected."""
+        if not self.held:
+            return
+        self.held = False
+        if on_gui_thread:
             self._timer.stop()
-            self._held = False
-            gc.enable()
+        with JobHold._lock:
+            JobHold._count -= 1
+            last = JobHold._count == 0
+            if last:
+                switch, enabled = JobHold._saved
+                sys.setswitchinterval(switch)
+                if enabled:
+                    gc.enable()
+        if last and on_gui_thread:
             self.collect()
 
     @staticmethod
@@ -164,7 +188,7 @@ class TrainingWorker(QObject):
     interpreter lock is held, can deadlock against a thread that is finishing.)"""
 
     stopped = Signal()
-    _ended = Signal()   # the worker thread's last act, delivered on the GUI thread
+    _ended = Signal(object)  # the job's thread, as its last act; delivered on the GUI thread
     POLL_MS = 50
 
     def __init__(self, parent=None):
@@ -175,9 +199,8 @@ class TrainingWorker(QObject):
         self.job: str | None = None
         self.error: Exception | None = None
         self.wall = 0.0        # wall-clock seconds of the latest job
-        self._switch = None    # the interpreter's switch interval before the job
         self._thread: threading.Thread | None = None
-        self._gc = GuiThreadGC(self)
+        self._hold = JobHold(self)
         self._reported = None  # the thread whose end was last reported
         self._poll = QTimer(self, interval=self.POLL_MS)
         self._poll.timeout.connect(self._check)
@@ -199,10 +222,7 @@ class TrainingWorker(QObject):
         if trainer is not self.trainer:
             self.collector.reset()
         self.trainer, self.job, self.error = trainer, job, None
-        if self._switch is None:
-            self._switch = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
-        self._gc.hold()
+        self._hold.hold()
         self._thread = threading.Thread(target=self._work, name="gradstudio-training",
                                         daemon=True)
         self._thread.start()
@@ -221,11 +241,11 @@ class TrainingWorker(QObject):
 
     def let_go(self, ms: int = 5000) -> None:
         """End the running job and forget it (its trainer is being let go); ``stopped``
-        still follows, with ``trainer`` already replaced or cleared."""
+        follows, with ``trainer`` already replaced or cleared, unless another job starts
+        first."""
         self.pause()
         if self.wait(ms):
-            self._gc.release()  # this object may be deleted before its poll timer fires
-        self._restore_switch()
+            self._hold.release()  # this object may be deleted before its poll timer fires
         self.job = None
         self.trainer = None
 
@@ -248,22 +268,18 @@ class TrainingWorker(QObject):
                 log.exception("training job failed")
         self.wall = time.perf_counter() - t0
         try:
-            self._ended.emit()
-        except RuntimeError:  # the window closed and took this object with it
-            pass
-
-    def _restore_switch(self) -> None:
-        if self._switch is not None:
-            sys.setswitchinterval(self._switch)
-            self._switch = None
+            self._ended.emit(threading.current_thread())
+        except RuntimeError:  # the window closed and took this object (and its timers) with it
+            self._hold.release(on_gui_thread=False)
 
     def _check(self) -> None:  # the GUI thread, from the poll timer
         if not self._alive():
             self._finished()
 
-    def _end(self) -> None:  # the GUI thread: the job's thread is in its last lines
-        if self._thread is not None:
-            self._thread.join(1.0)
+    def _end(self, thread) -> None:  # the GUI thread: the job's thread is in its last lines
+        if thread is not self._thread:
+            return  # a job let go, and another started since
+        thread.join(1.0)
         if not self._alive():
             self._finished()
 
@@ -272,7 +288,6 @@ class TrainingWorker(QObject):
             return  # the poll and the thread's own event both came: one end
         self._reported = self._thread
         self._poll.stop()
-        self._restore_switch()
-        self._gc.release()
+        self._hold.release()
         self.job = None
         self.stopped.emit()
