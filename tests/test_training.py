@@ -153,6 +153,10 @@ def test_records_health_dead_relus_snapshots_and_curves(spiral_data, tmp_path):
     assert all(0 <= f <= 1 for f in recs[3].dead_relu.values())
     assert [s.step for s in t.snapshots] == [5, 10]
     assert set(t.snapshots[-1].params) == set(t.param_names)
+    assert set(t.snapshots[-1].grad_histograms) == set(t.param_names)
+    edges, counts = t.snapshot().grad_histograms["layer1.W"]  # the step's gradient, binned
+    g = t.gradients()["layer1.W"]
+    assert counts.sum() == g.size and edges[0] == g.min() and edges[-1] == g.max()
     steps, losses = t.curves.steps_since(0)
     assert steps.tolist() == list(range(1, 13)) and losses.tolist() == [r.loss for r in recs]
     assert t.curves.epoch_table()["val_accuracy"].tolist() == [r.val_accuracy for r in recs

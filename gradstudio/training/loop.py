@@ -29,7 +29,8 @@ from ..ops.sources import initial_value
 from .binding import Binding, feature_shape, label_array, label_shape
 from .datasets import Dataset
 from .evaluation import Evaluation
-from .metrics import Curves, NonFinite, ParamHealth, Snapshot, StepRecord, StopCondition
+from .metrics import (Curves, NonFinite, ParamHealth, Snapshot, StepRecord, StopCondition,
+                      histogram)
 from .optimizers import Optimizer, OptimizerConfig
 
 
@@ -333,8 +334,12 @@ class Trainer(Evaluation):
         return {n: self.backend.to_host(w - old[n]) for n, w in self.params.items()}
 
     def snapshot(self) -> Snapshot:
+        """Keep the parameters, the metrics and histograms of the step's gradients (small:
+        a run keeps its gradients over time without keeping them whole)."""
+        hists = {n: h for n, g in self.gradients().items() if (h := histogram(g)) is not None}
         snap = Snapshot(self.step, self.epoch, self.parameters(),
-                        dict(self.last_eval, loss=self.latest.loss if self.latest else None))
+                        dict(self.last_eval, loss=self.latest.loss if self.latest else None),
+                        hists)
         self.snapshots.append(snap)
         return snap
 

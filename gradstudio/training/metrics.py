@@ -95,12 +95,31 @@ class StepRecord:
         return self.val_accuracy if self.val_accuracy is not None else self.train_accuracy
 
 
+HISTOGRAM_BINS = 48
+
+
+def histogram(values, bins: int = HISTOGRAM_BINS) -> tuple | None:
+    """(edges, counts) of the finite values over their own range (a flat array gets a
+    small range around its value); None if there are none."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:
+        lo, hi = lo - 0.5 * (abs(lo) or 1e-12), hi + 0.5 * (abs(hi) or 1e-12)
+    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
+    return edges, counts
+
+
 @dataclass
 class Snapshot:
     step: int
     epoch: int
     params: dict          # parameter name -> host array
     metrics: dict         # loss, and the last epoch's train/val loss and accuracy
+    # parameter name -> histogram (edges, counts) of the step's gradient; none at step 0
+    grad_histograms: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,9 @@ def test_curves_update_live_and_export(main_window, qtbot, tmp_path):
                     .last == t.step, timeout=WAIT)
     rows = tp.weights.history["layer1.W"][0].rows
     assert [r[0] for r in rows] == [s.step for s in t.snapshots]  # weights over time
+    grads = tp.weights.history["layer1.W"][1].rows  # gradients too, though the panel was
+    assert [r[0] for r in grads] == [s.step for s in t.snapshots if s.step > 0]  # behind a tab
+    assert tp.weights.gh_image.image is not None
     assert tp.weights.w_image.image is not None and "layer1.W (2×32)" in tp.weights.numbers.text()
     win.docks["training_health"].raise_()
     qtbot.waitUntil(lambda: tp.health.grad_plot.isVisible(), timeout=WAIT)

@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...app.training_overlay import fmt, param_owners
+from ...training.metrics import HISTOGRAM_BINS as BINS, histogram
 from .plots import (Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note,
                     on_screen, sequential)
 
-BINS = 48
 MAX_COLUMNS = 400
 
 
@@ -27,14 +27,13 @@ class History:
         self.last = -1         # the step of the newest row
 
     def add(self, step: int, values: np.ndarray) -> None:
-        v = np.asarray(values, dtype=np.float64).ravel()
-        v = v[np.isfinite(v)]
-        if v.size == 0:
+        self.add_histogram(step, histogram(values, BINS))
+
+    def add_histogram(self, step: int, hist: tuple | None) -> None:
+        """Add a row (edges, counts), as metrics.histogram makes it; None adds nothing."""
+        if hist is None:
             return
-        lo, hi = float(v.min()), float(v.max())
-        if hi <= lo:
-            lo, hi = lo - 0.5 * (abs(lo) or 1e-12), hi + 0.5 * (abs(hi) or 1e-12)
-        counts, edges = np.histogram(v, bins=BINS, range=(lo, hi))
+        edges, counts = hist
         self.rows.append((step, edges, counts))
         self.last = step
         if len(self.rows) > MAX_COLUMNS:  # keep the whole run, at half the resolution
@@ -91,7 +90,6 @@ class WeightsPanel(QWidget):
         lay.addWidget(self.info)
         self._owners: dict = {}
         self._shown = None
-        self._seen = None
         self.history: dict = {}
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
@@ -102,7 +100,7 @@ class WeightsPanel(QWidget):
     def reset(self) -> None:
         t = self.session.trainer
         self.history = {}
-        self._shown = self._seen = None
+        self._shown = None
         for img in (self.w_image, self.d_image, self.wh_image, self.gh_image):
             img.clear()
         self.param_box.blockSignals(True)
@@ -140,10 +138,6 @@ class WeightsPanel(QWidget):
             if self._take_snapshots(self.session.trainer, self.param_box.currentText()):
                 self._shown = None  # more to take: another turn soon, then redraw
                 self.refresh_soon()
-            if rb is not self._seen:
-                self._seen = rb
-                for name, g in (rb.value.get("grads") or {}).items():
-                    self._history(name)[1].add(rb.step, g)
         if rb is self._shown:
             return
         self._shown = rb
@@ -154,14 +148,14 @@ class WeightsPanel(QWidget):
         return self.history.setdefault(name, (History(), History()))
 
     def _take_snapshots(self, t, name: str, limit: int = 100) -> bool:
-        """Weights over time come from the run's snapshots (complete even while this
-        panel was hidden), for the parameter shown, at most ``limit`` new ones per
-        redraw (True if more are left); gradients from the read-backs made while the
-        panel is shown."""
-        h = self._history(name)[0]
+        """Weights and gradients over time come from the run's snapshots (complete even
+        while this panel was hidden), for the parameter shown, at most ``limit`` new ones
+        per redraw (True if more are left)."""
+        weights, grads = self._history(name)
         for snap in list(t.snapshots):  # one C call: safe while the worker appends
-            if snap.step > h.last and name in snap.params:
-                h.add(snap.step, snap.params[name])
+            if snap.step > weights.last and name in snap.params:
+                weights.add(snap.step, snap.params[name])
+                grads.add_histogram(snap.step, snap.grad_histograms.get(name))
                 limit -= 1
                 if limit <= 0:
                     return True
