@@ -469,3 +469,23 @@ def test_an_explicit_output_is_enough_when_the_graph_has_several():
     _, grads = eng.value_and_grad(output=c.id)
     assert float(grads["x"]) == pytest.approx(-np.sin(0.5))
     assert eng.trace(output=s.id).input_grads["x"] == pytest.approx(np.cos(0.5))
+
+
+@pytest.mark.parametrize("name", ["lecture_function", "logistic_regression", "mlp", "spiral",
+                                  "digits_mlp", "deep_sigmoid"])
+@pytest.mark.parametrize("fuse", [True, False])
+def test_straight_line_passes_equal_the_loops_on_the_examples(name, fuse):
+    """value_and_grad runs generated straight-line code, trace the engine's loops: the
+    same numbers, bit for bit, with fused layers (residuals kept) and without."""
+    from gradstudio import load
+    from gradstudio.paths import EXAMPLES
+
+    eng = Engine(load(EXAMPLES / f"{name}.gsg"), fuse=fuse)
+    for prune in (False, True):
+        val, grads = eng.value_and_grad(prune=prune)
+        tr = eng.trace()
+        assert np.array_equal(val, tr.value)
+        loops = {**tr.input_grads, **tr.param_grads}
+        assert grads.keys() <= loops.keys()
+        for k, gv in grads.items():
+            np.testing.assert_array_equal(gv, loops[k], err_msg=k)

@@ -69,3 +69,14 @@ def test_softmax_xent(z_shape, labels):
     else:
         y = rng.dirichlet(np.ones(z_shape[-1]), size=z_shape[:-1])  # soft labels too
     compare(g, {"z": z, "y": y}, "z")
+
+
+def test_softmax_xent_with_labels_out_of_range_matches_the_expansion():
+    """A label outside 0..classes-1 selects no class in the expansion's one_hot (its row
+    adds nothing to the loss and takes no gradient); the fused kernel agrees."""
+    rng = np.random.default_rng(3)
+    g = xent_graph((5, 4), "int")
+    z = rng.normal(size=(5, 4))
+    compare(g, {"z": z, "y": np.array([0, 4, 2, -1, 3])}, "z")
+    v, grads = Engine(g).value_and_grad({"z": z, "y": np.array([0, 4, 2, -1, 3])})
+    assert not grads["z"][1].any() and not grads["z"][3].any() and grads["z"][0].any()

@@ -16,6 +16,7 @@ from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
 from .plan import Plan, compile_graph
+from .straight import straight_passes
 from .trace import Trace, finish_trace, start_trace
 
 
@@ -45,6 +46,7 @@ class Program:
     absent: tuple = ()     # parameters asked for in ``wrt`` that the pruned output does not use
     size: int = 0          # length of a call's value list: one per step, then saved residuals
     fed_shapes: tuple | None = None  # the input shapes last checked against the graph
+    straight: tuple | None = None    # (forward, backward) as straight-line code, once made
 
 
 def unbroadcast(xp, g, shape):
@@ -288,18 +290,23 @@ class Engine:
         with self.backend.quiet():
             return self._back(prog, vals, record)
 
-    def _back(self, prog: Program, vals: list, record: Trace | None = None) -> list:
-        xp = self.xp
-        steps = prog.plan.steps
+    def _seed(self, prog: Program, vals: list) -> list:
+        """The gradient list of a backward pass: dL/dL = 1 at the output, None elsewhere."""
         out = prog.plan.output_step
         y = vals[out]
         if y.shape != ():
             name = self.graph.nodes[prog.plan.output].name
             raise FeedError(f"the output {name} has shape {fmt(tuple(y.shape))}; a gradient needs "
                             "a single number (add a sum or mean)")
-        grads = [None] * len(steps)
-        # the seed dL/dL = 1; np.array is a fresh array like ones_like, at a third of the cost
-        grads[out] = np.array(1, y.dtype) if xp is np else xp.ones_like(y)
+        grads = [None] * len(prog.plan.steps)
+        # np.array is a fresh array like ones_like, at a third of the cost
+        grads[out] = np.array(1, y.dtype) if self.xp is np else self.xp.ones_like(y)
+        return grads
+
+    def _back(self, prog: Program, vals: list, record: Trace | None = None) -> list:
+        xp = self.xp
+        steps = prog.plan.steps
+        grads = self._seed(prog, vals)
         for i, vjp, attrs, ins, wanted, slot in prog.backward:
             g = grads[i]
             if g is None:
@@ -341,9 +348,12 @@ class Engine:
         the parameters, so no gradient is spent on the data)."""
         prog = self.program(output, prune, wrt)
         vals = self._feed(prog, feeds)
+        if prog.straight is None:  # made on the first call: the calls that repeat run it
+            prog.straight = straight_passes(prog, unbroadcast)
+        forward, backward = prog.straight
         with self.backend.quiet():
-            self._run(prog, vals)
-            grads = self._back(prog, vals)
+            forward(vals, self.xp)
+            grads = backward(vals, self._seed(prog, vals), self.xp)
         named = self._named(prog, vals, grads)
         if prog.absent:
             params = self.params(output)
