@@ -370,3 +370,21 @@ def test_a_zero_bias_starting_to_grow_is_not_called_exploding():
     assert ParamHealth(grad_norm=0.1, weight_norm=1e-5, update_norm=1e-3).warning is None
     assert ParamHealth(grad_norm=0.1, weight_norm=1.0, update_norm=0.9).warning == "exploding"
     assert ParamHealth(grad_norm=1e-8, weight_norm=1.0, update_norm=1e-9).warning == "vanishing"
+
+
+@pytest.mark.parametrize("n", [2, 7, 64, 1000])
+def test_gradient_histograms_count_as_numpy_does(n):
+    from gradstudio.training.metrics import histogram
+
+    rng = np.random.default_rng(n)
+    v = rng.normal(size=n).astype(np.float32)
+    v[::5] = np.nan  # not counted
+    finite = v[np.isfinite(v)].astype(np.float64)
+    edges, counts = histogram(v, 12)
+    if finite.size == 1:  # a flat array: a small range around its value
+        assert counts.sum() == 1 and edges[0] < finite[0] < edges[-1]
+        return
+    ref_counts, ref_edges = np.histogram(finite, bins=12, range=(finite.min(), finite.max()))
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_allclose(edges, ref_edges, rtol=1e-12)
+    assert edges[-1] == finite.max() and histogram(np.array([np.inf, np.nan])) is None

@@ -31,7 +31,7 @@ from .worker import TrainingWorker
 SNAPSHOTS = 200      # snapshots kept per run (spread over the planned steps)
 HEALTH_POINTS = 150  # gradient health is measured about this many times per run,
 HEALTH_EVERY = 25    # but at least every this many steps
-REFRESH_MS = 33      # the panels' timer while a job runs (~30 Hz)
+REFRESH_MS = 50      # the panels' timer while a job runs (20 Hz)
 MAX_RUNS = 8
 # Evaluate (epoch ends, boundary grids) in chunks this small: a larger matrix product
 # makes OpenBLAS start its thread pool, whose spinning threads then take the CPU from
