@@ -5,7 +5,7 @@ Inspector), and, at the bottom, Curves, Decision boundary, Weights, Gradient hea
 Confusion matrix and Replay. The bottom docks stay hidden until the first job starts
 in a window (a person who only builds graphs does not see them); View ▸ Panels
 toggles each. All of them read one :class:`TrainingSession`; the training itself
-runs on a worker thread (worker.py) and the panels redraw on the session's ~30 Hz
+runs on a worker thread (worker.py) and the panels redraw on the session's 20 Hz
 timer, never per step.
 """
 from __future__ import annotations

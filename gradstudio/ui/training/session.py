@@ -63,7 +63,7 @@ class TrainingSession(QObject):
     settings_changed = Signal()    # settings/binding replaced (a new document)
     graph_edited = Signal()        # the graph's structure changed (binding choices)
     data_changed = Signal()        # other data chosen (the boundary panel shows its points)
-    refreshed = Signal()           # ~30 Hz during a job, and once after it
+    refreshed = Signal()           # 20 Hz during a job, and once after it
     message = Signal(str, str)     # text, kind: info | error | hint (found ahead of Play)
 
     def __init__(self, window):

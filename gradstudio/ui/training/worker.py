@@ -2,7 +2,7 @@
 
 A :class:`TrainingWorker` runs one job at a time (the Trainer's ``steps()``, one batch
 or one epoch) on a Python thread. The worker thread never touches a widget or the graph; it
-keeps a few references the GUI reads on its ~30 Hz timer:
+keeps a few references the GUI reads on its 20 Hz timer:
 
 - ``trainer.latest`` and ``trainer.curves`` (the Trainer's own);
 - ``collector.last_health`` / ``collector.last_epoch``: the newest record that measured
