@@ -21,7 +21,7 @@ class CurvesPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(1 / 30, 0.03, offset=0.0)
+        self.pace = Pace(1 / 30, 0.02, offset=0.0)
         session.state_changed.connect(self.pace.start)
         self.loss_plot = Plot("Loss", bottom="step", pace=self.pace)
         self.acc_plot = Plot("Accuracy", bottom="step", pace=self.pace)

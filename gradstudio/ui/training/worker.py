@@ -64,7 +64,7 @@ class Collector:
     """Time-budgeted read-backs on the worker thread."""
 
     INTERVAL = {"grid": 0.1, "weights": 0.15, "edges": 0.25}
-    SHARE = {"grid": 0.025, "weights": 0.01, "edges": 0.01}
+    SHARE = {"grid": 0.015, "weights": 0.01, "edges": 0.01}
 
     def __init__(self):
         self.reset()
