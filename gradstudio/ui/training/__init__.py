@@ -67,7 +67,9 @@ def install_training_panels(window) -> TrainingPanels:
     for d in docks[2:]:
         window.tabifyDockWidget(docks[1], d)
     docks[1].raise_()
-    for key, d in zip(BOTTOM, docks):  # a tab brought to the front catches up at once
+    # a dock shown, or a tab brought to the front (Qt shows or hides no widget for a tab
+    # switch), catches up at once
+    for key, d in zip(BOTTOM, docks):
         panel = getattr(p, key)
         d.visibilityChanged.connect(lambda seen, panel=panel: seen and panel.refresh_soon())
     shown = []

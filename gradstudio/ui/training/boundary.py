@@ -227,9 +227,5 @@ class BoundaryPanel(QWidget):
                 f"{name}: {units} of {total} units" if units < total else f"{name}: {total} "
                 f"unit{'s' if total > 1 else ''}", size="9pt")
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(560, 300)

@@ -114,9 +114,5 @@ class ConfusionPanel(QWidget):
                 return None
         return os.fspath(path) if save_png(self, path) else None
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(380, 340)

@@ -142,9 +142,5 @@ class CurvesPanel(QWidget):
                 return None
         return os.fspath(path) if save_png(self.plots, path) else None
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(520, 240)

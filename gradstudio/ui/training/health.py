@@ -174,9 +174,5 @@ class HealthPanel(QWidget):
         self.warning_label.setToolTip("\n".join(text for _, text in found))
         self.warning_label.setStyleSheet("color: #b3261e;")
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(720, 280)

@@ -215,9 +215,5 @@ class ReplayPanel(QWidget):
             self.plot.settle()
         self.pace.spent(time.perf_counter() - t0)
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(560, 300)

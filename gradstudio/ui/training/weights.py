@@ -191,9 +191,5 @@ class WeightsPanel(QWidget):
         for p in (self.w_plot, self.d_plot, self.wh_plot, self.gh_plot):
             p.settle()
 
-    def showEvent(self, event) -> None:  # a tab brought to the front: catch up
-        super().showEvent(event)
-        self.refresh_soon()
-
     def sizeHint(self) -> QSize:
         return QSize(520, 420)
