@@ -153,7 +153,7 @@ EXAMPLES = {"lecture_function": lecture_function, "logistic_regression": logisti
 def main() -> None:
     for name, build in EXAMPLES.items():
         g = build()
-        Engine(g).params()  # initialise parameters so the file holds them
+        Engine(g).init_params()  # initialise parameters so the file holds them
         path = HERE / f"{name}.gsg"
         save(g, path)
         print(f"wrote {path.relative_to(HERE.parent)}")

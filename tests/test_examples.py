@@ -33,7 +33,7 @@ def test_example_is_valid_checks_and_round_trips(path):
 @pytest.mark.parametrize("name", ["lecture_function", "logistic_regression", "mlp"])
 def test_example_file_matches_its_builder(name):
     g = getattr(_builder(), name)()
-    Engine(g).params()
+    Engine(g).init_params()
     assert dumps(g) == (EXAMPLES / f"{name}.gsg").read_text(encoding="utf-8")
 
 

@@ -16,6 +16,7 @@ from gradstudio import ops
 from gradstudio.engine import Engine, get_backend, unbroadcast
 from gradstudio.graph import Graph
 from gradstudio.graph.infer import op_shape
+from gradstudio.ops.base import OpContext
 from opcases import BROADCAST_SET, Case, make_inputs
 
 EPS = 1e-6
@@ -98,7 +99,7 @@ class Prim:
     def __init__(self, case: Case, xp=np, dtype=np.float64):
         self.case = case
         self.op = ops.get(case.op)
-        self.attrs = dict(self.op.check_attrs(case.attrs), _dtype=dtype)
+        self.attrs = OpContext(self.op.check_attrs(case.attrs), dtype)
         self.rng = _rng(case)
         self.xs = make_inputs(case, self.rng)
         self.diff = [p.differentiable for p in self.op.inputs]
@@ -108,7 +109,7 @@ class Prim:
 
     def vjp(self, w, y) -> list:
         """J^T w per input, reduced to each input's shape as the engine does."""
-        attrs = dict(self.attrs, _wants=tuple(self.diff))  # as the engine calls it
+        attrs = self.attrs.with_wants(tuple(self.diff))  # as the engine calls it
         cots = self.op.vjp(np, attrs, w, y, *self.xs)
         assert len(cots) == len(self.xs)
         out = []
@@ -210,7 +211,7 @@ def test_strict_namespace_and_float32(case):
         be = get_backend(name)
         for dt in ("float64", "float32"):
             dtype = be.dtype(dt)
-            attrs = dict(p.attrs, _dtype=dtype)
+            attrs = OpContext(p.attrs, dtype)
 
             def dev(a):
                 return be.asarray(a, be.xp.int64 if a.dtype.kind == "i" else dtype)
@@ -233,7 +234,7 @@ def test_strict_namespace_and_float32(case):
 
 def test_one_hot_is_not_differentiable():
     op = ops.get("one_hot")
-    attrs = dict(op.check_attrs({"classes": 3}), _dtype=np.float64)
+    attrs = OpContext(op.check_attrs({"classes": 3}), np.float64)
     y = op.forward(np, attrs, np.array([2, 0]))
     np.testing.assert_array_equal(y, [[0, 0, 1], [1, 0, 0]])
     assert op.vjp(np, attrs, np.ones_like(y), y, np.array([2, 0])) == (None,)
@@ -242,7 +243,7 @@ def test_one_hot_is_not_differentiable():
 # ---- tie conventions ----------------------------------------------------------------------
 def _prim_vjp(name, attrs, *xs):
     op = ops.get(name)
-    at = dict(op.check_attrs(attrs), _dtype=np.float64)
+    at = OpContext(op.check_attrs(attrs), np.float64)
     xs = [np.asarray(x, dtype=float) for x in xs]
     y = op.forward(np, at, *xs)
     cots = op.vjp(np, at, np.ones_like(y), y, *xs)
@@ -264,7 +265,7 @@ def test_tie_conventions_direct():
     np.testing.assert_array_equal(g, [[0.5, 1.0], [0.5, 0.0]])
     # jvp agrees with the vjp convention at a tie: max([1, 3, 3]) along u moves by mean(u[1:]).
     op = ops.get("max")
-    at = dict(op.check_attrs({}), _dtype=np.float64)
+    at = OpContext(op.check_attrs({}), np.float64)
     x = np.array([1.0, 3.0, 3.0])
     assert op.jvp(np, at, [np.array([5.0, 1.0, 2.0])], op.forward(np, at, x), x) == 1.5
 
@@ -312,7 +313,7 @@ def test_stable_activations_at_extremes():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         for name in ("sigmoid", "softplus", "softmax", "log_softmax", "logsumexp"):
             op = ops.get(name)
-            at = dict(op.check_attrs({}), _dtype=np.float64)
+            at = OpContext(op.check_attrs({}), np.float64)
             y = op.forward(np, at, x)
             g = op.vjp(np, at, np.ones_like(y), y, x)[0]
             assert np.all(np.isfinite(y)) and np.all(np.isfinite(g)), name
@@ -350,6 +351,7 @@ class Comp:
         g.connect(mul.id, self.out.id, "x")
         g.set_output(self.out.id)
         self.eng = Engine(g)
+        self.eng.init_params(self.out.id)  # the graph holds the values the engine uses
         self.params = list(self.eng.params(self.out.id))
         self.keys = {name: self.eng.param_key(name, self.out.id) for name in self.params}
         self.feeds["w_"] = self.rng.standard_normal(g.shape(self.node.id))

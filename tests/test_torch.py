@@ -14,6 +14,7 @@ import opcases  # noqa: E402
 from gradstudio import ops  # noqa: E402
 from gradstudio.engine import Engine, unbroadcast  # noqa: E402
 from gradstudio.graph import Graph  # noqa: E402
+from gradstudio.ops.base import OpContext  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -55,7 +56,7 @@ def test_every_primitive_has_a_torch_counterpart():
 @pytest.mark.parametrize("case", PRIMS, ids=[c.id for c in PRIMS])
 def test_primitive_matches_torch(case):
     op = ops.get(case.op)
-    attrs = dict(op.check_attrs(case.attrs), _dtype=np.float64)
+    attrs = OpContext(op.check_attrs(case.attrs), np.float64)
     rng = np.random.default_rng([zlib.crc32(case.id.encode()), 7])
     xs = opcases.make_inputs(case, rng)
     diff = [p.differentiable and x.dtype.kind == "f" for p, x in zip(op.inputs, xs)]
@@ -92,6 +93,7 @@ def test_mlp_gradients_match_torch():
     g.set_param("linear_2.b", rng.normal(size=4) * 0.1)
     feeds = {"x": rng.normal(size=(10, 6)), "y": rng.integers(0, 4, 10)}
     eng = Engine(g)
+    eng.init_params()
     val, grads = eng.value_and_grad(feeds)
     p = {k: torch.tensor(g.params[k], requires_grad=True)
          for k in ("linear_1.W", "linear_1.b", "linear_2.W", "linear_2.b")}
@@ -112,7 +114,7 @@ def test_mlp_gradients_match_torch():
 ])
 def test_tie_conventions_match_torch(name, xs, attrs):
     op = ops.get(name)
-    at = dict(op.check_attrs(attrs), _dtype=np.float64)
+    at = OpContext(op.check_attrs(attrs), np.float64)
     xs = [np.array(x) for x in xs]
     ts = [torch.tensor(x, requires_grad=True) for x in xs]
     yt = TORCH[name](*ts, **attrs)

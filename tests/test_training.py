@@ -38,7 +38,7 @@ def test_examples_match_their_builder():
     for name in ("spiral", "digits_mlp", "deep_sigmoid"):
         build = mod.EXAMPLES[name]
         g = build()
-        Engine(g).params()
+        Engine(g).init_params()
         assert dumps(g) == (EXAMPLES / f"{name}.gsg").read_text(encoding="utf-8"), name
 
 

@@ -1,8 +1,8 @@
 """Forward mode next to reverse mode, on one graph (no Qt).
 
-``node_tangents`` reads the tangent d(node)/d(wrt) at every node, one engine jvp per
-node read out (the engine's jvp reports the tangent of the output it is asked for), so
-the canvas can show tangents travelling forward with the values. ``compare_modes`` runs
+``node_tangents`` reads the tangent d(node)/d(wrt) at every node from one forward-mode
+pass (``Engine.jvp_trace``), so the canvas can show tangents travelling forward with
+the values, on a graph of any size. ``compare_modes`` runs
 both modes for every differentiable input and parameter: forward mode needs one pass
 per input element, reverse mode one forward and one backward pass for all of them,
 and the two must agree.
@@ -40,12 +40,13 @@ def node_tangents(engine: Engine, feeds, wrt: str, direction, nodes=None) -> dic
         raise KeyError(f"no input or parameter named {wrt}")
     start = plan.steps[i].node
     reach = nx.descendants(graph.nx, start) | {start}
+    tr = engine.jvp_trace(feeds, {wrt: direction})  # one pass: every node's tangent
     out = {}
     for nid in (nodes if nodes is not None else plan.node_order):
         if nid not in reach:
             continue
-        _, t = engine.jvp(feeds, {wrt: direction}, output=nid)
-        out[nid] = np.asarray(engine.backend.to_host(t))
+        t = tr.node_tangents.get(nid)  # none: a symbolic zero (reached only through labels)
+        out[nid] = t if t is not None else np.zeros(np.shape(tr.node_values[nid]))
     return out
 
 

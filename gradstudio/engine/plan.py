@@ -7,6 +7,7 @@ shown on the canvas at node and edge level.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -25,6 +26,16 @@ class GraphInvalid(Exception):
         super().__init__(problems[0].message + more)
 
 
+class Source(NamedTuple):
+    """Where a source step's value comes from: an input fed by ``name``, a parameter
+    (``key`` in the graph's parameter store, shown as ``name``) or a constant ``value``."""
+
+    kind: str                 # "input" | "param" | "const"
+    name: str = ""            # the input's or parameter's display name
+    key: str = ""             # parameters: the store key
+    value: Any = None         # constants: the value
+
+
 @dataclass
 class Step:
     key: str                  # node id, or "<node id>/<local>" inside a composite
@@ -34,7 +45,7 @@ class Step:
     ins: tuple = ()           # indices of the steps feeding this one
     edges: tuple = ()         # per input: the graph Edge it came along, or None if internal
     nodiff: tuple = ()        # per input: True where no gradient may flow (labels ports)
-    source: tuple | None = None  # ("input", name) | ("param", key, name) | ("const", value)
+    source: Source | None = None  # for inputs, parameters and constants
     shape: tuple = ()         # inferred (possibly symbolic) output shape
 
 
@@ -85,13 +96,13 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
         step = Step(nid, nid, op, node.attrs, tuple(outer), tuple(in_edges),
                     tuple(not p.differentiable for p in op.inputs), shape=graph.shape(nid))
         if node.op == "input":
-            step.source = ("input", node.name)
+            step.source = Source("input", node.name)
             inputs[node.name] = len(steps)
         elif node.op == "parameter":
-            step.source = ("param", nid, node.name)
+            step.source = Source("param", node.name, nid)
             params[node.name] = len(steps)
         elif node.op == "constant":
-            step.source = ("const", node.attrs["value"])
+            step.source = Source("const", value=node.attrs["value"])
         node_step[nid] = len(steps)
         steps.append(step)
     return Plan(steps, node_step, out, inputs, params, order)
@@ -100,7 +111,7 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
 def _param_step(sn, sattrs, node, prefix, label, params, steps) -> int:
     name = f"{label}.{sn.local}"
     step = Step(f"{prefix}/{sn.local}", node.id, ops.get("parameter"), sattrs, shape=tuple(sattrs["shape"]))
-    step.source = ("param", f"{prefix}.{sn.local}".replace("/", "."), name)
+    step.source = Source("param", name, f"{prefix}.{sn.local}".replace("/", "."))
     params[name] = len(steps)
     steps.append(step)
     return len(steps) - 1
@@ -154,7 +165,7 @@ def _expand(graph, node, op, attrs, outer, in_edges, steps, params, prefix, labe
         shape = op_shape(sop, sattrs, [steps[i].shape for i in idx])
         step = Step(key, node.id, sop, sattrs, tuple(idx), tuple(edges), tuple(nodiff), shape=shape)
         if sn.op == "constant":
-            step.source = ("const", sattrs["value"])
+            step.source = Source("const", value=sattrs["value"])
         elif sn.op == "input":
             raise ValueError(f"composite {op.name} may not contain inputs")
         local[sn.local] = len(steps)

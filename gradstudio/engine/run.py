@@ -1,13 +1,34 @@
 """The engine: forward, reverse mode (backprop), forward mode (JVP) and traces.
 
 One Engine serves one graph on one backend and dtype. Plans are compiled once per
-graph version and output. Parameters live on the device between calls; they are
-read from the graph's host store when it changes and written back only by
-:meth:`Engine.store_params`.
+graph version, output and pruning, into programs (engine/program.py: named records,
+one forward schedule and one backward schedule that every pass reads); the engine
+keeps the ``CACHE_SIZE`` programs used most recently.
+
+**An engine pass never changes the graph.** ``forward``, ``values``, ``value_and_grad``,
+``jvp``, ``jvp_trace`` and ``trace`` read the graph and emit no graph event. The
+engine's parameters are its own device arrays: each is copied from the graph's store
+when the store holds a value (and again whenever the store's array is replaced), and
+made from the parameter's seeded initialiser when it holds none, without writing it
+back. Only two explicit calls write into the graph:
+
+- :meth:`Engine.init_params` (or :func:`init_params` with a graph) stores the initial
+  value of every parameter the graph has no value for. The app calls it where a person
+  expects the weights to exist: when a document is created or loaded for evaluation,
+  at the first evaluation they ask for, and before a training run starts. It is the
+  same number the engine would use anyway (seeded per parameter), so calling it or not
+  changes no result, only whether the graph (and so a saved file) holds the values.
+- :meth:`Engine.store_params` writes the engine's parameter arrays (after training)
+  back into the store, on the thread that owns the graph.
+
+``params()`` returns the engine's arrays by name (an optimizer may update them in
+place) and ``set_param`` replaces one; neither touches the graph.
+
+Errors are typed (engine/errors.py): callers choose by class, never by message text.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
 
 import numpy as np
 
@@ -15,38 +36,34 @@ from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
+from .errors import (FeedError, MissingValue, NoDerivative, OutputNotScalar, ParamShapeError,
+                     UnknownName)
 from .plan import Plan, compile_graph
+from .program import Program, prepare
 from .straight import straight_passes
-from .trace import Trace, finish_trace, start_trace
+from .trace import (TRACE_BUDGET, TangentTrace, Trace, check_budget, finish_trace,
+                    start_trace)
+
+CACHE_SIZE = 16  # programs an engine keeps; the least recently used one goes first
+STRAIGHT_AFTER = 2  # gradient calls a program runs by the loops before its straight code
+STRAIGHT_STEPS = 64  # ... plus one more call per this many steps (big code costs more to make)
+_SEEDED = object()  # _host_seen marker: the engine made this parameter from its initialiser
+
+__all__ = ["CACHE_SIZE", "Engine", "FeedError", "MissingValue", "NoDerivative",
+           "OutputNotScalar", "ParamShapeError", "Program", "UnknownName", "init_params",
+           "unbroadcast"]
 
 
-class FeedError(Exception):
-    """A fed value that does not fit the graph (missing, wrong shape, not a number)."""
+def _nbytes(arr) -> int:
+    n = getattr(arr, "nbytes", None)  # numpy and cupy; array-api-strict has only size
+    return int(n) if n is not None else int(arr.size or 0) * 8
 
 
-@dataclass
-class Program:
-    """A plan prepared for fast repeated execution: everything that does not depend on
-    the fed values is worked out once, so a call only runs the ops."""
-
-    plan: Plan
-    sources: list          # (index, step)
-    compute: list          # (index, forward, attrs, ins, saved slot or 0)
-    backward: list         # (index, vjp, attrs, ins, wanted, slot) in reverse order, for the
-    #                        output; wanted: (input position, step index) pairs that take a
-    #                        gradient; slot: where the vjp's second argument is (the value's
-    #                        own index, or that of the residuals its forward saved)
-    jvps: list             # (index, jvp, attrs, ins, nodiff)
-    need: list             # per step: does a gradient flow into it
-    inputs: list = field(default_factory=list)     # (index, step) of the input sources
-    params: list = field(default_factory=list)     # (index, store key, step) of the parameters
-    consts: list = field(default_factory=list)     # (index, device array) of the constants
-    named: list = field(default_factory=list)      # (name, index) of the gradients returned
-    param_keys: dict = field(default_factory=dict)  # parameter display name -> store key
-    absent: tuple = ()     # parameters asked for in ``wrt`` that the pruned output does not use
-    size: int = 0          # length of a call's value list: one per step, then saved residuals
-    fed_shapes: tuple | None = None  # the input shapes last checked against the graph
-    straight: tuple | None = None    # (forward, backward) as straight-line code, once made
+def init_params(graph: Graph, output: str | None = None) -> list:
+    """Store the initial value of every parameter of ``graph`` (used by ``output``'s
+    plan) that the store holds no value for; return their keys. The one place where
+    parameter initialisation changes a graph: call it on the graph's own thread."""
+    return Engine(graph).init_params(output)
 
 
 def unbroadcast(xp, g, shape):
@@ -76,7 +93,8 @@ class Engine:
         self.xp = self.backend.xp
         self.dtype_name = dtype
         self.dtype = self.backend.dtype(dtype)
-        self._programs: dict = {}
+        self.trace_budget = TRACE_BUDGET  # bytes a trace may keep on the host (None: no limit)
+        self._programs: OrderedDict = OrderedDict()  # least recently used first
         self._validated = None     # (graph version, output) last validated by compile_graph
         self._dev: dict = {}       # parameter key -> device array
         self._host_seen: dict = {}  # parameter key -> the host array the device copy came from
@@ -89,17 +107,21 @@ class Engine:
             wrt = frozenset((wrt,) if isinstance(wrt, str) else wrt)
         key = (self.graph.version, output, prune, wrt)
         prog = self._programs.get(key)
-        if prog is None:
-            version = self.graph.version
-            if len(self._programs) > 8 or any(k[0] != version for k in self._programs):
-                self._programs.clear()
-            plan = compile_graph(self.graph, output, prune,
-                                 validated=self._validated == (version, output), fuse=self.fuse)
-            self._validated = (version, output)
-            absent = self._check_wrt(plan, wrt, output, prune) if wrt is not None else ()
-            prog = self._prepare(plan, wrt)
-            prog.absent = absent
-            self._programs[key] = prog
+        if prog is not None:
+            self._programs.move_to_end(key)
+            return prog
+        version = self.graph.version
+        for k in [k for k in self._programs if k[0] != version]:
+            del self._programs[k]  # made for a graph that is no more: never used again
+        plan = compile_graph(self.graph, output, prune,
+                             validated=self._validated == (version, output), fuse=self.fuse)
+        self._validated = (version, output)
+        absent = self._check_wrt(plan, wrt, output, prune) if wrt is not None else ()
+        prog = prepare(plan, self.dtype, self._constant, wrt)
+        prog.absent = absent
+        self._programs[key] = prog
+        while len(self._programs) > CACHE_SIZE:
+            self._programs.popitem(last=False)
         return prog
 
     def _check_wrt(self, plan: Plan, wrt: frozenset, output, prune: bool) -> tuple:
@@ -114,66 +136,15 @@ class Engine:
                     absent.append(name)
                     continue
                 if name in full.inputs:
-                    raise FeedError(f"the output does not depend on input {name}")
-                raise FeedError(f"no input or parameter named {name}")
-            if plan.steps[i].source[0] == "input" and plan.steps[i].attrs["dtype"] != "float":
-                raise FeedError(f"{name} holds labels; it has no derivative")
+                    raise UnknownName(f"the output does not depend on input {name}")
+                raise UnknownName(f"no input or parameter named {name}")
+            step = plan.steps[i]
+            if step.source.kind == "input" and step.attrs["dtype"] != "float":
+                raise NoDerivative(f"{name} holds labels; it has no derivative")
         return tuple(absent)
 
     def plan(self, output: str | None = None) -> Plan:
         return self.program(output).plan
-
-    def _prepare(self, plan: Plan, wrt: frozenset | None = None) -> Program:
-        steps = plan.steps
-        need = [False] * len(steps)
-        sources, compute, jvps = [], [], []
-        saved = {}  # step index -> slot of its residuals, after the steps' own values
-        inputs, params, consts, param_keys = [], [], [], {}
-        for i, s in enumerate(steps):
-            attrs = dict(s.attrs, _dtype=self.dtype)
-            if s.source is not None:
-                sources.append((i, s))
-                kind = s.source[0]
-                if kind == "input":
-                    inputs.append((i, s))
-                    need[i] = s.attrs["dtype"] == "float"
-                elif kind == "param":
-                    params.append((i, s.source[1], s))
-                    param_keys[s.source[2]] = s.source[1]
-                    need[i] = True
-                else:
-                    consts.append((i, self._constant(s.source[1])))
-                if wrt is not None and kind != "const":
-                    need[i] = need[i] and s.source[-1] in wrt
-                continue
-            need[i] = any(need[j] and not nd for j, nd in zip(s.ins, s.nodiff))
-            if getattr(s.op, "saves", False):
-                saved[i] = len(steps) + len(saved)
-            compute.append((i, s.op.forward, attrs, s.ins, saved.get(i, 0)))
-            jvps.append((i, s.op.jvp, attrs, s.ins, s.nodiff))
-        out = plan.output_step
-        live = {out}
-        backward = []
-        for i in range(out, -1, -1):
-            s = steps[i]
-            if i not in live or s.source is not None or not need[i]:
-                continue
-            wants = tuple(need[j] and not nd for j, nd in zip(s.ins, s.nodiff))
-            live.update(j for j, w in zip(s.ins, wants) if w)
-            # _wants tells a vjp which cotangents will be used, so it may skip the others
-            attrs = dict(s.attrs, _dtype=self.dtype, _wants=wants)
-            wanted = tuple((k, j) for k, (j, w) in enumerate(zip(s.ins, wants)) if w)
-            backward.append((i, s.op.vjp, attrs, s.ins, wanted, saved.get(i, i)))
-        # A float input that reaches the output only through labels ports has no gradient
-        # (not a zero one): leave it out. One that does not reach the output gets zeros.
-        reach = {out}
-        for i in range(out, -1, -1):
-            if i in reach:
-                reach.update(steps[i].ins)
-        named = [(name, i) for table in (plan.inputs, plan.params)
-                 for name, i in table.items() if need[i] and (i in live or i not in reach)]
-        return Program(plan, sources, compute, backward, jvps, need,
-                       inputs, params, consts, named, param_keys, size=len(steps) + len(saved))
 
     def _constant(self, value):
         arr = self.backend.asarray(value, self.dtype)
@@ -183,15 +154,20 @@ class Engine:
 
     # ---- parameters -------------------------------------------------------------------
     def _param(self, key: str, step) -> object:
+        """The engine's device array of a parameter. Reads the graph, never writes it."""
         host = self.graph.params.get(key)
+        seen = self._host_seen.get(key)
         if host is None:
-            host = initial_value(step.attrs, key)
-            self.graph.set_param(key, host)
-            host = self.graph.params[key]
-        if self._host_seen.get(key) is not host:
+            if key in self._dev and seen is not None:
+                return self._dev[key]  # the engine's own (seeded, or handed over)
+            arr = self.backend.asarray(initial_value(step.attrs, key), self.dtype)
+            self._dev[key] = arr
+            self._host_seen[key] = _SEEDED
+            return arr
+        if seen is not host:
             if tuple(host.shape) != tuple(step.shape):
-                raise FeedError(f"parameter {step.source[2]}: stored value has shape "
-                                f"{fmt(host.shape)}, the graph needs {fmt(step.shape)}")
+                raise ParamShapeError(f"parameter {step.source.name}: stored value has shape "
+                                      f"{fmt(host.shape)}, the graph needs {fmt(step.shape)}")
             arr = self.backend.asarray(host, self.dtype)
             if self.xp is np and np.may_share_memory(arr, host):
                 arr = arr.copy()  # the engine's own: it may be updated in place
@@ -199,11 +175,22 @@ class Engine:
             self._host_seen[key] = host
         return self._dev[key]
 
+    def init_params(self, output: str | None = None) -> list:
+        """Store in the graph the initial value of every parameter of the plan that has
+        none; return their keys. The explicit initialisation step (see the module
+        docstring): passes never do this."""
+        made = []
+        for p in self.program(output).params:
+            if self.graph.params.get(p.key) is None:
+                self.graph.set_param(p.key, initial_value(p.step.attrs, p.key))
+                made.append(p.key)
+        return made
+
     def params(self, output: str | None = None) -> dict:
         """Device arrays of every parameter used by the plan, by display name. They are the
         engine's own: an optimizer may update them in place (``p -= lr * g``); the graph
         sees the change after :meth:`store_params`."""
-        return {s.source[2]: self._param(key, s) for _, key, s in self.program(output).params}
+        return {p.name: self._param(p.key, p.step) for p in self.program(output).params}
 
     def param_key(self, name: str, output: str | None = None) -> str:
         return self.program(output).param_keys[name]
@@ -214,12 +201,17 @@ class Engine:
         (what ``params()`` returns and an optimizer may update in place)."""
         key = self.param_key(name, output)
         self._dev[key] = value
+        if self._host_seen.get(key) is None:  # a fresh engine: keep this value, not the store's
+            host = self.graph.params.get(key)
+            self._host_seen[key] = _SEEDED if host is None else host
 
     def store_params(self) -> None:
         """Read device parameters back into the graph's host store (an explicit read-back)."""
         for key, arr in self._dev.items():
             host = self.backend.to_host(arr)
-            if self._host_seen.get(key) is not None and np.array_equal(host, self._host_seen[key]):
+            seen = self._host_seen.get(key)
+            if isinstance(seen, np.ndarray) and seen is self.graph.params.get(key) \
+                    and np.array_equal(host, seen):
                 continue
             self.graph.set_param(key, host)
             self._host_seen[key] = self.graph.params[key]
@@ -228,31 +220,31 @@ class Engine:
     def _feed(self, prog: Program, feeds: dict | None) -> list:
         feeds = feeds or {}
         vals = [None] * prog.size
-        for i, key, s in prog.params:
+        for i, key, _name, s in prog.params:
             vals[i] = self._param(key, s)
         for i, arr in prog.consts:
             vals[i] = arr
-        for i, s in prog.inputs:
-            vals[i] = self._input(s, feeds.get(s.source[1]))
+        for i, name, s in prog.inputs:
+            vals[i] = self._input(s, feeds.get(name))
         if not feeds.keys() <= prog.plan.inputs.keys():
             names = ", ".join(sorted(k for k in feeds if k not in prog.plan.inputs))
-            raise FeedError(f"the graph has no input named {names}")
-        shapes = tuple(vals[i].shape for i, _ in prog.inputs)
+            raise UnknownName(f"the graph has no input named {names}")
+        shapes = tuple(vals[src.index].shape for src in prog.inputs)
         if shapes != prog.fed_shapes:  # the same shapes as last call need no new check
             bindings: dict = {}
-            for (i, s), shape in zip(prog.inputs, shapes):
-                reason = unify(s.attrs["shape"], tuple(shape), bindings)
+            for src, shape in zip(prog.inputs, shapes):
+                reason = unify(src.step.attrs["shape"], tuple(shape), bindings)
                 if reason:
-                    raise FeedError(f"input {s.source[1]!r}: {reason}")
+                    raise FeedError(f"input {src.name!r}: {reason}")
             prog.fed_shapes = shapes
         return vals
 
     def _input(self, step, value):
-        name = step.source[1]
+        name = step.source.name
         if value is None:
             value = step.attrs["value"]
             if value is None:
-                raise FeedError(f"no value for input {name!r}")
+                raise MissingValue(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
         if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
             arr = value  # the common case in training, checked cheaply
@@ -280,11 +272,11 @@ class Engine:
 
     def _run(self, prog: Program, vals: list) -> None:
         xp = self.xp
-        for i, fwd, attrs, ins, slot in prog.compute:
+        for i, op, ctx, ins, slot, _ in prog.compute:
             if slot:
-                vals[i], vals[slot] = fwd(xp, attrs, *[vals[j] for j in ins])
+                vals[i], vals[slot] = op.forward(xp, ctx, *[vals[j] for j in ins])
             else:
-                vals[i] = fwd(xp, attrs, *[vals[j] for j in ins])
+                vals[i] = op.forward(xp, ctx, *[vals[j] for j in ins])
 
     def _backward(self, prog: Program, vals: list, record: Trace | None = None) -> list:
         with self.backend.quiet():
@@ -296,8 +288,8 @@ class Engine:
         y = vals[out]
         if y.shape != ():
             name = self.graph.nodes[prog.plan.output].name
-            raise FeedError(f"the output {name} has shape {fmt(tuple(y.shape))}; a gradient needs "
-                            "a single number (add a sum or mean)")
+            raise OutputNotScalar(f"the output {name} has shape {fmt(tuple(y.shape))}; a "
+                                  "gradient needs a single number (add a sum or mean)")
         grads = [None] * len(prog.plan.steps)
         # np.array is a fresh array like ones_like, at a third of the cost
         grads[out] = np.array(1, y.dtype) if self.xp is np else self.xp.ones_like(y)
@@ -307,11 +299,11 @@ class Engine:
         xp = self.xp
         steps = prog.plan.steps
         grads = self._seed(prog, vals)
-        for i, vjp, attrs, ins, wanted, slot in prog.backward:
+        for i, vjp, ctx, ins, wanted, slot in prog.backward:
             g = grads[i]
             if g is None:
                 continue
-            contribs = vjp(xp, attrs, g, vals[slot], *[vals[j] for j in ins])
+            contribs = vjp(xp, ctx, g, vals[slot], *[vals[j] for j in ins])
             for k, j in wanted:
                 c = contribs[k]
                 if c is None:
@@ -327,6 +319,25 @@ class Engine:
                 record.backward_order.append(steps[i].key)
         return grads
 
+    def _tangents(self, prog: Program, vals: list, tans: list) -> None:
+        """Forward mode over the forward schedule: values and tangents together. A
+        tangent of None is a symbolic zero: no zero array is made, and a step whose
+        inputs all have none is not differentiated at all."""
+        xp = self.xp
+        for i, op, ctx, ins, slot, nodiff in prog.compute:
+            xs = [vals[j] for j in ins]
+            y = op.forward(xp, ctx, *xs)
+            if slot:
+                y, vals[slot] = y
+            vals[i] = y
+            ts = [None if nd else tans[j] for j, nd in zip(ins, nodiff)]
+            if all(t is None for t in ts):
+                continue
+            t = op.jvp(xp, ctx, ts, y, *xs)
+            if t is not None and t.shape != y.shape:
+                t = xp.broadcast_to(t, y.shape)
+            tans[i] = t
+
     # ---- public API -------------------------------------------------------------------
     def forward(self, feeds: dict | None = None, output: str | None = None):
         """Value of the output (a device array)."""
@@ -339,21 +350,39 @@ class Engine:
         vals = self._forward(prog, feeds)
         return {nid: vals[i] for nid, i in prog.plan.node_step.items()}
 
+    def compile(self, output: str | None = None, prune: bool = False, wrt=None) -> Program:
+        """Make the program's straight-line code now (``value_and_grad`` makes it once
+        the program is reused); return the program."""
+        prog = self.program(output, prune, wrt)
+        if prog.straight is None:
+            prog.straight = straight_passes(prog, unbroadcast)
+        return prog
+
     def value_and_grad(self, feeds: dict | None = None, output: str | None = None,
                        prune: bool = False, wrt=None) -> tuple:
         """(output value, {name: gradient}) for every float input and parameter, on the device.
 
         ``prune`` computes only what the output depends on (training). ``wrt``, a collection
         of input and parameter names, limits the gradients to those (a training step passes
-        the parameters, so no gradient is spent on the data)."""
+        the parameters, so no gradient is spent on the data).
+
+        The first calls of a program run its schedules by the loops; once it is reused
+        (``STRAIGHT_AFTER`` calls, more for big programs) it runs as straight-line code,
+        which is faster per call but costs about 30 loop passes to make."""
         prog = self.program(output, prune, wrt)
         vals = self._feed(prog, feeds)
-        if prog.straight is None:  # made on the first call: the calls that repeat run it
-            prog.straight = straight_passes(prog, unbroadcast)
-        forward, backward = prog.straight
+        if prog.straight is None:
+            prog.calls += 1
+            if prog.calls > STRAIGHT_AFTER + len(prog.compute) // STRAIGHT_STEPS:
+                prog.straight = straight_passes(prog, unbroadcast)
         with self.backend.quiet():
-            forward(vals, self.xp)
-            grads = backward(vals, self._seed(prog, vals), self.xp)
+            if prog.straight is None:
+                self._run(prog, vals)
+                grads = self._back(prog, vals)
+            else:
+                forward, backward, _ = prog.straight
+                forward(vals, self.xp)
+                grads = backward(vals, self._seed(prog, vals), self.xp)
         named = self._named(prog, vals, grads)
         if prog.absent:
             params = self.params(output)
@@ -376,9 +405,8 @@ class Engine:
             out[name] = g
         return out
 
-    def jvp(self, feeds: dict | None, direction: dict, output: str | None = None) -> tuple:
-        """Forward mode: (output value, directional derivative of the output along
-        ``direction``, a {input or parameter name: tangent} map; others are zero)."""
+    def _jvp_pass(self, feeds, direction: dict, output) -> tuple:
+        """(program, values, tangents) of one forward-mode pass along ``direction``."""
         prog = self.program(output)
         plan = prog.plan
         vals = self._feed(prog, feeds)
@@ -388,7 +416,7 @@ class Engine:
             if name in direction:
                 t = direction.pop(name)
                 if not prog.need[i]:
-                    raise FeedError(f"{name} holds labels; it has no derivative")
+                    raise NoDerivative(f"{name} holds labels; it has no derivative")
                 if not self.backend.is_native(t):
                     t = self.backend.asarray(t, self.dtype)
                 elif t.dtype != self.dtype:
@@ -397,35 +425,63 @@ class Engine:
                     t = self.xp.broadcast_to(t, vals[i].shape)
                 tans[i] = t
         if direction:
-            raise FeedError(f"no input or parameter named {', '.join(sorted(direction))}")
-        xp = self.xp
+            raise UnknownName(f"no input or parameter named {', '.join(sorted(direction))}")
         with self.backend.quiet():
-            for (i, fwd, attrs, ins, slot), (_, jvp, _, _, nodiff) in zip(prog.compute,
-                                                                          prog.jvps):
-                xs = [vals[j] for j in ins]
-                y = fwd(xp, attrs, *xs)
-                if slot:
-                    y, vals[slot] = y
-                vals[i] = y
-                ts = [None if nd else tans[j] for j, nd in zip(ins, nodiff)]
-                if all(t is None for t in ts):
-                    continue
-                ts = [xp.zeros_like(x) if t is None else t for t, x in zip(ts, xs)]
-                t = jvp(xp, attrs, ts, y, *xs)
-                if t is not None and t.shape != y.shape:
-                    t = xp.broadcast_to(t, y.shape)
-                tans[i] = t
-        out = plan.output_step
-        t = tans[out] if tans[out] is not None else xp.zeros_like(vals[out])
+            self._tangents(prog, vals, tans)
+        return prog, vals, tans
+
+    def jvp(self, feeds: dict | None, direction: dict, output: str | None = None) -> tuple:
+        """Forward mode: (output value, directional derivative of the output along
+        ``direction``, a {input or parameter name: tangent} map; others are zero)."""
+        prog, vals, tans = self._jvp_pass(feeds, direction, output)
+        out = prog.plan.output_step
+        t = tans[out] if tans[out] is not None else self.xp.zeros_like(vals[out])
         return vals[out], t
+
+    def jvp_trace(self, feeds: dict | None, direction: dict,
+                  output: str | None = None) -> TangentTrace:
+        """One forward-mode pass recording every step's value and tangent along
+        ``direction`` (read back to the host): the forward-mode counterpart of
+        :meth:`trace`. Steps that do not depend on the direction have no tangent entry."""
+        names = tuple(sorted(direction))
+        prog, vals, tans = self._jvp_pass(feeds, direction, output)
+        plan, host = prog.plan, self.backend.to_host
+        n = len(plan.steps)
+        check_budget(sum(map(_nbytes, vals[:n])) + sum(_nbytes(t) for t in tans if t is not None),
+                     self.trace_budget, "values and tangents")
+        out = plan.output_step
+        t = tans[out] if tans[out] is not None else self.xp.zeros_like(vals[out])
+        tr = TangentTrace(plan, plan.output, host(vals[out]), host(t),
+                          {s.key: host(v) for s, v in zip(plan.steps, vals)},
+                          {s.key: host(tv) for s, tv in zip(plan.steps, tans) if tv is not None},
+                          direction=names)
+        tr.node_values = {nid: tr.values[plan.steps[i].key] for nid, i in plan.node_step.items()}
+        tr.node_tangents = {nid: tr.tangents[plan.steps[i].key]
+                            for nid, i in plan.node_step.items() if plan.steps[i].key in tr.tangents}
+        return tr
 
     def trace(self, feeds: dict | None = None, output: str | None = None,
               backward: bool = True) -> Trace:
-        """Run forward (and backward) recording every value and gradient, read back to the host."""
+        """Run forward (and backward) recording every value and gradient, read back to the
+        host. Refused with TraceTooLarge (before anything is copied) when the record
+        would exceed ``trace_budget`` bytes."""
         prog = self.program(output)
         vals = self._forward(prog, feeds)
+        self._check_trace_size(prog, vals, backward)
         tr = start_trace(prog.plan, vals, self.backend.to_host)
         if backward:
             grads = self._backward(prog, vals, record=tr)
             finish_trace(tr, vals, grads, self._named(prog, vals, grads), self.backend.to_host)
         return tr
+
+    def _check_trace_size(self, prog: Program, vals: list, backward: bool) -> None:
+        """The host memory a trace keeps: every value; with the backward pass, a gradient
+        per step that takes one and a contribution per edge it travels back along."""
+        if self.trace_budget is None:
+            return
+        n = len(prog.plan.steps)
+        total = sum(map(_nbytes, vals[:n]))
+        if backward:
+            for b in prog.backward:
+                total += _nbytes(vals[b.index]) + sum(_nbytes(vals[j]) for _, j in b.wanted)
+        check_budget(total, self.trace_budget)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph.model import Edge
+from .errors import TraceTooLarge
 from .plan import Plan
 
 
@@ -62,3 +63,40 @@ def finish_trace(tr: Trace, vals: list, grads: list, named: dict, host) -> None:
             tr.edge_grads[edge] = c if edge not in tr.edge_grads else tr.edge_grads[edge] + c
     tr.input_grads = {n: host(named[n]) for n in plan.inputs if n in named}
     tr.param_grads = {n: host(named[n]) for n in plan.params if n in named}
+
+
+@dataclass
+class TangentTrace:
+    """Everything one forward-mode pass produced, on the host, for display: each step's
+    value and its tangent along ``direction`` (d step / d direction). A step whose
+    tangent is a symbolic zero (it does not depend on the direction) has no entry in
+    ``tangents``; ``tangent`` (the output's) is always an array."""
+
+    plan: Plan
+    output: str
+    value: np.ndarray
+    tangent: np.ndarray
+    values: dict                                        # step key -> value
+    tangents: dict = field(default_factory=dict)        # step key -> tangent (non-zero ones)
+    node_values: dict = field(default_factory=dict)     # node id -> value
+    node_tangents: dict = field(default_factory=dict)   # node id -> tangent (non-zero ones)
+    direction: tuple = ()                               # the names the direction moves
+
+
+# ---- memory --------------------------------------------------------------------------------
+TRACE_BUDGET = 1 << 30  # bytes of host memory one trace may keep (values, gradients, edges)
+
+
+def check_budget(nbytes: int, budget: int, what: str = "values and gradients") -> None:
+    """Raise TraceTooLarge when a trace of ``nbytes`` would exceed ``budget``."""
+    if budget is not None and nbytes > budget:
+        raise TraceTooLarge(f"recording every step of this pass would keep {_size(nbytes)} of "
+                            f"{what} (the limit is {_size(budget)}): use a smaller batch, or "
+                            "compute without recording the steps")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

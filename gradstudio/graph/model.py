@@ -27,6 +27,18 @@ class CycleError(GraphError):
     pass
 
 
+class Refusal(str):
+    """Why an edit is refused: the text for a person, and ``code`` for the program
+    ("node", "port", "cycle", "labels", "shape"), so that no behaviour depends on the text."""
+
+    code: str = ""
+
+    def __new__(cls, text: str, code: str):
+        self = super().__new__(cls, text)
+        self.code = code
+        return self
+
+
 @dataclass
 class Node:
     id: str
@@ -182,27 +194,28 @@ class Graph:
         self.nx.remove_node(node_id)
         self._emit(Event("node_removed", node=node_id, old=node, new=order))
 
-    def check_connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> str | None:
+    def check_connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> Refusal | None:
         """Why ``src -> dst.port`` cannot be made, or None if it can. Changes nothing.
         An occupied port is not a reason: connecting replaces its wire."""
         if src not in self.nodes or dst not in self.nodes:
-            return f"there is no node {src if src not in self.nodes else dst!r}"
+            return Refusal(f"there is no node {src if src not in self.nodes else dst!r}", "node")
         dnode = self.nodes[dst]
         if port not in dnode.opdef.port_names():
-            return f"{dnode.name} has no input port {port!r}"
+            return Refusal(f"{dnode.name} has no input port {port!r}", "port")
         if src == dst:
-            return f"would create a cycle: {dnode.name} -> {dnode.name}"
+            return Refusal(f"would create a cycle: {dnode.name} -> {dnode.name}", "cycle")
         if nx.has_path(self.nx, dst, src):
             path = nx.shortest_path(self.nx, dst, src)
             names = [self.nodes[n].name for n in path] + [dnode.name]
-            return "would create a cycle: " + " -> ".join(names)
+            return Refusal("would create a cycle: " + " -> ".join(names), "cycle")
         if not check_shapes:
             return None
         snode = self.nodes[src]
         if snode.op == "input" and snode.attrs["dtype"] == "int" and dnode.opdef.port(port).differentiable:
-            return (f"{snode.name} holds integer labels; connect it to a labels port "
-                    f"(such as softmax_xent.labels), not {dnode.name}.{port}")
-        return self._shape_reason(src, dst, port)
+            return Refusal(f"{snode.name} holds integer labels; connect it to a labels port "
+                           f"(such as softmax_xent.labels), not {dnode.name}.{port}", "labels")
+        reason = self._shape_reason(src, dst, port)
+        return None if reason is None else Refusal(reason, "shape")
 
     def connect(self, src: str, dst: str, port: str, check_shapes: bool = True) -> Edge:
         """Wire ``src``'s output to ``dst``'s input ``port``, replacing any wire there.
@@ -210,7 +223,7 @@ class Graph:
         a shape or type mismatch at ``dst`` (without it, validation reports them)."""
         reason = self.check_connect(src, dst, port, check_shapes)
         if reason:
-            raise (CycleError if reason.startswith("would create a cycle") else GraphError)(reason)
+            raise (CycleError if reason.code == "cycle" else GraphError)(reason)
         if (dst, port) in self._in_edges:
             self.disconnect(dst, port)
         edge = Edge(src, dst, port)

@@ -6,15 +6,23 @@ kinds (input, constant, parameter), whose values come from outside the plan.
 
 Calling conventions (``xp`` is the array namespace of the active backend):
 
-- ``forward(xp, attrs, *xs) -> y``
-- ``vjp(xp, attrs, g, y, *xs) -> tuple`` of one cotangent per input (``None`` for a
+- ``forward(xp, ctx, *xs) -> y``
+- ``vjp(xp, ctx, g, y, *xs) -> tuple`` of one cotangent per input (``None`` for a
   non-differentiable input). Cotangents may have the broadcast (output) shape;
   the engine reduces them to the input's shape in one place.
-  ``attrs`` carries two engine entries besides the op's own: ``_dtype`` (the float
-  dtype in use) and, for vjp, ``_wants`` (per input, whether its cotangent is used;
-  an op may return None for the others to save work).
-- ``jvp(xp, attrs, ts, y, *xs) -> t``: ``ts`` holds one tangent per input with
-  zeros filled in by the engine; the result may broadcast to ``y``'s shape.
+- ``jvp(xp, ctx, ts, y, *xs) -> t``: ``ts`` holds one tangent per input; ``None``
+  is a symbolic zero (that input has no tangent: the engine never builds a zero
+  array for it, as JAX's ``Zero``). At least one is not None; an op with one
+  differentiable input therefore never sees None. The result may broadcast to
+  ``y``'s shape. :func:`tangent_sum` adds the terms that are not None.
+- ``ctx`` is an :class:`OpContext`: the op's attributes, read as a mapping
+  (``ctx["axis"]``), plus what the engine tells every op explicitly: ``ctx.dtype``
+  (the float dtype in use) and ``ctx.wants`` (for vjp: per input, whether its
+  cotangent will be used, so an op may return None for the others; None: all).
+
+Fused kernels (ops/fused.py) and OpDefs share this interface, including ``saves``:
+a kernel that saves residuals returns ``(value, saved)`` from forward and its vjp
+receives ``saved`` where other vjps receive the value.
 - ``shape(attrs, *shapes) -> shape``: shapes are tuples of ints and symbolic
   dims (strings such as ``"N"``); raises :class:`ShapeError` with a plain message.
 - ``expand(attrs, shapes) -> Subgraph`` for composite (layer) ops only.
@@ -26,6 +34,43 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Shape = tuple  # of int | str
+
+
+class OpContext(dict):
+    """The second argument of every forward, vjp and jvp: the op's attributes (this
+    mapping) and two named engine fields, ``dtype`` and ``wants``. A dict subclass so
+    that reading an attribute stays a plain dict lookup in the hot loop."""
+
+    __slots__ = ("dtype", "wants")
+
+    def __init__(self, attrs=(), dtype=None, wants=None):
+        super().__init__(attrs)
+        if dtype is None:
+            import numpy as np
+            dtype = np.float64
+        self.dtype = dtype
+        self.wants = wants
+
+    def want(self, k: int) -> bool:
+        """Is input ``k``'s cotangent used? (Every one, when the engine did not say.)"""
+        return self.wants is None or self.wants[k]
+
+    def with_wants(self, wants) -> "OpContext":
+        return OpContext(self, self.dtype, wants)
+
+
+def tangent_sum(*terms):
+    """The sum of the tangent terms that are not None (symbolic zeros); None if all are."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else out + t
+    return out
+
+
+def scaled(t, f):
+    """``f(t)`` for a tangent ``t``, keeping a symbolic zero (None) symbolic."""
+    return None if t is None else f(t)
 
 
 class OpError(Exception):
@@ -207,6 +252,7 @@ class OpDef:
     pattern: str = ""
     local_grad: tuple = ()
     kind: str = "primitive"  # "primitive", "source" or "composite"
+    saves: bool = False  # forward returns (value, saved), the vjp gets saved (as a fused kernel may)
 
     @property
     def is_composite(self) -> bool:

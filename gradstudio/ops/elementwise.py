@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Attr, OpDef, Port
+from .base import Attr, OpDef, Port, scaled, tangent_sum
 from .registry import register
 from . import shapes
 
@@ -44,7 +44,8 @@ def binary(name, title, formula, description, f, da, db, local_grad, pattern="")
         inputs=AB,
         forward=lambda xp, at, a, b: f(xp, a, b),
         vjp=lambda xp, at, g, y, a, b: (g * da(xp, a, b, y), g * db(xp, a, b, y)),
-        jvp=lambda xp, at, ts, y, a, b: ts[0] * da(xp, a, b, y) + ts[1] * db(xp, a, b, y),
+        jvp=lambda xp, at, ts, y, a, b: tangent_sum(scaled(ts[0], lambda t: t * da(xp, a, b, y)),
+                                                    scaled(ts[1], lambda t: t * db(xp, a, b, y))),
         shape=_binary_shape(name), local_grad=local_grad, pattern=pattern,
     ))
 
@@ -65,7 +66,7 @@ register(OpDef(
     inputs=AB,
     forward=lambda xp, at, a, b: a + b,
     vjp=lambda xp, at, g, y, a, b: (g, g),
-    jvp=lambda xp, at, ts, y, a, b: ts[0] + ts[1],
+    jvp=lambda xp, at, ts, y, a, b: tangent_sum(ts[0], ts[1]),
     shape=_binary_shape("add"), local_grad=("1", "1"), pattern="distribute",
 ))
 register(OpDef(
@@ -74,7 +75,7 @@ register(OpDef(
     inputs=AB,
     forward=lambda xp, at, a, b: a - b,
     vjp=lambda xp, at, g, y, a, b: (g, -g),
-    jvp=lambda xp, at, ts, y, a, b: ts[0] - ts[1],
+    jvp=lambda xp, at, ts, y, a, b: tangent_sum(ts[0], scaled(ts[1], lambda t: -t)),
     shape=_binary_shape("sub"), local_grad=("1", "-1"), pattern="distribute_negated",
 ))
 register(OpDef(
@@ -82,8 +83,9 @@ register(OpDef(
     description="Elementwise product. The gradient to each input is switched: scaled by the other input.",
     inputs=AB,
     forward=lambda xp, at, a, b: a * b,
-    vjp=lambda xp, at, g, y, a, b: _mul_vjp(at.get("_wants", (True, True)), g, a, b),
-    jvp=lambda xp, at, ts, y, a, b: ts[0] * b + a * ts[1],
+    vjp=lambda xp, at, g, y, a, b: _mul_vjp(at.wants or (True, True), g, a, b),
+    jvp=lambda xp, at, ts, y, a, b: tangent_sum(scaled(ts[0], lambda t: t * b),
+                                                scaled(ts[1], lambda t: a * t)),
     shape=_binary_shape("mul"), local_grad=("b", "a"), pattern="switch",
 ))
 binary("div", "Divide", "a / b", "Elementwise quotient.",

@@ -7,7 +7,8 @@ the expansion to rounding. The engine uses the kernel unless asked not to
 (``Engine(..., fuse=False)``). Parameters of the composite are appended as inputs
 in the order of ``Fused.params(attrs)``.
 
-A kernel with ``saves`` keeps residuals of its forward pass for its vjp (what the
+A Fused kernel has the interface of an OpDef (ops/base.py): forward, vjp, jvp and
+``saves``, called the same way. A kernel with ``saves`` keeps residuals of its forward pass for its vjp (what the
 backward pass would otherwise recompute): its forward returns ``(value, saved)`` and
 its vjp receives ``saved`` where other vjps receive the value. Its jvp gets the value.
 """
@@ -18,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .base import scaled, tangent_sum
 from .linalg import mm_grads
 
 
@@ -43,7 +45,7 @@ def _linear_fwd(xp, at, x, W, b=None):
 
 
 def _linear_vjp(xp, at, g, y, x, W, b=None):
-    wants = at.get("_wants", (True,) * (3 if b is not None else 2))
+    wants = at.wants or (True,) * (3 if b is not None else 2)
     gx, gW = mm_grads(xp, g, x, W, wants[0], wants[1])
     if b is None:
         return gx, gW
@@ -54,8 +56,9 @@ def _linear_vjp(xp, at, g, y, x, W, b=None):
 
 
 def _linear_jvp(xp, at, ts, y, x, W, b=None):
-    t = xp.matmul(ts[0], W) + xp.matmul(x, ts[1])
-    return t if b is None else t + ts[2]
+    t = tangent_sum(scaled(ts[0], lambda t: xp.matmul(t, W)),
+                    scaled(ts[1], lambda t: xp.matmul(x, t)))
+    return t if b is None else tangent_sum(t, ts[2])
 
 
 LINEAR = Fused("linear", _linear_fwd, _linear_vjp, _linear_jvp,
@@ -123,7 +126,7 @@ def _xent_vjp(xp, at, g, saved, z, labels):
 def _xent_jvp(xp, at, ts, y, z, labels):
     t = _targets(xp, at, z, labels)
     p = xp.exp(_log_softmax(xp, z))
-    dz = ts[0]
+    dz = ts[0]  # the labels have no tangent: dz is never None
     dlogp = dz - xp.sum(p * dz, axis=-1, keepdims=True)
     return -xp.sum(t * dlogp) / _rows(z)
 

@@ -1,7 +1,7 @@
 """Linear algebra and layout: matmul, transpose, reshape, one_hot."""
 from __future__ import annotations
 
-from .base import Attr, OpDef, Port, ShapeError
+from .base import Attr, OpDef, Port, ShapeError, scaled, tangent_sum
 from .registry import register
 from . import shapes
 
@@ -12,7 +12,7 @@ def _t(xp, m):
 
 
 def _mm_vjp(xp, at, g, y, a, b):
-    want_a, want_b = at.get("_wants", (True, True))
+    want_a, want_b = at.wants or (True, True)
     return mm_grads(xp, g, a, b, want_a, want_b)
 
 
@@ -41,7 +41,8 @@ register(OpDef(
     inputs=(Port("a"), Port("b")),
     forward=lambda xp, at, a, b: xp.matmul(a, b),
     vjp=_mm_vjp,
-    jvp=lambda xp, at, ts, y, a, b: xp.matmul(ts[0], b) + xp.matmul(a, ts[1]),
+    jvp=lambda xp, at, ts, y, a, b: tangent_sum(scaled(ts[0], lambda t: xp.matmul(t, b)),
+                                                scaled(ts[1], lambda t: xp.matmul(a, t))),
     shape=lambda at, a, b: shapes.matmul("matmul", a, b),
     local_grad=("g @ b^T", "a^T @ g"), pattern="switch",
 ))
@@ -103,7 +104,7 @@ register(OpDef(
 
 def _one_hot(xp, at, labels):
     hit = xp.expand_dims(labels, axis=-1) == xp.arange(at["classes"], dtype=labels.dtype)
-    return xp.astype(hit, at["_dtype"])  # the engine supplies its float dtype as _dtype
+    return xp.astype(hit, at.dtype)  # the engine's float dtype, from the op context
 
 
 register(OpDef(
@@ -123,7 +124,7 @@ register(OpDef(
     description="Labels or 0/1 targets as floating-point numbers of the engine's dtype, so integer "
                 "labels never mix with (or silently upcast) float math. Not differentiable.",
     inputs=(Port("labels", kind="labels"),),
-    forward=lambda xp, at, labels: xp.astype(labels, at["_dtype"]),
+    forward=lambda xp, at, labels: xp.astype(labels, at.dtype),
     vjp=lambda xp, at, g, y, labels: (None,),
     jvp=lambda xp, at, ts, y, labels: None,
     shape=lambda at, y: tuple(y), local_grad=("none",),

@@ -135,7 +135,7 @@ class Trainer(Evaluation):
         """Re-initialise every trained parameter from its seed and start the run afresh."""
         fresh = {}
         for name, step in self._param_steps.items():
-            host = initial_value(step.attrs, step.source[1])
+            host = initial_value(step.attrs, step.source.key)
             fresh[name] = self.backend.asarray(host, self.engine.dtype)
             self.engine.set_param(name, fresh[name], output=self._loss)
         self._init_run(fresh)

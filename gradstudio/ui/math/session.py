@@ -21,12 +21,11 @@ from ...app.modes import direction_for, node_tangents
 from ...app.playback import Timeline
 from ...engine import Engine
 from ...engine.plan import GraphInvalid
-from ...engine.run import FeedError
+from ...engine.errors import FeedError, MissingValue, OutputNotScalar
 from ...graph.model import GraphError
 from ...graph.validate import output_node
 
 QUIET = ("moved", "meta_changed")  # graph events that do not change any number
-TANGENT_NODES = 150  # forward mode shows every node's tangent up to this many nodes
 
 
 class MathSession(QObject):
@@ -125,12 +124,13 @@ class MathSession(QObject):
         self.stop()
         self._busy = True
         try:
+            # the evaluation the person asked for: the explicit step that gives the graph
+            # its parameters' initial values (a pass itself never writes the graph)
+            self.engine.init_params()
             try:
                 self.trace = self.engine.trace(None, backward=not forward_only)
                 self.error = None
-            except FeedError as exc:
-                if "a gradient needs" not in str(exc):
-                    raise
+            except OutputNotScalar as exc:
                 self.trace = self.engine.trace(None, backward=False)
                 self.error = f"No backward pass: {exc}"
         except (GraphInvalid, FeedError, GraphError, ValueError) as exc:
@@ -277,10 +277,9 @@ class MathSession(QObject):
         self._busy = True
         try:
             direction = direction_for(self.trace, wrt, element)
-            # one jvp per node read out: every node on small graphs, the output on big ones
-            nodes = None if len(self.trace.plan.node_order) <= TANGENT_NODES else [self.trace.output]
-            self.tangents = node_tangents(self.engine, None, wrt, direction, nodes)
-            self.known = None if nodes is None else set(nodes)
+            # one forward-mode pass gives every node's tangent
+            self.tangents = node_tangents(self.engine, None, wrt, direction)
+            self.known = None
         except (FeedError, KeyError, IndexError) as exc:
             self.message.emit(str(exc))
             return False
@@ -309,6 +308,6 @@ class MathSession(QObject):
 
 def _explain(exc) -> str:
     text = str(exc)
-    if isinstance(exc, FeedError) and "no value for input" in text:
+    if isinstance(exc, MissingValue):
         return f"{text[0].upper()}{text[1:]}: set it in the Inputs panel (or press Random)"
     return text[0].upper() + text[1:] if text else type(exc).__name__

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
-from ...engine import FeedError, GraphInvalid
+from ...engine import FeedError, GraphInvalid, init_params
 from ...graph.model import GraphError
 from ...ops import OpError
 from ...training import Binding, BindingError, Curves, Trainer, TrainingError
@@ -214,6 +214,7 @@ class TrainingSession(QObject):
                             epochs=s.epochs, stop=s.stop())
                 return t
             steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
+            init_params(self.graph, binding.loss)  # the explicit step, here on the GUI thread
             t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
                         seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
