@@ -15,6 +15,11 @@ Run from the repository root:  .venv/bin/python benchmarks/bench_engine.py [--qu
    two thread pools (OpenBLAS, torch's OpenMP) busy-wait against each other and the numbers
    swing by 2-10x.
 2. Compile (validate + compile_graph + Engine.program) of random primitive graphs, 250-4000 nodes.
+3. Forward mode: one jvp along one direction (a tangent for fc1.W) against one reverse pass
+   (``value_and_grad``, every gradient) on 64-128-10 at batch 64, interleaved rounds.
+4. First call after an edit: ``Engine(graph)`` + the first ``value_and_grad`` (what a person
+   waits for) next to ``program()`` alone, and the steady-state step per node against PyTorch
+   eager running the same graph, on random graphs of 1k, 4k and 10k nodes.
 """
 from __future__ import annotations
 
@@ -59,6 +64,9 @@ SIZES = [  # (d_in, hidden, classes, batch, steps per round, rounds, target engi
 ]
 COMPILE_SIZES = (250, 500, 1000, 2000, 4000)
 COMPILE_TARGET_MS = 50.0
+FIRST_SIZES = (1000, 4000, 10000)
+FIRST_TARGET_MS = 50.0  # per 1,000 nodes
+FORWARD_TARGET = 1.10   # jvp / reverse pass
 NAMES = ("fc1.W", "fc1.b", "fc2.W", "fc2.b")
 
 
@@ -254,7 +262,8 @@ def interleaved(runners: dict, steps: int, rounds: int) -> tuple[dict, dict]:
     """Per runner: median seconds per step, and median over rounds of its time / REF's time
     in the same round (so a load spike hits a ratio's two sides alike)."""
     for r in runners.values():
-        r.step()  # warm up: compile, first allocations
+        for _ in range(3):
+            r.step()  # warm up: compile (straight-line code comes on reuse), first allocations
     samples = {k: [] for k in runners}
     for _ in range(rounds):
         for k, r in runners.items():
@@ -354,13 +363,142 @@ def bench_compile(quick: bool) -> None:
           f"{max(per) / min(per):.2f} (1.00 = exactly linear).")
 
 
+
+# ---- forward mode -------------------------------------------------------------------------
+def bench_forward(quick: bool) -> None:
+    steps, rounds = (20, 3) if quick else (100, 7)
+    rng = np.random.default_rng(0)
+    g = mlp_graph(64, 128, 10)
+    feeds = {"x": rng.normal(size=(64, 64)), "y": rng.integers(0, 10, 64)}
+    eng = Engine(g, "numpy", "float64")
+    direction = {"fc1.W": rng.normal(size=(64, 128))}
+    runs = {"reverse pass (value_and_grad)": lambda: eng.value_and_grad(feeds),
+            "jvp along one direction": lambda: eng.jvp(feeds, direction)}
+    for f in runs.values():
+        for _ in range(5):
+            f()
+    samples = {k: [] for k in runs}
+    for _ in range(rounds):
+        for k, f in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                f()
+            samples[k].append((time.perf_counter() - t0) / steps)
+    keys = list(runs)
+    ratio = statistics.median(a / b for a, b in zip(samples[keys[1]], samples[keys[0]]))
+    print("\n### Forward mode: one jvp against one reverse pass (64-128-10, batch 64, float64)\n")
+    print("| pass | us (median) |")
+    print("|---|---:|")
+    for k in keys:
+        print(f"| {k} | {statistics.median(samples[k]) * 1e6:,.1f} |")
+    verdict = "meets" if ratio <= FORWARD_TARGET else "MISSES"
+    print(f"\njvp / reverse pass {ratio:.2f}: {verdict} the target <= {FORWARD_TARGET}")
+
+
+# ---- first call ---------------------------------------------------------------------------
+def scalar_graph(n: int, seed: int = 0) -> Graph:
+    """``random_graph(n - 1)`` with a sum on top: an output a gradient can be taken of."""
+    g = random_graph(n - 1, seed=seed)
+    last = g.output
+    s = g.add_node("sum")
+    g.connect(last, s.id, "x", check_shapes=False)
+    g.set_output(s.id)
+    return g
+
+
+TORCH_OPS = {"sin": "sin", "cos": "cos", "tanh": "tanh", "sigmoid": "sigmoid", "exp": "exp",
+             "neg": "neg", "add": "add", "sub": "sub", "mul": "mul", "maximum": "maximum",
+             "minimum": "minimum", "sum": "sum"}
+
+
+def torch_step(torch, g: Graph, feeds: dict):
+    """The same graph as PyTorch eager ops, with autograd: a step returns (loss, grads)."""
+    order = g.topo_order()
+    names = {nid: g.nodes[nid].name for nid in order}
+    xs = {k: torch.tensor(v, requires_grad=True) for k, v in feeds.items()}
+    plan = []
+    for nid in order:
+        node = g.nodes[nid]
+        if node.op == "input":
+            plan.append((nid, None, ()))
+        else:
+            plan.append((nid, getattr(torch, TORCH_OPS[node.op]),
+                         tuple(e.src for e in g.in_edges(nid))))
+
+    def step():
+        vals = {}
+        for nid, f, ins in plan:
+            vals[nid] = xs[names[nid]] if f is None else f(*[vals[j] for j in ins])
+        loss = vals[g.output]
+        for x in xs.values():
+            x.grad = None
+        loss.backward()
+        return loss
+    return step
+
+
+def bench_first_call(quick: bool) -> None:
+    repeats = 3 if quick else 5
+    torch, _ = load_torch(blas_threads())
+    print("\n### First call after an edit: Engine(graph) + the first value_and_grad\n")
+    print("Random graphs of smooth elementwise primitives over four (16, 8) inputs with a sum on "
+          "top, built fresh each time (no shape cached). program(): validate + compile + "
+          "prepare only. Steady step: value_and_grad once the program is reused; torch: "
+          "the same ops in PyTorch eager with autograd. Medians.\n")
+    print("| nodes | program() ms | first value_and_grad ms | first call ms / 1k nodes | "
+          "steady step ms | us / node | / torch eager |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for n in FIRST_SIZES:
+        reps = 1 if n >= 10000 and quick else repeats
+        prog_t, first_t, steady_t, torch_t = [], [], [], []
+        for r in range(reps):
+            g = scalar_graph(n, seed=r)
+            rng = np.random.default_rng(r)
+            feeds = {f"x{i}": rng.uniform(-1, 1, (16, 8)) for i in range(4)}
+            gc.collect()
+            t0 = time.perf_counter()
+            Engine(g, "numpy", "float64").program()
+            prog_t.append(time.perf_counter() - t0)
+            g = scalar_graph(n, seed=r)
+            gc.collect()
+            with np.errstate(all="ignore"):
+                t0 = time.perf_counter()
+                eng = Engine(g, "numpy", "float64")
+                eng.value_and_grad(feeds)
+                first_t.append(time.perf_counter() - t0)
+                for _ in range(40):  # past the reuse that makes the straight-line code
+                    eng.value_and_grad(feeds)
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    eng.value_and_grad(feeds)
+                steady_t.append((time.perf_counter() - t0) / 5)
+            if torch is not None:
+                step = torch_step(torch, g, feeds)
+                step()
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    step()
+                torch_t.append((time.perf_counter() - t0) / 5)
+        pm, fm, sm = (statistics.median(v) * 1e3 for v in (prog_t, first_t, steady_t))
+        tt = f"{sm / (statistics.median(torch_t) * 1e3):.2f}" if torch_t else "-"
+        rows.append((n, fm))
+        print(f"| {n:,} | {pm:.1f} | {fm:.1f} | {fm / n * 1e3:.1f} | {sm:.2f} | "
+              f"{sm / n * 1e3:.2f} | {tt} |")
+    per = [fm / n * 1e3 for n, fm in rows]
+    verdict = "meets" if max(per) <= FIRST_TARGET_MS else "MISSES"
+    print(f"\nFirst call per 1,000 nodes: {', '.join(f'{p:.1f}' for p in per)} ms: {verdict} the "
+          f"target <= {FIRST_TARGET_MS:g} ms per 1,000 nodes (largest / smallest "
+          f"{max(per) / min(per):.2f}; 1.00 = exactly linear).")
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few rounds: a smoke run, not a result")
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS and torch threads (default 1; 0: the BLAS default)")
     ap.add_argument("--float32-only", action="store_true", help="skip the float64 runs")
-    ap.add_argument("--only", choices=("mlp", "compile"), help="run one part only")
+    ap.add_argument("--only", choices=("mlp", "compile", "forward", "first"),
+                    help="run one part only")
     args = ap.parse_args(argv)
     print("## Engine benchmark (benchmarks/bench_engine.py)\n")
     print(f"cpu: {cpu_model()}, {os.cpu_count()} logical cores; python {sys.version.split()[0]}, "
@@ -370,6 +508,10 @@ def main(argv=None) -> int:
         bench_mlp(args.quick, ("float32",) if args.float32_only else ("float32", "float64"))
     if args.only in (None, "compile"):
         bench_compile(args.quick)
+    if args.only in (None, "forward"):
+        bench_forward(args.quick)
+    if args.only in (None, "first"):
+        bench_first_call(args.quick)
     return 0
 
 

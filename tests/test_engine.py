@@ -484,6 +484,7 @@ def test_straight_line_passes_equal_the_loops_on_the_examples(name, fuse):
 
     eng = Engine(load(EXAMPLES / f"{name}.gsg"), fuse=fuse)
     for prune in (False, True):
+        assert eng.compile(prune=prune).straight is not None  # now, not after reuse
         val, grads = eng.value_and_grad(prune=prune)
         tr = eng.trace()
         assert np.array_equal(val, tr.value)

@@ -199,6 +199,23 @@ def test_dot_identity(case):
     assert_dot(lhs, rhs, scale, case.id)
 
 
+MULTI = [c for c in PRIMS if sum(p.differentiable for p in ops.get(c.op).inputs) >= 2]
+
+
+@pytest.mark.parametrize("case", MULTI, ids=[c.id for c in MULTI])
+def test_jvp_takes_a_symbolic_zero(case):
+    """None for an input's tangent (the engine's symbolic zero) means the same as zeros."""
+    p = Prim(case)
+    y = p.f(*p.xs)
+    us = [p.rng.standard_normal(x.shape) for x in p.xs]
+    for k in range(len(us)):
+        zeros = [np.zeros_like(u) if j == k else u for j, u in enumerate(us)]
+        nones = [None if j == k else u for j, u in enumerate(us)]
+        want = np.broadcast_to(p.op.jvp(np, p.attrs, zeros, y, *p.xs), y.shape)
+        got = np.broadcast_to(p.op.jvp(np, p.attrs, nones, y, *p.xs), y.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, err_msg=f"{case.id}: {k}")
+
+
 @pytest.mark.parametrize("case", PRIMS, ids=ids)
 def test_strict_namespace_and_float32(case):
     """The same numbers under array-api-strict (no silent numpy), and float32 stays float32."""

@@ -136,6 +136,7 @@ def test_straight_line_passes_equal_the_loops(built, seed):
     feeds = {k: rng.uniform(-1, 1, s) for k, s in shapes.items()}
     feeds["w_"] = rng.normal(size=g.shape(target.id))
     eng = Engine(g)
+    eng.compile()  # the straight-line code now, not after reuse
     val, grads = eng.value_and_grad(feeds)
     tr = eng.trace(feeds)
     assert np.array_equal(val, tr.value)
