@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from ..ops.base import OpContext
+from ..ops.base import Kernel, OpContext
 from .plan import Plan, Step
 
 
@@ -19,7 +19,7 @@ class Compute(NamedTuple):
     """One step of the forward schedule."""
 
     index: int        # the step's place in the value list
-    op: Any           # an OpDef or a fused kernel: forward, vjp, jvp, saves
+    op: Kernel        # an OpDef or a fused kernel: forward, vjp, jvp, saves
     ctx: OpContext    # the op's attributes and the engine's dtype
     ins: tuple        # indices of the values it reads
     slot: int         # where its forward's saved residuals go (0: it saves none)

@@ -333,7 +333,7 @@ class Engine:
             ts = [None if nd else tans[j] for j, nd in zip(ins, nodiff)]
             if all(t is None for t in ts):
                 continue
-            t = op.jvp(xp, ctx, ts, y, *xs)
+            t = op.jvp(xp, ctx, ts, vals[slot] if slot else y, *xs)
             if t is not None and t.shape != y.shape:
                 t = xp.broadcast_to(t, y.shape)
             tans[i] = t

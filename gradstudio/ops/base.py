@@ -21,8 +21,8 @@ Calling conventions (``xp`` is the array namespace of the active backend):
   cotangent will be used, so an op may return None for the others; None: all).
 
 Fused kernels (ops/fused.py) and OpDefs share this interface, including ``saves``:
-a kernel that saves residuals returns ``(value, saved)`` from forward and its vjp
-receives ``saved`` where other vjps receive the value.
+a kernel that saves residuals returns ``(value, saved)`` from forward, and its vjp and
+jvp receive ``saved`` where other ops receive the value ``y``.
 - ``shape(attrs, *shapes) -> shape``: shapes are tuples of ints and symbolic
   dims (strings such as ``"N"``); raises :class:`ShapeError` with a plain message.
 - ``expand(attrs, shapes) -> Subgraph`` for composite (layer) ops only.
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 Shape = tuple  # of int | str
 
@@ -57,6 +57,17 @@ class OpContext(dict):
 
     def with_wants(self, wants) -> "OpContext":
         return OpContext(self, self.dtype, wants)
+
+
+class Kernel(Protocol):
+    """What the engine calls, the same for an OpDef and a fused kernel (ops/fused.py):
+    ``forward``, ``vjp`` and ``jvp`` with the conventions above, and ``saves``."""
+
+    name: str
+    forward: Callable
+    vjp: Callable
+    jvp: Callable
+    saves: bool
 
 
 def tangent_sum(*terms):

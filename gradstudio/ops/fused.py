@@ -10,7 +10,7 @@ in the order of ``Fused.params(attrs)``.
 A Fused kernel has the interface of an OpDef (ops/base.py): forward, vjp, jvp and
 ``saves``, called the same way. A kernel with ``saves`` keeps residuals of its forward pass for its vjp (what the
 backward pass would otherwise recompute): its forward returns ``(value, saved)`` and
-its vjp receives ``saved`` where other vjps receive the value. Its jvp gets the value.
+its vjp and its jvp receive ``saved`` where other ops receive the value.
 """
 from __future__ import annotations
 
@@ -123,12 +123,13 @@ def _xent_vjp(xp, at, g, saved, z, labels):
     return (g / _rows(z)) * (xp.exp(logp) * _sum(xp, t, axis=-1, keepdims=True) - t), None
 
 
-def _xent_jvp(xp, at, ts, y, z, labels):
-    t = _targets(xp, at, z, labels)
-    p = xp.exp(_log_softmax(xp, z))
+def _xent_jvp(xp, at, ts, saved, z, labels):
+    t, logp, _ = saved  # the forward's residuals, as the vjp gets them
     dz = ts[0]  # the labels have no tangent: dz is never None
-    dlogp = dz - xp.sum(p * dz, axis=-1, keepdims=True)
-    return -xp.sum(t * dlogp) / _rows(z)
+    dlogp = dz - _sum(xp, xp.exp(logp) * dz, axis=-1, keepdims=True)
+    if xp is np and t.dtype == bool:  # the rows' label positions (see _xent_fwd)
+        return -np.add.reduce(dlogp[t]) / _rows(z)
+    return -_sum(xp, t * dlogp) / _rows(z)
 
 
 SOFTMAX_XENT = Fused("softmax_xent", _xent_fwd, _xent_vjp, _xent_jvp, lambda at: (), saves=True)

@@ -152,3 +152,29 @@ def test_inputs_panel_sets_values_through_the_editor(main_window, qtbot):
     assert np.asarray(g.nodes[n["labels"]].attrs["value"]).shape == (5,)
     win.stack.undo()  # one step for all of them
     assert g.nodes[n["x"]].attrs["value"] == [[1.0, 2.0, 3.0, 4.0]]
+
+
+def test_forward_mode_shows_every_tangent_on_a_big_graph(main_window, qtbot):
+    """One forward-mode pass gives every node's tangent: no node cap (it was 150)."""
+    from gradstudio.app.document import Document
+    from gradstudio.graph import Graph
+
+    g = Graph()
+    x = g.add_node("input", "x", {"shape": [2], "value": [0.3, -0.4]})
+    prev = x
+    for i in range(200):
+        node = g.add_node("sin" if i % 2 else "tanh")
+        g.connect(prev.id, node.id, "x")
+        prev = node
+    s_node = g.add_node("sum")
+    g.connect(prev.id, s_node.id, "x")
+    g.set_output(s_node.id)
+    win = main_window
+    win.set_document(Document(g))
+    s = win.math
+    assert s.set_forward_mode("x", element=1)
+    assert s.known is None and set(s.tangents) == set(g.nodes)
+    _, t = Engine(g).jvp(None, {"x": [0.0, 1.0]})
+    assert float(s.tangents[s_node.id]) == pytest.approx(float(t), rel=1e-14)
+    tangent_mid = s.tangents[list(g.nodes)[100]]
+    assert tangent_mid[0] == 0 and tangent_mid[1] != 0
