@@ -41,12 +41,11 @@ from .errors import (FeedError, MissingValue, NoDerivative, OutputNotScalar, Par
 from .plan import Plan, compile_graph
 from .program import Program, prepare
 from .straight import straight_passes
-from .trace import (TRACE_BUDGET, TangentTrace, Trace, check_budget, finish_trace,
+from .trace import (TRACE_BUDGET, StepEdge, TangentTrace, Trace, check_budget, finish_trace,
                     start_trace)
 
 CACHE_SIZE = 16  # programs an engine keeps; the least recently used one goes first
-STRAIGHT_AFTER = 2  # gradient calls a program runs by the loops before its straight code
-STRAIGHT_STEPS = 64  # ... plus one more call per this many steps (big code costs more to make)
+STRAIGHT_AFTER = 3  # gradient calls a program runs by the loops before it is made straight code
 _SEEDED = object()  # _host_seen marker: the engine made this parameter from its initialiser
 
 __all__ = ["CACHE_SIZE", "Engine", "FeedError", "MissingValue", "NoDerivative",
@@ -314,7 +313,7 @@ class Engine:
                 prev = grads[j]
                 grads[j] = c if prev is None else prev + c
                 if record is not None:
-                    record.step_edges.append((steps[j].key, steps[i].key, k, c))
+                    record.step_edges.append(StepEdge(steps[j].key, steps[i].key, k, c))
             if record is not None:
                 record.backward_order.append(steps[i].key)
         return grads
@@ -366,14 +365,15 @@ class Engine:
         of input and parameter names, limits the gradients to those (a training step passes
         the parameters, so no gradient is spent on the data).
 
-        The first calls of a program run its schedules by the loops; once it is reused
-        (``STRAIGHT_AFTER`` calls, more for big programs) it runs as straight-line code,
-        which is faster per call but costs about 30 loop passes to make."""
+        The first ``STRAIGHT_AFTER`` calls of a program run its schedules by the loops, so
+        the first call after an edit costs one pass; a program called again after that
+        (training) is made straight-line code, faster per call but costing about 30 loop
+        passes to make (in chunks, so linear in the graph's size)."""
         prog = self.program(output, prune, wrt)
         vals = self._feed(prog, feeds)
         if prog.straight is None:
             prog.calls += 1
-            if prog.calls > STRAIGHT_AFTER + len(prog.compute) // STRAIGHT_STEPS:
+            if prog.calls > STRAIGHT_AFTER:
                 prog.straight = straight_passes(prog, unbroadcast)
         with self.backend.quiet():
             if prog.straight is None:

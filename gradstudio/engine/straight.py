@@ -9,7 +9,7 @@ from the same ``Compute`` and ``Back`` records the loops read, so it cannot drif
 them; tests compare the two bit for bit.
 
 Making the code costs about 30 loop passes (Python's compiler), so the engine makes it
-only once a program is reused (``Engine.value_and_grad``), and in chunks of
+only once a program is reused (``Engine.value_and_grad``, ``Engine.compile``), in chunks of
 ``CHUNK`` steps so the cost grows linearly with the graph. The source is registered
 with :mod:`linecache` under a name of its own, so a traceback from inside it shows
 the line (and the step's key and op in a comment); the entry goes when the code does.
