@@ -280,3 +280,15 @@ def test_a_trace_over_its_memory_budget_is_refused_with_a_clear_message():
     assert isinstance(TraceTooLarge("x"), FeedError) and events == []
     eng.trace_budget = None
     assert eng.trace(feeds).value == eng.forward(feeds)
+
+
+def test_a_parameter_the_graph_lets_go_of_is_made_afresh_from_its_seed():
+    g, feeds = small_net()
+    eng = Engine(g)
+    seeded = {k: v.copy() for k, v in eng.params().items()}
+    eng.init_params()
+    key = eng.param_key("l1.W")
+    g.set_param(key, np.full((3, 4), 2.0))
+    assert np.all(eng.params()["l1.W"] == 2.0)  # the graph's new value is read
+    g.set_param(key, None)
+    np.testing.assert_array_equal(eng.params()["l1.W"], seeded["l1.W"])

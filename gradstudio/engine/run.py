@@ -157,7 +157,7 @@ class Engine:
         host = self.graph.params.get(key)
         seen = self._host_seen.get(key)
         if host is None:
-            if key in self._dev and seen is not None:
+            if seen is _SEEDED:
                 return self._dev[key]  # the engine's own (seeded, or handed over)
             arr = self.backend.asarray(initial_value(step.attrs, key), self.dtype)
             self._dev[key] = arr
