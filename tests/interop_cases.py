@@ -43,3 +43,18 @@ def float_feeds(g, feeds, dtype):
         node = g.by_name(name)
         out[name] = np.asarray(v, dtype=np.int64 if node.attrs["dtype"] == "int" else dtype)
     return out
+
+
+def random_feeds(g, batch: int, rng) -> dict:
+    """Values for every input of ``g`` with the batch axis N of size ``batch``: labels in
+    [0, 2), other inputs in [0.5, 1.5] (inside every op's domain: log, sqrt)."""
+    feeds = {}
+    for node in g.nodes.values():
+        if node.op != "input":
+            continue
+        shape = tuple(batch if isinstance(d, str) else d for d in node.attrs["shape"])
+        if node.attrs["dtype"] == "int":
+            feeds[node.name] = rng.integers(0, 2, shape)
+        else:
+            feeds[node.name] = rng.uniform(0.5, 1.5, shape)
+    return feeds

@@ -20,6 +20,7 @@ TOL = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-5)}
 def session(model):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 

@@ -127,6 +127,12 @@ class _Importer:
     # ---- the model ---------------------------------------------------------------------
     def run(self) -> Graph:
         graph = self.model.graph
+        nodes = list(graph.node)
+        for n in nodes:  # what the model does first: its ops
+            if n.domain not in ("", "ai.onnx"):
+                self.refuse(n, f"the domain {n.domain!r} is not the standard ONNX domain; {_supported()}")
+            if n.op_type not in IMPORTS:
+                self.refuse(n, f"not supported; {_supported()}")
         inits = {}
         for t in graph.initializer:
             arr = self.check_tensor(t, "initializer")
@@ -136,17 +142,11 @@ class _Importer:
             if vi.name in inits:
                 continue
             self.graph_input(vi)
-        nodes = list(graph.node)
         self.consumers: dict = {}
         for n in nodes:
             for i in n.input:
                 self.consumers.setdefault(i, []).append(n)
         self.outputs = {o.name for o in graph.output}
-        for n in nodes:
-            if n.domain not in ("", "ai.onnx"):
-                self.refuse(n, f"the domain {n.domain!r} is not the standard ONNX domain; {_supported()}")
-            if n.op_type not in IMPORTS:
-                self.refuse(n, f"not supported; {_supported()}")
         for n in nodes:
             if id(n) not in self.skip:
                 self.convert(n)

@@ -29,7 +29,7 @@ class TorchCode:
 
 def reserved_names() -> set:
     torch = need("torch")
-    return RESERVED | set(dir(torch.nn.Module)) | set(keyword.kwlist)
+    return RESERVED | set(dir(torch.nn.Module())) | set(keyword.kwlist)
 
 
 def _num(v) -> str:
