@@ -23,10 +23,10 @@ def import_onnx(path):
     return run(path)
 
 
-def export_torch(graph, path, output=None) -> str:
+def export_torch(graph, path, output=None, source_name="") -> str:
     from .torch_export import export_torch as run
 
-    return run(graph, path, output)
+    return run(graph, path, output, source_name)
 
 
 def export_torch_train(graph, folder) -> str:

@@ -61,8 +61,7 @@ def run_export(args) -> int:
     if args.to == "onnx":
         msg = export_onnx(graph, out, args.dtype, args.output)
     elif args.to == "torch":
-        graph.meta.setdefault("source", src.name)
-        msg = export_torch(graph, out, args.output)
+        msg = export_torch(graph, out, args.output, source_name=src.name)
     else:
         if args.output:
             print("gradstudio: error: --output does not apply to torch-train (the loss is trained)",

@@ -194,7 +194,7 @@ def save_state(torch, state: dict, path) -> None:
     write_atomic(path, buf.getvalue())
 
 
-def export_torch(graph, path, output: str | None = None) -> str:
+def export_torch(graph, path, output: str | None = None, source_name: str = "") -> str:
     """Write ``path`` (.py) and the parameters beside it (.pt); a one-line summary."""
     from .files import write_atomic
 
@@ -202,7 +202,7 @@ def export_torch(graph, path, output: str | None = None) -> str:
     if path.suffix != ".py":
         raise ExportRefused(f"{path}: a PyTorch module file must end in .py")
     torch = need("torch")
-    code = generate(graph, output, source_name=str(graph.meta.get("source", "")))
+    code = generate(graph, output, source_name=source_name)
     pt = path.with_suffix(".pt")
     save_state(torch, code.state, pt)
     write_atomic(path, code.source.replace("PARAMS.pt", pt.name))
