@@ -222,3 +222,8 @@ def test_torch_train_refuses_a_graph_without_data_inputs(capsys, tmp_path):
     code, _, err = run(capsys, "export", EXAMPLES / "lecture_function.gsg", "--to", "torch-train",
                        "-o", tmp_path / "t")
     assert code == 1 and "cannot tell" in err and not (tmp_path / "t").exists()
+
+
+def test_an_unwritable_destination_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "export", MLP, "--to", "onnx", "-o", tmp_path / "no" / "such" / "m.onnx")
+    assert code == 1 and err.startswith("gradstudio: error: cannot write") and err.count("\n") == 1

@@ -53,11 +53,21 @@ def _default_out(path: Path, to: str) -> Path:
 
 def run_export(args) -> int:
     from ..graph.fileformat import load
-    from . import export_onnx, export_torch, export_torch_train
 
     graph = load(args.file)
     src = Path(args.file)
     out = Path(args.out) if args.out else _default_out(src, args.to)
+    try:
+        return _export(args, graph, src, out)
+    except OSError as exc:
+        from .errors import InteropError
+
+        raise InteropError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _export(args, graph, src, out) -> int:
+    from . import export_onnx, export_torch, export_torch_train
+
     if args.to == "onnx":
         msg = export_onnx(graph, out, args.dtype, args.output)
     elif args.to == "torch":
@@ -100,7 +110,10 @@ def run_data(args) -> int:
         if args.features or args.label:
             raise DataError("--features and --label choose columns of a --csv or --npz file")
         data = make_dataset(args.dataset, args.size, args.noise, args.seed)
-    print(write_npz(args.out, data))
+    try:
+        print(write_npz(args.out, data))
+    except OSError as exc:
+        raise DataError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     return 0
 
 

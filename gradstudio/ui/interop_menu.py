@@ -43,12 +43,14 @@ def install_interop_menu(win) -> None:
             before = a
     sub = file_menu.addMenu("Export &Model")
     file_menu.insertMenu(before, sub)
-    for key, text, kind in (("export_onnx", "As &ONNX…", "onnx"),
-                            ("export_torch", "As &PyTorch Module…", "torch"),
-                            ("export_torch_train", "As PyTorch &Training Script…", "torch-train")):
+    for key, text, kind, dtype in (
+            ("export_onnx", "As &ONNX…", "onnx", "float32"),
+            ("export_onnx64", "As ONNX (float&64)…", "onnx", "float64"),
+            ("export_torch", "As &PyTorch Module…", "torch", None),
+            ("export_torch_train", "As PyTorch &Training Script…", "torch-train", None)):
         a = QAction(text, win)
-        a.setStatusTip(TITLES[kind])
-        a.triggered.connect(lambda _=False, k=kind: export_model(win, k))
+        a.setStatusTip(TITLES[kind] + (f" ({dtype})" if dtype else ""))
+        a.triggered.connect(lambda _=False, k=kind, d=dtype: export_model(win, k, dtype=d))
         sub.addAction(a)
         win.actions[key] = a
     a = QAction("&Import ONNX…", win)
@@ -69,7 +71,7 @@ def _base(win) -> str:
     return os.path.join(str(Path.home()), win.doc.name.split(" ")[0])
 
 
-def export_model(win, kind: str, path=None) -> bool:
+def export_model(win, kind: str, path=None, dtype: str | None = None) -> bool:
     """Export the current graph (onnx, torch or torch-train); True when written."""
     from ..interop import InteropError, export_onnx, export_torch, export_torch_train
 
@@ -84,7 +86,7 @@ def export_model(win, kind: str, path=None) -> bool:
     graph = win.doc.graph
     try:
         if kind == "onnx":
-            msg = export_onnx(graph, path)
+            msg = export_onnx(graph, path, dtype or "float32")
         elif kind == "torch":
             msg = export_torch(graph, path, source_name=win.doc.name)
         else:

@@ -34,7 +34,8 @@ def test_file_menu_exports_onnx_torch_and_a_training_script(make_window, dialogs
     win = _window(make_window, dialogs, target)
     texts, sub = _menu_texts(win)
     assert "&Import ONNX…" in texts and texts.index("&Import ONNX…") < texts.index("&Quit")
-    assert sub == ["As &ONNX…", "As &PyTorch Module…", "As PyTorch &Training Script…"]
+    assert sub == ["As &ONNX…", "As ONNX (float&64)…", "As &PyTorch Module…",
+                   "As PyTorch &Training Script…"]
     win.actions["export_onnx"].trigger()
     assert dialogs.errors == [] and target["onnx"].exists()
     assert win.statusBar().currentMessage().startswith(f"wrote {target['onnx']}: ONNX opset 18")
@@ -43,6 +44,10 @@ def test_file_menu_exports_onnx_torch_and_a_training_script(make_window, dialogs
     sess = ort.InferenceSession(str(target["onnx"]), providers=["CPUExecutionProvider"])
     got = sess.run(None, {"x": x.astype(np.float32), "labels": y})[0]
     np.testing.assert_allclose(got, Engine(win.doc.graph).forward({"x": x, "labels": y}), rtol=1e-4)
+    win.actions["export_onnx64"].trigger()
+    sess = ort.InferenceSession(str(target["onnx"]), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"x": x, "labels": y})[0]  # float64 inputs now
+    np.testing.assert_allclose(got, Engine(win.doc.graph).forward({"x": x, "labels": y}), rtol=1e-9)
     win.actions["export_torch"].trigger()
     assert (tmp_path / "m.py").exists() and (tmp_path / "m.pt").exists()
     assert "class Model(nn.Module)" in (tmp_path / "m.py").read_text()
