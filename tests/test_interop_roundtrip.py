@@ -133,3 +133,32 @@ def test_model_from_torch_onnx_export_imports(make, shape, tmp_path):
     g.set_output(out.id)
     _, grads = Engine(g).value_and_grad({"x": xs, "w_": w})
     np.testing.assert_allclose(grads["x"], xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+class WithLoss(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = torch.nn.Linear(4, 6), torch.nn.Linear(6, 3)
+
+    def forward(self, x, y):
+        return torch.nn.functional.cross_entropy(self.fc2(torch.relu(self.fc1(x))), y)
+
+
+def test_a_torch_training_loss_imports_as_softmax_xent(tmp_path):
+    torch.manual_seed(1)
+    module = WithLoss().double()
+    x, y = torch.randn(5, 4, dtype=torch.float64), torch.tensor([0, 2, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (x, y), str(tmp_path / "loss.onnx"), dynamo=False,
+                          input_names=["x", "y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    g = onnx_import.import_onnx(tmp_path / "loss.onnx")
+    assert [n.op for n in g.nodes.values()].count("softmax_xent") == 1
+    xt = x.clone().requires_grad_(True)
+    loss = module(xt, y)
+    loss.backward()
+    value, grads = Engine(g).value_and_grad({"x": x.numpy(), "y": y.numpy()})
+    np.testing.assert_allclose(value, loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(grads["x"], xt.grad.numpy(), rtol=1e-9, atol=1e-13)
+    fc1 = next(n for n in g.nodes.values() if n.op == "linear" and n.attrs["out_features"] == 6)
+    np.testing.assert_allclose(grads[f"{fc1.name}.W"], module.fc1.weight.grad.numpy().T, rtol=1e-9)

@@ -265,6 +265,8 @@ class _Importer:
             return self.put(n, self.cast(n, xs[0]))
         if op == "OneHot":
             return self.put(n, self.one_hot(n, xs))
+        if op == "SoftmaxCrossEntropyLoss":
+            return self.put(n, self.xent(n, xs))
         self.refuse(n, f"not supported; {_supported()}")  # pragma: no cover (checked above)
 
     @staticmethod
@@ -465,6 +467,23 @@ class _Importer:
             self.refuse(n, "casts floating point values to integers; gradstudio's integers are "
                         "labels that come from inputs")
         self.refuse(n, f"casts to {TYPE_NAMES.get(to, to)}; supported: float32, float64, int64, int32")
+
+    def xent(self, n, xs) -> _Val:
+        scores, labels = xs[0], xs[1]
+        reduction = self.attr(n, "reduction", b"mean")
+        reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
+        if len(xs) > 2 and xs[2] is not None:
+            self.refuse(n, "class weights are not supported (gradstudio's softmax_xent weighs "
+                        "every class alike)")
+        if reduction != "mean":
+            self.refuse(n, f"reduction {reduction!r}: gradstudio's softmax_xent takes the mean")
+        if len(self.shape(scores)) != 2:
+            self.refuse(n, "scores that are not (N, classes): gradstudio's class axis is the last")
+        if not labels.is_int:
+            self.refuse(n, "labels that are not integers")
+        if len(n.output) > 1 and n.output[1] in self.consumers:
+            self.refuse(n, "its log-probability output is used")
+        return self.new(n, "softmax_xent", {"labels": "int"}, (scores, self.unview(labels)))
 
     def one_hot(self, n, xs) -> _Val:
         labels = xs[0]

@@ -110,6 +110,8 @@ IMPORTS = {
     "Unsqueeze": "reshape", "Identity": "nothing (the value passes through)",
     "Dropout": "nothing (inference)", "Constant": "constant", "Cast": "to_float (int to float)",
     "OneHot": "one_hot",
+    "SoftmaxCrossEntropyLoss": "softmax_xent (scores (N, C), integer labels, mean; a label "
+                               "equal to ignore_index still counts)",
 }
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "interop.md"
