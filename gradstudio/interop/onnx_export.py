@@ -169,6 +169,11 @@ def build(graph, dtype: str = "float32", output: str | None = None):
             _linear(b, it, graph)
         elif node.op in EMIT:
             EMIT[node.op](b, node.attrs, it.inputs, it.name, it.in_shapes)
+        elif node.op == "softmax_xent" and node.attrs["labels"] == "int" and len(it.in_shapes[0]) == 2:
+            labels = it.inputs[1]  # one ONNX op for the common case; it imports back as the layer
+            if labels not in b.ints:
+                labels = b.node("Cast", [labels], to=b.onnx.TensorProto.INT64)
+            b.node("SoftmaxCrossEntropyLoss", [it.inputs[0], labels], it.name, reduction="mean")
         else:  # a loss: its primitives
             for op, attrs, ins, name, shapes in expand(it, b.fresh):
                 if op == "constant":

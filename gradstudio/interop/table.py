@@ -84,9 +84,11 @@ LAYERS = {r.op: r for r in [
     _s("sigmoid_layer", "Sigmoid", "torch.sigmoid({x})"),
     _s("tanh_layer", "Tanh", "torch.tanh({x})"),
     _s("softmax_layer", "Softmax", "torch.softmax({x}, dim=-1)"),
-    _s("softmax_xent", "OneHot Cast Reshape LogSoftmax Mul ReduceSum Neg ReduceMean Constant",
-       "F.cross_entropy({logits}, {labels})", "ONNX: its primitives; PyTorch: the class axis is "
-       "moved to 1 for inputs of more than 2 dimensions; one-hot labels are probabilities"),
+    _s("softmax_xent", "SoftmaxCrossEntropyLoss OneHot Cast Reshape LogSoftmax Mul ReduceSum Neg "
+       "ReduceMean Constant",
+       "F.cross_entropy({logits}, {labels})", "ONNX: `SoftmaxCrossEntropyLoss` for (N, C) logits "
+       "and integer labels (it imports back as this layer), else its primitives; PyTorch: the class "
+       "axis is moved to 1 for inputs of more than 2 dimensions; one-hot labels are probabilities"),
     _s("mse", "Sub Pow ReduceMean Constant", "torch.mean(({pred} - {target}) ** 2)"),
     _s("bce_logits", "Cast Max Abs Neg Exp Add Log Mul Sub ReduceMean Constant",
        "F.binary_cross_entropy_with_logits({logits}, {targets}.to(dtype))"),
