@@ -26,13 +26,13 @@ def test_two_processes_train_the_weights_of_one(tmp_path, monkeypatch, capsys):
     for needed in ("DistributedSampler", "sampler.set_epoch(epoch)", "dist.barrier()",
                    "dist.destroy_process_group()", '"gloo"', "if rank == 0:"):
         assert needed in text
-    args = [str(tmp_path / "d.npz"), "--epochs", "3", "--double"]  # the graph's batch: 64
+    args = [str(tmp_path / "d.npz"), "--epochs", "3", "--double", "--device", "cpu"]  # batch 64
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                           "--nproc_per_node=2", str(script), *args, "--out", str(tmp_path / "two.pt")],
                          capture_output=True, text=True, timeout=200, env=env, cwd=tmp_path)
     assert two.returncode == 0, two.stdout[-2000:] + two.stderr[-4000:]
-    assert "rank 0 of 2" in two.stdout and two.stdout.count("saved") == 1  # rank 0 alone saves
+    assert "rank 0 of 2, cpu" in two.stdout and two.stdout.count("saved") == 1  # rank 0 alone saves
     # one process, run plainly (in this process: torch is already loaded)
     torch.set_num_threads(1)
     monkeypatch.setattr(sys, "argv", [str(script), *args, "--out", str(tmp_path / "one.pt")])

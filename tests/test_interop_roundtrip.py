@@ -58,6 +58,9 @@ def test_example_out_and_back(path):
     for n in g.nodes.values():
         if n.op in ("linear", "parameter", "input", "softmax_xent"):
             assert kinds.get(n.name) == n.op, n.name
+    # laid out tidily: every wire points right, no two nodes on the same spot
+    assert all(back.nodes[e.src].pos[0] < back.nodes[e.dst].pos[0] for e in back.edges)
+    assert len({n.pos for n in back.nodes.values()}) == len(back.nodes)
     assert compare_with_engine(g, feeds, torch_export.generate(g)) >= 1
 
 

@@ -171,9 +171,11 @@ gets a trailing underscore, in the module and in `forward`'s arguments.
 batch size, epochs from the file's training settings, else Adam, 0.01, 32, 100), on an NPZ
 file with `X` and `y` (`gradstudio data ...` writes one; `data.npz` is written beside it when
 the graph names a built-in dataset). `python train.py data.npz` trains in one process;
-`torchrun --nproc_per_node=K train.py data.npz` trains with DistributedDataParallel (gloo on
-CPU, nccl on GPU) and a `DistributedSampler` (`set_epoch` every epoch); the batch size is the
-global one (each of K processes takes batch/K), rank 0 saves. With as many samples as a
+`torchrun --nproc_per_node=K train.py data.npz` trains with DistributedDataParallel (nccl on
+GPUs when torch sees them, gloo on the CPU; `--device cpu` forces the CPU) and a
+`DistributedSampler` (`set_epoch` every epoch); the batch size is the global one (each of K
+processes takes batch/K), rank 0 saves (`--out`, default trained.pt) after a `dist.barrier()`
+the processes pass before `destroy_process_group()`. `--double` trains in float64. With as many samples as a
 multiple of the batch size, K processes give the weights of one process
 (tests/test_interop_ddp.py checks 2 against 1).
 

@@ -77,16 +77,18 @@ def main():
     p.add_argument("--init", default=str(HERE / "model.pt"), help="starting parameters")
     p.add_argument("--out", default="trained.pt", help="where rank 0 saves the trained parameters")
     p.add_argument("--double", action="store_true", help="train in float64 (default float32)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="auto: the GPU(s) when torch sees one (nccl), else the CPU (gloo)")
     args = p.parse_args()
 
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1  # set by torchrun
-    device = torch.device("cpu")
+    distributed = "WORLD_SIZE" in os.environ  # set by torchrun (also for one process)
+    cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    device = torch.device("cuda" if cuda else "cpu")
     if distributed:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        if cuda:
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(device)
-        dist.init_process_group(backend)
+        dist.init_process_group("nccl" if cuda else "gloo")
         rank, world = dist.get_rank(), dist.get_world_size()
     else:
         rank, world = 0, 1
@@ -124,10 +126,11 @@ def main():
             total, count = float(sums[0]), int(sums[1])
         if rank == 0 and (epoch + 1 == args.epochs or (epoch + 1) %% max(1, args.epochs // 10) == 0):
             print(f"epoch {epoch + 1}/{args.epochs}  loss {total / max(count, 1):.6g}"
-                  + (f"  (rank 0 of {world})" if distributed else ""), flush=True)
+                  + (f"  (rank 0 of {world}, {device.type})" if distributed else f"  ({device.type})"),
+                  flush=True)
 
     if rank == 0:
-        torch.save(model.state_dict(), args.out)
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, args.out)
         print(f"saved {args.out}", flush=True)
     if distributed:
         dist.barrier()  # without it a gloo rank can abort at exit
