@@ -102,6 +102,17 @@ class Mixed(torch.nn.Module):
         return s.sum(dim=1, keepdim=True) + h.mean(dim=(1, 2)).unsqueeze(1) + torch.amax(h, dim=1)
 
 
+class Tied(torch.nn.Module):
+    """One Linear used twice: its weight must stay one parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(self.fc(x)))
+
+
 def _exported(module, x, path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -109,7 +120,8 @@ def _exported(module, x, path):
                           output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
 
 
-@pytest.mark.parametrize("make,shape", [(MLP, (4,)), (lambda: Mixed(), (3, 5))], ids=["mlp", "mixed"])
+@pytest.mark.parametrize("make,shape", [(MLP, (4,)), (Mixed, (3, 5)), (Tied, (4,))],
+                         ids=["mlp", "mixed", "tied"])
 def test_model_from_torch_onnx_export_imports(make, shape, tmp_path):
     torch.manual_seed(0)
     module = make().double()
@@ -117,8 +129,11 @@ def test_model_from_torch_onnx_export_imports(make, shape, tmp_path):
     _exported(module, x, tmp_path / "m.onnx")
     g = onnx_import.import_onnx(tmp_path / "m.onnx")
     assert g.by_name("x").attrs["shape"][0] == "N"
+    kinds = [n.op for n in g.nodes.values()]
     if make is MLP:
-        assert [n.op for n in g.nodes.values()].count("linear") == 3
+        assert kinds.count("linear") == 3
+    if make is Tied:
+        assert kinds.count("linear") == 0 and kinds.count("parameter") == 2  # fc.weight, fc.bias
     xs = np.random.default_rng(1).standard_normal((9,) + shape)  # another batch size
     sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     want = sess.run(None, {"x": xs})[0]

@@ -323,6 +323,11 @@ class _Importer:
                          name=None if last else f"{self.label(n)}_{i}")
         return x
 
+    def own(self, name: str) -> bool:
+        """Whether a constant is used by one node only (a weight shared by two layers stays
+        one parameter node, so training keeps it shared)."""
+        return len(self.consumers.get(name, ())) == 1
+
     def linear(self, n, x, W, b, name=None) -> _Val:
         nid = self.add("linear", name or self.label(n),
                        {"in_features": int(W.shape[0]), "out_features": int(W.shape[1]),
@@ -344,7 +349,8 @@ class _Importer:
 
     def matmul(self, n, xs) -> _Val:
         x, w = xs
-        if w.node is None and w.init_name is not None and np.ndim(w.const) == 2 and not w.is_int:
+        if (w.node is None and w.init_name is not None and np.ndim(w.const) == 2 and not w.is_int
+                and self.own(n.input[1])):
             W = np.asarray(w.const)
             users = self.consumers.get(n.output[0], [])
             if (len(users) == 1 and users[0].op_type == "Add" and n.output[0] not in self.outputs):
@@ -352,7 +358,7 @@ class _Importer:
                 other = add.input[1] if add.input[0] == n.output[0] else add.input[0]
                 ov = self.vals.get(other)
                 if ov is not None and ov.node is None and not ov.is_int and np.ndim(ov.const) == 1 \
-                        and np.shape(ov.const)[0] == W.shape[1]:
+                        and np.shape(ov.const)[0] == W.shape[1] and self.own(other):
                     self.skip.add(id(add))
                     v = self.linear(n, x, W, ov.const, name=self.label(add))
                     self.vals[add.output[0]] = v
@@ -368,11 +374,11 @@ class _Importer:
         label = self.label(n)
         if trans_a:
             a = self.new(n, "transpose", {"axes": [1, 0]}, (a,), name=label + "_At")
-        if b.node is None and not b.is_int and np.ndim(b.const) == 2:
+        if b.node is None and not b.is_int and np.ndim(b.const) == 2 and self.own(n.input[1]):
             W = np.asarray(b.const, dtype=np.float64)
             W = (W.T if trans_b else W) * alpha
             bias = None
-            if c is not None and c.node is None:
+            if c is not None and c.node is None and self.own(n.input[2]):
                 bias = self._bias(W, np.asarray(c.const, dtype=np.float64) * beta)
             if c is None or bias is not None:
                 return self.linear(n, a, W, bias)

@@ -174,8 +174,8 @@ the graph names a built-in dataset). `python train.py data.npz` trains in one pr
 `torchrun --nproc_per_node=K train.py data.npz` trains with DistributedDataParallel (nccl on
 GPUs when torch sees them, gloo on the CPU; `--device cpu` forces the CPU) and a
 `DistributedSampler` (`set_epoch` every epoch); the batch size is the global one (each of K
-processes takes batch/K), rank 0 saves (`--out`, default trained.pt) after a `dist.barrier()`
-the processes pass before `destroy_process_group()`. `--double` trains in float64. With as many samples as a
+processes takes batch/K); rank 0 saves (`--out`, default trained.pt), then every process
+passes a `dist.barrier()` before `destroy_process_group()`. `--double` trains in float64. With as many samples as a
 multiple of the batch size, K processes give the weights of one process
 (tests/test_interop_ddp.py checks 2 against 1).
 
