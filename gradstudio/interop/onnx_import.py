@@ -14,7 +14,7 @@ from ..graph.layout import auto_layout
 from ..graph.model import Graph, GraphError
 from ..graph.validate import validate
 from .errors import ImportRefused, need
-from .onnx_ops import Ops, _Val
+from .onnx_ops import Ops, Val
 from .table import IMPORTS
 
 FLOAT_TYPES = {1: "float32", 11: "float64"}
@@ -32,7 +32,6 @@ SUPPORTED = ", ".join(sorted(IMPORTS))
 
 def _supported() -> str:
     return f"gradstudio imports {SUPPORTED} (see docs/interop.md)"
-
 
 
 class _Importer(Ops):
@@ -82,7 +81,7 @@ class _Importer(Ops):
             raise ImportRefused(f"{name}: {exc}") from None
         return node.id
 
-    def node_of(self, v: _Val) -> str:
+    def node_of(self, v: Val) -> str:
         """The graph node holding ``v``, making a parameter or constant node for a constant."""
         if v.view is not None:
             raise ImportRefused("integer labels are reshaped before an op other than OneHot or "
@@ -102,7 +101,7 @@ class _Importer(Ops):
             v.node = nid
         return v.node
 
-    def shape(self, v: _Val) -> tuple:
+    def shape(self, v: Val) -> tuple:
         if v.view is not None:
             return tuple(v.view)
         if v.node is None:
@@ -131,7 +130,7 @@ class _Importer(Ops):
         for t in graph.initializer:
             arr = self.check_tensor(t, "initializer")
             inits[t.name] = arr
-            self.vals[t.name] = _Val(const=arr, is_int=arr.dtype.kind in "iu", init_name=t.name)
+            self.vals[t.name] = Val(const=arr, is_int=arr.dtype.kind in "iu", init_name=t.name)
         for vi in graph.input:
             if vi.name in inits:
                 continue
@@ -181,7 +180,7 @@ class _Importer(Ops):
                 shape.append(sym if sym[:1].isalpha() else "S_" + sym)
         is_int = t.elem_type in INT_TYPES
         nid = self.add("input", vi.name, {"shape": shape, "dtype": "int" if is_int else "float"})
-        self.vals[vi.name] = _Val(node=nid, is_int=is_int)
+        self.vals[vi.name] = Val(node=nid, is_int=is_int)
 
     def args(self, onode) -> list:
         out = []
@@ -195,13 +194,13 @@ class _Importer(Ops):
             out.append(v)
         return out
 
-    def put(self, onode, v: _Val, index: int = 0):
+    def put(self, onode, v: Val, index: int = 0):
         self.vals[onode.output[index]] = v
         return v
 
-    def new(self, onode, op, attrs=None, ins=(), name=None, is_int=False) -> _Val:
+    def new(self, onode, op, attrs=None, ins=(), name=None, is_int=False) -> Val:
         label = name or self.label(onode)
-        return _Val(node=self.add(op, label, attrs, ins), is_int=is_int)
+        return Val(node=self.add(op, label, attrs, ins), is_int=is_int)
 
     def label(self, onode) -> str:
         out = onode.output[0] if onode.output else ""
@@ -222,7 +221,7 @@ class _Importer(Ops):
         xs = self.args(n)
         if op == "Constant":
             value = self.constant_value(n)
-            return self.put(n, _Val(const=value, is_int=value.dtype.kind in "iub"))
+            return self.put(n, Val(const=value, is_int=value.dtype.kind in "iub"))
         if op in ("Identity", "Dropout"):
             if len(n.output) > 1 and n.output[1] and n.output[1] in self.consumers:
                 self.refuse(n, "its mask output is used; gradstudio imports inference graphs")
@@ -275,7 +274,7 @@ class _Importer(Ops):
                 return np.asarray(self.onnx.helper.get_attribute_value(a))
         self.refuse(n, "only tensor and number constants are supported")
 
-    def binary(self, n, op, xs) -> _Val:
+    def binary(self, n, op, xs) -> Val:
         xs = [x for x in xs if x is not None]
         if len(xs) == 1:
             return xs[0]
@@ -285,7 +284,7 @@ class _Importer(Ops):
             acc = self.new(n, op, ins=(acc, x), name=None if last else f"{self.label(n)}_{i}")
         return acc
 
-    def reduce(self, n, op, xs) -> _Val:
+    def reduce(self, n, op, xs) -> Val:
         x = xs[0]
         rank = len(self.shape(x))
         keep = bool(self.attr(n, "keepdims", 1))
@@ -317,24 +316,24 @@ class _Importer(Ops):
                          name=None if last else f"{self.label(n)}_{i}")
         return x
 
-    def cast(self, n, x) -> _Val:
+    def cast(self, n, x) -> Val:
         to = self.attr(n, "to")
         if to in FLOAT_TYPES:
             if x.node is None:
-                return _Val(const=np.asarray(x.const, dtype=np.float64), init_name=x.init_name)
+                return Val(const=np.asarray(x.const, dtype=np.float64), init_name=x.init_name)
             if x.is_int or self.g.nodes[x.node].op == "input":  # labels or targets: no gradient
                 return self.after_view(x, self.new(n, "to_float", ins=(self.unview(x),)))
             return x
         if to in INT_TYPES:
             if x.node is None:
-                return _Val(const=np.asarray(x.const).astype(np.int64), is_int=True, init_name=x.init_name)
+                return Val(const=np.asarray(x.const).astype(np.int64), is_int=True, init_name=x.init_name)
             if x.is_int:
                 return x
             self.refuse(n, "casts floating point values to integers; gradstudio's integers are "
                         "labels that come from inputs")
         self.refuse(n, f"casts to {TYPE_NAMES.get(to, to)}; supported: float32, float64, int64, int32")
 
-    def xent(self, n, xs) -> _Val:
+    def xent(self, n, xs) -> Val:
         scores, labels = xs[0], xs[1]
         reduction = self.attr(n, "reduction", b"mean")
         reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
@@ -351,7 +350,7 @@ class _Importer(Ops):
             self.refuse(n, "its log-probability output is used")
         return self.new(n, "softmax_xent", {"labels": "int"}, (scores, self.unview(labels)))
 
-    def one_hot(self, n, xs) -> _Val:
+    def one_hot(self, n, xs) -> Val:
         labels = xs[0]
         depth = int(self.const_of(n, n.input[1], "depth").ravel()[0])
         values = self.const_of(n, n.input[2], "values").ravel().tolist()

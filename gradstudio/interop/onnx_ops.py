@@ -15,9 +15,6 @@ class Val:
         self.view = view  # integer labels seen in another shape (reshaped); see _Importer.reshape
 
 
-_Val = Val
-
-
 class Ops:
     """Linear layers and reshapes (see the module docstring)."""
 
@@ -26,14 +23,14 @@ class Ops:
         one parameter node, so training keeps it shared)."""
         return len(self.consumers.get(name, ())) == 1
 
-    def linear(self, n, x, W, b, name=None) -> _Val:
+    def linear(self, n, x, W, b, name=None) -> Val:
         nid = self.add("linear", name or self.label(n),
                        {"in_features": int(W.shape[0]), "out_features": int(W.shape[1]),
                         "bias": b is not None}, (x,))
         self.g.set_param(f"{nid}.W", np.asarray(W, dtype=np.float64))
         if b is not None:
             self.g.set_param(f"{nid}.b", np.asarray(b, dtype=np.float64))
-        return _Val(node=nid)
+        return Val(node=nid)
 
     def _bias(self, W, c):
         """``c`` as a bias vector of W's outputs, or None when it does not fit one."""
@@ -45,7 +42,7 @@ class Ops:
             pass
         return None
 
-    def matmul(self, n, xs) -> _Val:
+    def matmul(self, n, xs) -> Val:
         x, w = xs
         if (w.node is None and w.init_name is not None and np.ndim(w.const) == 2 and not w.is_int
                 and self.own(n.input[1])):
@@ -64,7 +61,7 @@ class Ops:
             return self.linear(n, x, W, None)
         return self.new(n, "matmul", ins=(x, w))
 
-    def gemm(self, n, xs) -> _Val:
+    def gemm(self, n, xs) -> Val:
         a, b = xs[0], xs[1]
         c = xs[2] if len(xs) > 2 else None
         alpha, beta = self.attr(n, "alpha", 1.0), self.attr(n, "beta", 1.0)
@@ -86,15 +83,15 @@ class Ops:
                 b = self.new(n, "transpose", {"axes": [1, 0]}, (b,), name=label + "_Bt")
             out = self.new(n, "matmul", ins=(a, b), name=label + ("_mm" if c or alpha != 1 else ""))
             if alpha != 1.0:
-                out = self.new(n, "mul", ins=(out, _Val(const=np.float64(alpha))),
+                out = self.new(n, "mul", ins=(out, Val(const=np.float64(alpha))),
                                name=label + ("_alpha" if c else ""))
             if c is None:
                 return out
         if beta != 1.0:
-            c = self.new(n, "mul", ins=(c, _Val(const=np.float64(beta))), name=label + "_beta")
+            c = self.new(n, "mul", ins=(c, Val(const=np.float64(beta))), name=label + "_beta")
         return self.new(n, "add", ins=(out, c), name=label)
 
-    def reshape(self, n, xs) -> _Val:
+    def reshape(self, n, xs) -> Val:
         x = xs[0]
         shape = list(self.shape(x))
         op = n.op_type
@@ -125,7 +122,7 @@ class Ops:
         if target == shape:
             return x
         if x.is_int and x.node is not None:  # labels: reshaped where they are used
-            return _Val(node=x.node, is_int=True, view=target)
+            return Val(node=x.node, is_int=True, view=target)
         return self.new(n, "reshape", {"shape": target}, (x,), is_int=x.is_int)
 
     def _product(self, n, dims):
@@ -156,10 +153,10 @@ class Ops:
         return [fill if d == -1 else d for d in target]
 
     @staticmethod
-    def unview(v: _Val) -> _Val:
-        return v if v.view is None else _Val(node=v.node, is_int=v.is_int)
+    def unview(v: Val) -> Val:
+        return v if v.view is None else Val(node=v.node, is_int=v.is_int)
 
-    def after_view(self, src: _Val, out: _Val, extra=()) -> _Val:
+    def after_view(self, src: Val, out: Val, extra=()) -> Val:
         """``out`` (made from ``src``'s node) reshaped the way ``src`` was viewed."""
         if src.view is None:
             return out
@@ -167,4 +164,4 @@ class Ops:
         if list(self.shape(out)) == target:
             return out
         name = self.g.nodes[out.node].name + "_reshaped"
-        return _Val(node=self.add("reshape", name, {"shape": target}, (out,)))
+        return Val(node=self.add("reshape", name, {"shape": target}, (out,)))
