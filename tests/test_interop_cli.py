@@ -227,3 +227,10 @@ def test_torch_train_refuses_a_graph_without_data_inputs(capsys, tmp_path):
 def test_an_unwritable_destination_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "export", MLP, "--to", "onnx", "-o", tmp_path / "no" / "such" / "m.onnx")
     assert code == 1 and err.startswith("gradstudio: error: cannot write") and err.count("\n") == 1
+
+
+def test_a_missing_package_is_named_with_how_to_install_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    code, _, err = run(capsys, "export", MLP, "--to", "onnx", "-o", tmp_path / "m.onnx")
+    assert code == 1 and "needs the onnx package" in err and 'pip install -e ".[interop]"' in err
+    assert not (tmp_path / "m.onnx").exists()
