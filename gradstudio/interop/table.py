@@ -140,12 +140,15 @@ The same exports and the ONNX import are in the app's File menu.
 
 - Opset 18, IR version 9 (onnxruntime 1.17 and later load it). Graph inputs are named after
   the graph's input nodes with the batch axis symbolic (`N`); the one output is the graph's
-  output (or `--output NODE`); parameters are initializers, constants `Constant` nodes.
+  output (or `--output NODE`: then only what that node depends on is written, e.g. no labels
+  input for `--output logits`); parameters are initializers, constants `Constant` nodes.
 - onnxruntime gives the engine's numbers within 1e-9 relative in float64 and 1e-4 in
   float32 (`--dtype`, default float32), at any batch size (tests/test_interop_onnx.py).
-- Import: initializers become parameters; `Gemm`, or `MatMul` (+ `Add`) with an initializer
-  weight, become Linear layers; the ops listed below map to gradstudio's; the graph is laid
-  out left to right. A model with anything else (an op such as Conv, If or Loop, a
+- Import: initializers become parameters (one used by two layers stays one parameter);
+  `Gemm`, or `MatMul` (+ `Add`) with an initializer weight, become Linear layers;
+  `SoftmaxCrossEntropyLoss` becomes softmax_xent; the ops listed below map to gradstudio's;
+  the graph is laid out left to right. Graph inputs have no stored values: give them to
+  `gradstudio eval` with `--set`. A model with anything else (an op such as Conv, If or Loop, a
   non-standard domain, external data, a tensor type other than float32/float64/int64/int32)
   is refused with a message naming the node, its op and what is supported; nothing is written.
   Models written by `torch.onnx.export` import.
@@ -175,9 +178,9 @@ the graph names a built-in dataset). `python train.py data.npz` trains in one pr
 GPUs when torch sees them, gloo on the CPU; `--device cpu` forces the CPU) and a
 `DistributedSampler` (`set_epoch` every epoch); the batch size is the global one (each of K
 processes takes batch/K); rank 0 saves (`--out`, default trained.pt), then every process
-passes a `dist.barrier()` before `destroy_process_group()`. `--double` trains in float64. With as many samples as a
-multiple of the batch size, K processes give the weights of one process
-(tests/test_interop_ddp.py checks 2 against 1).
+passes a `dist.barrier()` before `destroy_process_group()`. `--double` trains in float64.
+With as many samples as a multiple of the batch size, K processes give the weights of one
+process (tests/test_interop_ddp.py checks 2 against 1 on the CPU).
 
 ## Ops
 """
