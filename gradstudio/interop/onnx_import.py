@@ -166,6 +166,9 @@ class _Importer(Ops):
         if t.elem_type not in FLOAT_TYPES and t.elem_type not in INT_TYPES:
             raise ImportRefused(f"input {vi.name!r} has type {TYPE_NAMES.get(t.elem_type, t.elem_type)}; "
                                 "supported: float32, float64, int64, int32")
+        if not t.HasField("shape"):
+            raise ImportRefused(f"input {vi.name!r} has no shape; gradstudio needs each input's "
+                                "rank (sizes may be symbolic)")
         shape = []
         for i, d in enumerate(t.shape.dim):
             if d.HasField("dim_value"):
