@@ -113,20 +113,22 @@ class Tied(torch.nn.Module):
         return self.fc(torch.tanh(self.fc(x)))
 
 
-def _exported(module, x, path):
+def _exported(module, x, path, opset=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (x,), str(path), dynamo=False, input_names=["x"],
-                          output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+                          output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                          **({"opset_version": opset} if opset else {}))
 
 
-@pytest.mark.parametrize("make,shape", [(MLP, (4,)), (Mixed, (3, 5)), (Tied, (4,))],
-                         ids=["mlp", "mixed", "tied"])
-def test_model_from_torch_onnx_export_imports(make, shape, tmp_path):
+@pytest.mark.parametrize("make,shape,opset", [(MLP, (4,), None), (Mixed, (3, 5), None),
+                                              (Mixed, (3, 5), 11), (Tied, (4,), None)],
+                         ids=["mlp", "mixed", "mixed-opset11", "tied"])
+def test_model_from_torch_onnx_export_imports(make, shape, opset, tmp_path):
     torch.manual_seed(0)
     module = make().double()
     x = torch.randn((6,) + shape, dtype=torch.float64)
-    _exported(module, x, tmp_path / "m.onnx")
+    _exported(module, x, tmp_path / "m.onnx", opset)
     g = onnx_import.import_onnx(tmp_path / "m.onnx")
     assert g.by_name("x").attrs["shape"][0] == "N"
     kinds = [n.op for n in g.nodes.values()]
