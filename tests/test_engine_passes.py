@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gradstudio import load
-from gradstudio.engine import (Engine, FeedError, MissingValue, OutputNotScalar, TraceTooLarge,
+from gradstudio.engine import (Engine, FeedError, MissingValueError, OutputNotScalarError, TraceTooLargeError,
                                init_params, run, unbroadcast)
 from gradstudio.engine.plan import Plan, Step
 from gradstudio.engine.program import Compute, Program
@@ -250,9 +250,9 @@ def test_errors_are_told_apart_by_type():
     t = g.add_node("tanh")
     g.connect(x.id, t.id, "x")
     eng = Engine(g)
-    with pytest.raises(MissingValue):
+    with pytest.raises(MissingValueError):
         eng.forward()
-    with pytest.raises(OutputNotScalar) as info:
+    with pytest.raises(OutputNotScalarError) as info:
         eng.value_and_grad({"x": [1.0, 2.0]})
     assert isinstance(info.value, FeedError)
     reason = g.check_connect(t.id, x.id, "x")
@@ -273,11 +273,11 @@ def test_a_trace_over_its_memory_budget_is_refused_with_a_clear_message():
     eng.trace_budget = 1000
     events = []
     g.subscribe(events.append)
-    with pytest.raises(TraceTooLarge, match=r"would keep 2\.\d kB of values and gradients \(the limit is 1000 bytes\)"):
+    with pytest.raises(TraceTooLargeError, match=r"would keep 2\.\d kB of values and gradients \(the limit is 1000 bytes\)"):
         eng.trace(feeds)
-    with pytest.raises(TraceTooLarge, match="values and tangents"):
+    with pytest.raises(TraceTooLargeError, match="values and tangents"):
         eng.jvp_trace(feeds, {"x": np.ones((5, 3))})
-    assert isinstance(TraceTooLarge("x"), FeedError) and events == []
+    assert isinstance(TraceTooLargeError("x"), FeedError) and events == []
     eng.trace_budget = None
     assert eng.trace(feeds).value == eng.forward(feeds)
 

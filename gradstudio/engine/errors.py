@@ -11,19 +11,19 @@ class FeedError(Exception):
     """A fed value or request that does not fit the graph (missing, wrong shape, not a number)."""
 
 
-class MissingValue(FeedError):
+class MissingValueError(FeedError):
     """An input has no value: none was fed and the node holds none."""
 
 
-class UnknownName(FeedError):
+class UnknownNameError(FeedError):
     """A name that is no input or parameter of the graph (or not one the output uses)."""
 
 
-class NoDerivative(FeedError):
+class NoDerivativeError(FeedError):
     """A derivative was asked of something that has none (labels)."""
 
 
-class OutputNotScalar(FeedError):
+class OutputNotScalarError(FeedError):
     """A gradient was asked of an output that is not a single number."""
 
 
@@ -31,5 +31,5 @@ class ParamShapeError(FeedError):
     """A stored parameter value whose shape is not the one the graph needs."""
 
 
-class TraceTooLarge(FeedError):
+class TraceTooLargeError(FeedError):
     """Recording a pass would keep more host memory than the trace budget allows."""

@@ -36,8 +36,8 @@ from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
-from .errors import (FeedError, MissingValue, NoDerivative, OutputNotScalar, ParamShapeError,
-                     UnknownName)
+from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError, ParamShapeError,
+                     UnknownNameError)
 from .plan import Plan, compile_graph
 from .program import Program, prepare
 from .straight import straight_passes
@@ -48,8 +48,8 @@ CACHE_SIZE = 16  # programs an engine keeps; the least recently used one goes fi
 STRAIGHT_AFTER = 3  # gradient calls a program runs by the loops before it is made straight code
 _SEEDED = object()  # _host_seen marker: the engine made this parameter from its initialiser
 
-__all__ = ["CACHE_SIZE", "Engine", "FeedError", "MissingValue", "NoDerivative",
-           "OutputNotScalar", "ParamShapeError", "Program", "UnknownName", "init_params",
+__all__ = ["CACHE_SIZE", "Engine", "FeedError", "MissingValueError", "NoDerivativeError",
+           "OutputNotScalarError", "ParamShapeError", "Program", "UnknownNameError", "init_params",
            "unbroadcast"]
 
 
@@ -135,11 +135,11 @@ class Engine:
                     absent.append(name)
                     continue
                 if name in full.inputs:
-                    raise UnknownName(f"the output does not depend on input {name}")
-                raise UnknownName(f"no input or parameter named {name}")
+                    raise UnknownNameError(f"the output does not depend on input {name}")
+                raise UnknownNameError(f"no input or parameter named {name}")
             step = plan.steps[i]
             if step.source.kind == "input" and step.attrs["dtype"] != "float":
-                raise NoDerivative(f"{name} holds labels; it has no derivative")
+                raise NoDerivativeError(f"{name} holds labels; it has no derivative")
         return tuple(absent)
 
     def plan(self, output: str | None = None) -> Plan:
@@ -227,7 +227,7 @@ class Engine:
             vals[i] = self._input(s, feeds.get(name))
         if not feeds.keys() <= prog.plan.inputs.keys():
             names = ", ".join(sorted(k for k in feeds if k not in prog.plan.inputs))
-            raise UnknownName(f"the graph has no input named {names}")
+            raise UnknownNameError(f"the graph has no input named {names}")
         shapes = tuple(vals[src.index].shape for src in prog.inputs)
         if shapes != prog.fed_shapes:  # the same shapes as last call need no new check
             bindings: dict = {}
@@ -243,7 +243,7 @@ class Engine:
         if value is None:
             value = step.attrs["value"]
             if value is None:
-                raise MissingValue(f"no value for input {name!r}")
+                raise MissingValueError(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
         if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
             arr = value  # the common case in training, checked cheaply
@@ -287,7 +287,7 @@ class Engine:
         y = vals[out]
         if y.shape != ():
             name = self.graph.nodes[prog.plan.output].name
-            raise OutputNotScalar(f"the output {name} has shape {fmt(tuple(y.shape))}; a "
+            raise OutputNotScalarError(f"the output {name} has shape {fmt(tuple(y.shape))}; a "
                                   "gradient needs a single number (add a sum or mean)")
         grads = [None] * len(prog.plan.steps)
         # np.array is a fresh array like ones_like, at a third of the cost
@@ -416,7 +416,7 @@ class Engine:
             if name in direction:
                 t = direction.pop(name)
                 if not prog.need[i]:
-                    raise NoDerivative(f"{name} holds labels; it has no derivative")
+                    raise NoDerivativeError(f"{name} holds labels; it has no derivative")
                 if not self.backend.is_native(t):
                     t = self.backend.asarray(t, self.dtype)
                 elif t.dtype != self.dtype:
@@ -425,7 +425,7 @@ class Engine:
                     t = self.xp.broadcast_to(t, vals[i].shape)
                 tans[i] = t
         if direction:
-            raise UnknownName(f"no input or parameter named {', '.join(sorted(direction))}")
+            raise UnknownNameError(f"no input or parameter named {', '.join(sorted(direction))}")
         with self.backend.quiet():
             self._tangents(prog, vals, tans)
         return prog, vals, tans
@@ -463,7 +463,7 @@ class Engine:
     def trace(self, feeds: dict | None = None, output: str | None = None,
               backward: bool = True) -> Trace:
         """Run forward (and backward) recording every value and gradient, read back to the
-        host. Refused with TraceTooLarge (before anything is copied) when the record
+        host. Refused with TraceTooLargeError (before anything is copied) when the record
         would exceed ``trace_budget`` bytes."""
         prog = self.program(output)
         vals = self._forward(prog, feeds)

@@ -8,7 +8,7 @@ A trace keeps every value (and gradient, or tangent) on the host, so its size is
 before anything is copied: ``Engine.trace_budget`` bytes, ``TRACE_BUDGET`` (1 GiB) unless
 changed. A graph of 10,000 elementwise nodes on (1024, 8) float64 inputs has 625 MiB of
 values alone and about 2 GiB with its gradients and edge contributions: its trace is
-refused with :class:`TraceTooLarge`, a one-line message giving the size and the limit,
+refused with :class:`TraceTooLargeError`, a one-line message giving the size and the limit,
 while ``forward``, ``value_and_grad`` and ``jvp`` (which record nothing) still run.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..graph.model import Edge
-from .errors import TraceTooLarge
+from .errors import TraceTooLargeError
 from .plan import Plan
 
 
@@ -108,9 +108,9 @@ TRACE_BUDGET = 1 << 30  # bytes of host memory one trace may keep (values, gradi
 
 
 def check_budget(nbytes: int, budget: int, what: str = "values and gradients") -> None:
-    """Raise TraceTooLarge when a trace of ``nbytes`` would exceed ``budget``."""
+    """Raise TraceTooLargeError when a trace of ``nbytes`` would exceed ``budget``."""
     if budget is not None and nbytes > budget:
-        raise TraceTooLarge(f"recording every step of this pass would keep {_size(nbytes)} of "
+        raise TraceTooLargeError(f"recording every step of this pass would keep {_size(nbytes)} of "
                             f"{what} (the limit is {_size(budget)}): use a smaller batch, or "
                             "compute without recording the steps")
 

@@ -21,7 +21,7 @@ from ...app.modes import direction_for, node_tangents
 from ...app.playback import Timeline
 from ...engine import Engine
 from ...engine.plan import GraphInvalid
-from ...engine.errors import FeedError, MissingValue, OutputNotScalar
+from ...engine.errors import FeedError, MissingValueError, OutputNotScalarError
 from ...graph.model import GraphError
 from ...graph.validate import output_node
 
@@ -130,7 +130,7 @@ class MathSession(QObject):
             try:
                 self.trace = self.engine.trace(None, backward=not forward_only)
                 self.error = None
-            except OutputNotScalar as exc:
+            except OutputNotScalarError as exc:
                 self.trace = self.engine.trace(None, backward=False)
                 self.error = f"No backward pass: {exc}"
         except (GraphInvalid, FeedError, GraphError, ValueError) as exc:
@@ -308,6 +308,6 @@ class MathSession(QObject):
 
 def _explain(exc) -> str:
     text = str(exc)
-    if isinstance(exc, MissingValue):
+    if isinstance(exc, MissingValueError):
         return f"{text[0].upper()}{text[1:]}: set it in the Inputs panel (or press Random)"
     return text[0].upper() + text[1:] if text else type(exc).__name__
