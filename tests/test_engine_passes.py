@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gradstudio import load
-from gradstudio.engine import (Engine, FeedError, MissingValueError, OutputNotScalarError, TraceTooLargeError,
-                               init_params, run, unbroadcast)
+from gradstudio.engine import (Engine, FeedError, MissingValueError, OutputNotScalarError,
+                               TraceTooLargeError, init_params, run, unbroadcast)
 from gradstudio.engine.plan import Plan, Step
 from gradstudio.engine.program import Compute, Program
 from gradstudio.engine.straight import straight_passes
@@ -273,7 +273,8 @@ def test_a_trace_over_its_memory_budget_is_refused_with_a_clear_message():
     eng.trace_budget = 1000
     events = []
     g.subscribe(events.append)
-    with pytest.raises(TraceTooLargeError, match=r"would keep 2\.\d kB of values and gradients \(the limit is 1000 bytes\)"):
+    limit = r"would keep 2\.\d kB of values and gradients \(the limit is 1000 bytes\)"
+    with pytest.raises(TraceTooLargeError, match=limit):
         eng.trace(feeds)
     with pytest.raises(TraceTooLargeError, match="values and tangents"):
         eng.jvp_trace(feeds, {"x": np.ones((5, 3))})

@@ -1,7 +1,7 @@
 """Compile graphs to plans and run them: forward, reverse mode, forward mode, traces, checks."""
 from .backend import Backend, BackendError, get_backend
-from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError, ParamShapeError,
-                     TraceTooLargeError, UnknownNameError)
+from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError,
+                     ParamShapeError, TraceTooLargeError, UnknownNameError)
 from .plan import GraphInvalid, Plan, compile_graph
 from .run import Engine, init_params, unbroadcast
 from .trace import TangentTrace, Trace

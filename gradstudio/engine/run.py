@@ -36,8 +36,8 @@ from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
-from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError, ParamShapeError,
-                     UnknownNameError)
+from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError,
+                     ParamShapeError, UnknownNameError)
 from .plan import Plan, compile_graph
 from .program import Program, prepare
 from .straight import straight_passes
@@ -49,8 +49,8 @@ STRAIGHT_AFTER = 3  # gradient calls a program runs by the loops before it is ma
 _SEEDED = object()  # _host_seen marker: the engine made this parameter from its initialiser
 
 __all__ = ["CACHE_SIZE", "Engine", "FeedError", "MissingValueError", "NoDerivativeError",
-           "OutputNotScalarError", "ParamShapeError", "Program", "UnknownNameError", "init_params",
-           "unbroadcast"]
+           "OutputNotScalarError", "ParamShapeError", "Program", "UnknownNameError",
+           "init_params", "unbroadcast"]
 
 
 def _nbytes(arr) -> int:

@@ -263,7 +263,7 @@ class OpDef:
     pattern: str = ""
     local_grad: tuple = ()
     kind: str = "primitive"  # "primitive", "source" or "composite"
-    saves: bool = False  # forward returns (value, saved), the vjp gets saved (as a fused kernel may)
+    saves: bool = False  # forward returns (value, saved); vjp and jvp get saved (see above)
 
     @property
     def is_composite(self) -> bool:

@@ -7,10 +7,10 @@ the expansion to rounding. The engine uses the kernel unless asked not to
 (``Engine(..., fuse=False)``). Parameters of the composite are appended as inputs
 in the order of ``Fused.params(attrs)``.
 
-A Fused kernel has the interface of an OpDef (ops/base.py): forward, vjp, jvp and
-``saves``, called the same way. A kernel with ``saves`` keeps residuals of its forward pass for its vjp (what the
-backward pass would otherwise recompute): its forward returns ``(value, saved)`` and
-its vjp and its jvp receive ``saved`` where other ops receive the value.
+A Fused kernel has the interface of an OpDef (ops/base.py ``Kernel``): forward, vjp,
+jvp and ``saves``, called the same way. A kernel with ``saves`` keeps residuals of its
+forward pass (what the backward pass would otherwise recompute): its forward returns
+``(value, saved)`` and its vjp and jvp receive ``saved`` where other ops receive the value.
 """
 from __future__ import annotations
 
