@@ -293,3 +293,14 @@ def test_a_parameter_the_graph_lets_go_of_is_made_afresh_from_its_seed():
     assert np.all(eng.params()["l1.W"] == 2.0)  # the graph's new value is read
     g.set_param(key, None)
     np.testing.assert_array_equal(eng.params()["l1.W"], seeded["l1.W"])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "strict", pytest.param("cupy", marks=pytest.mark.gpu)])
+def test_forward_mode_trace_on_every_backend(backend):
+    g = load(EXAMPLES / "lecture_function.gsg")
+    eng = Engine(g, backend)
+    _, grads = eng.value_and_grad()
+    tr = eng.jvp_trace(None, {"x1": 1.0})
+    assert isinstance(tr.tangent, np.ndarray)
+    assert float(tr.tangent) == pytest.approx(float(eng.backend.to_host(grads["x1"])), rel=1e-14)
+    assert all(isinstance(t, np.ndarray) for t in tr.node_tangents.values())
