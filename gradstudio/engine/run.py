@@ -14,8 +14,9 @@ back. Only two explicit calls write into the graph:
 
 - :meth:`Engine.init_params` (or :func:`init_params` with a graph) stores the initial
   value of every parameter the graph has no value for. The app calls it where a person
-  expects the weights to exist: when a document is created or loaded for evaluation,
-  at the first evaluation they ask for, and before a training run starts. It is the
+  expects the weights to exist: at an evaluation they ask for (the math panels'
+  ``MathSession.run``) and when a training run is made (``TrainingSession.ensure_trainer``),
+  both on the GUI thread; ``examples/build_examples.py`` before saving a file. It is the
   same number the engine would use anyway (seeded per parameter), so calling it or not
   changes no result, only whether the graph (and so a saved file) holds the values.
 - :meth:`Engine.store_params` writes the engine's parameter arrays (after training)
