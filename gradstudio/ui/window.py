@@ -98,9 +98,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        from .workspaces import install_workspaces  # Build / Math / Train; after every panel
+        install_workspaces(self)
 
     # ---- structure ----------------------------------------------------------------------
     def add_panel(self, key: str, title: str, widget, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -378,7 +377,7 @@ class MainWindow(QMainWindow):
             self.recovery.clear()
         self._autosave_timer.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.workspaces.save()
         event.accept()
 
     def sizeHint(self) -> QSize:
