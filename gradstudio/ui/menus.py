@@ -43,7 +43,7 @@ def build_menus(win) -> None:
 
     e = mb.addMenu("&Edit")
     undo = win.undo_group.createUndoAction(win, "&Undo")
-    undo.setShortcuts(every(SK.Undo, "Ctrl+Z"))
+    undo.setShortcut(SK.Undo)
     redo = win.undo_group.createRedoAction(win, "&Redo")
     redo.setShortcuts(every(SK.Redo, "Ctrl+Shift+Z"))  # Ctrl+Y and Ctrl+Shift+Z both redo
     e.addActions([undo, redo])
@@ -99,8 +99,8 @@ def build_menus(win) -> None:
 
 def every(standard, fallback: str) -> list:
     """Every key the platform binds to a standard action (``setShortcut`` would keep only
-    the first), with ``fallback`` added when the platform lacks it."""
-    keys = list(QKeySequence.keyBindings(standard))
+    the first) with Ctrl (Cmd), and ``fallback`` when the platform lacks it."""
+    keys = [k for k in QKeySequence.keyBindings(standard) if k.toString().startswith(("Ctrl+", "Meta+"))]
     if QKeySequence(fallback) not in keys:
         keys.append(QKeySequence(fallback))
     return keys

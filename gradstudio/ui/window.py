@@ -156,8 +156,8 @@ class MainWindow(QMainWindow):
 
     def _fit_soon(self) -> None:
         """Fit the graph once the new canvas has its final size (after this event)."""
-        self.view.fit_all()
-        QTimer.singleShot(0, self.view, self.view.fit_all)
+        self.view.fit_readable()
+        QTimer.singleShot(0, self.view, self.view.fit_readable)
 
     def is_modified(self) -> bool:
         return self.stack is not None and not self.stack.isClean()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QLabel
 
@@ -24,7 +24,7 @@ from .minimap import Minimap
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
-from .style import GRID
+from .style import GRID, TEXT_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
@@ -66,6 +66,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._last_pos: QPoint | None = None
         self.minimap = Minimap(self)
         self.minimap.hide()
+        self._minimap_on = False
         # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner; a child
         # of the view, not of the viewport, so scrolling the canvas does not move it
         self.caption = QLabel(self)
@@ -123,6 +124,28 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         ids = self.selected_node_ids()
         self._fit(self.scene().nodes_rect(ids)) if ids else self.fit_all()
 
+    def fit_readable(self) -> None:
+        """Fit the graph, but never below TEXT_ZOOM, where node titles are still drawn: a
+        graph too big for that shows from its start (top left: the inputs). Used when a
+        graph opens, a workspace changes the canvas's size or a layer is expanded;
+        View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
+        rect = self.scene().nodes_rect()
+        self._fit(rect)
+        if rect.isNull() or self.zoom() >= TEXT_ZOOM:
+            return
+        self.scale(TEXT_ZOOM / self.zoom(), TEXT_ZOOM / self.zoom())
+        vis = self.visible_scene_rect()
+        m = 40.0
+        x = rect.left() - m + vis.width() / 2 if rect.width() + 2 * m > vis.width() else rect.center().x()
+        y = rect.top() - m + vis.height() / 2 if rect.height() + 2 * m > vis.height() else rect.center().y()
+        self.centerOn(QPointF(x, y))
+        self._zoom_changed()
+
+    def shows_all(self) -> bool:
+        """Is every node inside the visible area?"""
+        rect = self.scene().nodes_rect()
+        return rect.isNull() or self.visible_scene_rect().contains(rect)
+
     def _fit(self, rect: QRectF) -> None:
         if rect.isNull():
             self.resetTransform()
@@ -158,7 +181,8 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
 
     def set_minimap_visible(self, on: bool) -> None:
-        self.minimap.setVisible(bool(on))
+        """Switch the minimap on or off (it shows while part of the graph is out of view)."""
+        self._minimap_on = bool(on)
         self._place_minimap()
 
     def set_theme(self, colours: dict) -> None:
@@ -208,26 +232,36 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         text = self.scene().caption()
         if not text:
             self.caption.hide()
+            self.setViewportMargins(0, 0, 0, 0)
             return
         c = self.scene().theme.names
         self.caption.setStyleSheet(
             f"QLabel {{ background: {c['caption_bg']}; color: {c['caption_text']}; "
-            f"border: 1px solid {c['caption_border']}; border-radius: 4px; padding: 4px 8px; }}")
+            f"border: none; border-bottom: 1px solid {c['caption_border']}; padding: 4px 8px; }}")
         self.caption.setText(text)
         self._place_caption()
         self.caption.show()
 
     def _place_caption(self) -> None:
-        fm = self.caption.fontMetrics()
-        need = max(fm.horizontalAdvance(line) for line in self.caption.text().split("\n")) + 24
-        self.caption.setFixedWidth(min(need, max(200, min(self.viewport().width() - 20, 900))))
-        self.caption.adjustSize()
-        vp = self.viewport().geometry()
-        self.caption.move(vp.x() + 10, vp.y() + 10)
+        """The caption sits in a strip reserved above the canvas (the viewport's top
+        margin), so it never covers a node."""
+        f = self.frameWidth()
+        self.caption.setFixedWidth(max(100, self.width() - 2 * f))
+        self.caption.setFixedHeight(self.caption.heightForWidth(self.caption.width()))
+        self.setViewportMargins(0, self.caption.height(), 0, 0)
+        self.caption.move(f, f)
 
     def _place_minimap(self) -> None:
+        """Bottom right of the canvas, a fifth of its width at most; shown (when switched
+        on) only while part of the graph is out of view, so it never hides a graph that
+        fits."""
         vp = self.viewport().geometry()
-        self.minimap.move(vp.right() - self.minimap.width() - 10, vp.bottom() - self.minimap.height() - 10)
+        w = max(110, min(200, round(vp.width() * 0.2)))
+        h = round(w * 0.7)
+        if self.minimap.size() != QSize(w, h):
+            self.minimap.setFixedSize(w, h)
+        self.minimap.move(vp.right() - w - 10, vp.bottom() - h - 10)
+        self.minimap.setVisible(self._minimap_on and not self.shows_all())
 
     def _emit_selection(self) -> None:
         self.selection_changed.emit(self.selected_node_ids())

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
 
+from .follow import follow_graph
 
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
           ("8 steps/s", 8.0), ("20 steps/s", 20.0))
@@ -115,7 +116,7 @@ class PlaybackPanel(QWidget):
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
-        session.window.document_changed.connect(self.fill_outputs)
+        follow_graph(self, session.window, self.fill_outputs)  # the output box follows edits
         self.fill_outputs()
         self.sync()
 

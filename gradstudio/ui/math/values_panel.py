@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWid
 
 from ...app.explain import fmt_value
 from ...ops.shapes import fmt
+from .follow import follow_graph
 
 COLUMNS = ("name", "op", "shape", "value", "gradient")
 
@@ -73,6 +74,9 @@ class ValuesPanel(QWidget):
         self._dirty = True
         session.changed.connect(self.refresh)
         session.position_changed.connect(self.refresh)
+        # the rows follow the graph itself too (a node added, removed, renamed, a layer
+        # expanded), not only the playback; a burst of edits refreshes once
+        follow_graph(self, session.window, self.refresh)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -87,8 +91,9 @@ class ValuesPanel(QWidget):
         s = self.session
         g = s.graph
         tr = s.trace
-        order = tr.plan.node_order if tr is not None else g.topo_order()
-        order = [n for n in order if n in g.nodes]
+        order = [n for n in (tr.plan.node_order if tr is not None else ()) if n in g.nodes]
+        traced = set(order)
+        order += [n for n in g.topo_order() if n not in traced]  # nodes the trace lacks
         state = s.state() if s.mode in ("reverse", "forward") else None
         full = s.mode == "check"
         forward_mode = s.mode == "forward"
