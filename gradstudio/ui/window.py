@@ -182,6 +182,7 @@ class MainWindow(QMainWindow):
     def new_file(self) -> None:
         if self.maybe_save():
             self.set_document(Document())
+            self.show_message("New empty graph")  # not the last file's "Opened ..."
 
     def open_file(self, path=None, as_copy: bool = False) -> bool:
         """Open ``path`` (or ask for one). A file that cannot be read is reported and the

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QTabBar, QToolBar, QToolButton
 
@@ -68,9 +68,10 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
 }
 
 # Default sizes, as fractions of the window (width for left/right, height for bottom),
-# with a floor and a ceiling in pixels.
-AREA_SIZES = {"left": (0.19, 230, 320), "right": (0.34, 400, 620), "bottom": (0.30, 190, 330)}
-MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (260, 200),
+# with a floor and a ceiling in pixels; per workspace where it differs.
+AREA_SIZES = {"left": (0.18, 230, 320), "right": (0.34, 400, 620), "bottom": (0.30, 190, 330)}
+WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)}}
+MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (290, 200),
              "math_playback": (360, 190), "math_values": (320, 150),
              "math_gradcheck": (320, 150), "training_curves": (300, 190),
              "training_health": (300, 200)}
@@ -90,6 +91,8 @@ class Workspaces(QObject):
         super().__init__(window)
         self.window = window
         self.current: str | None = None
+        self._laying: str | None = None
+        window.installEventFilter(self)  # new dock tab bars: whole titles
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -130,6 +133,11 @@ class Workspaces(QObject):
             reset.setStatusTip("Put the current workspace's panels back where they started")
             window.actions["reset_layout"] = reset
 
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.ChildAdded and isinstance(event.child(), QTabBar):
+            QTimer.singleShot(0, self, self.no_elided_tabs)
+        return False
+
     # ---- settings ------------------------------------------------------------------
     def _key(self, name: str) -> str:
         return f"workspace/{name}/state"
@@ -158,6 +166,9 @@ class Workspaces(QObject):
             return
         win = self.window
         self.save()
+        view = getattr(win, "view", None)
+        # a view the person did not zoom or pan is fitted again to its new size
+        refit = view is not None and (view.auto_fitted or view.shows_all())
         win.setUpdatesEnabled(False)
         try:
             self.apply_default(name)
@@ -170,6 +181,8 @@ class Workspaces(QObject):
         self.actions[name].setChecked(True)
         win.settings.setValue("workspace/current", name)
         self.no_elided_tabs()
+        if refit:  # once the canvas has its new size
+            QTimer.singleShot(0, self, lambda: self.current == name and win.view.fit_readable())
         self.changed.emit(name)
 
     def reset(self) -> None:
@@ -183,6 +196,7 @@ class Workspaces(QObject):
     def apply_default(self, name: str) -> None:
         """Lay out the docks of ``name`` as ``LAYOUTS`` says; hide all the others."""
         win = self.window
+        self._laying = name
         docks = win.docks
         wanted = set(dock_keys(name))
         for key, dock in docks.items():
@@ -216,13 +230,17 @@ class Workspaces(QObject):
                 sizes[area_name] = fronts
         self._size(sizes)
         # once the window has its final size (a first show, a resize in the same turn)
-        QTimer.singleShot(0, self, lambda: self.current == name and self._size(sizes))
+        QTimer.singleShot(0, self, lambda: self.current == name and self._resize(name, sizes))
         self.no_elided_tabs()
+
+    def _resize(self, name: str, sizes: dict) -> None:
+        self._laying = name
+        self._size(sizes)
 
     def _size(self, sizes: dict) -> None:
         win = self.window
         for area_name, fronts in sizes.items():
-            frac, lo, hi = AREA_SIZES[area_name]
+            frac, lo, hi = WORKSPACE_SIZES.get(self._laying, {}).get(area_name, AREA_SIZES[area_name])
             if area_name == "bottom":
                 total = win.height()
                 win.resizeDocks(fronts[:1], [round(min(hi, max(lo, frac * total)))],

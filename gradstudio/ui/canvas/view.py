@@ -24,7 +24,7 @@ from .minimap import Minimap
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
-from .style import GRID, TEXT_ZOOM
+from .style import GRID, READABLE_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
@@ -67,6 +67,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.minimap = Minimap(self)
         self.minimap.hide()
         self._minimap_on = False
+        self.auto_fitted = False  # the view shows what fit_readable chose (refit on resizes)
         # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner; a child
         # of the view, not of the viewport, so scrolling the canvas does not move it
         self.caption = QLabel(self)
@@ -106,6 +107,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
         """Scale by ``factor`` keeping the scene point under ``anchor`` (view
         coordinates; the centre when None) in place."""
+        self.auto_fitted = False
         cur = self.zoom()
         new = min(MAX_SCALE, max(MIN_SCALE, cur * factor))
         if new == cur:
@@ -125,15 +127,16 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._fit(self.scene().nodes_rect(ids)) if ids else self.fit_all()
 
     def fit_readable(self) -> None:
-        """Fit the graph, but never below TEXT_ZOOM, where node titles are still drawn: a
-        graph too big for that shows from its start (top left: the inputs). Used when a
-        graph opens, a workspace changes the canvas's size or a layer is expanded;
-        View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
+        """Fit the graph, but never below READABLE_ZOOM (node titles are drawn from
+        TEXT_ZOOM on and read well from here): a graph too big for that shows from its
+        start (top left: the inputs). Used when a graph opens, a workspace changes the
+        canvas's size or a layer is expanded; View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
         rect = self.scene().nodes_rect()
         self._fit(rect)
-        if rect.isNull() or self.zoom() >= TEXT_ZOOM:
+        self.auto_fitted = True  # until the person zooms or pans
+        if rect.isNull() or self.zoom() >= READABLE_ZOOM:
             return
-        self.scale(TEXT_ZOOM / self.zoom(), TEXT_ZOOM / self.zoom())
+        self.scale(READABLE_ZOOM / self.zoom(), READABLE_ZOOM / self.zoom())
         vis = self.visible_scene_rect()
         m = 40.0
         x = rect.left() - m + vis.width() / 2 if rect.width() + 2 * m > vis.width() else rect.center().x()
@@ -330,6 +333,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         sp = self.mapToScene(pos)
         mode, st = self._mode, self._state
         if mode == "pan":
+            self.auto_fitted = False
             d = pos - st["last"]
             st["last"] = pos
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - d.x())

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from ...app.training_overlay import param_owners, warnings
 from .session import nonfinite
-from .plots import Pace, Plot, Soon, live_label, on_screen, ramp
+from .plots import Pace, Plot, PlotGrid, Soon, live_label, on_screen, ramp
 
 SHOWN = 4   # warnings listed; the rest are in the tooltip
 
@@ -29,8 +29,13 @@ class HealthPanel(QWidget):
         self.pace = Pace(0.2, 0.012, offset=0.15)
         session.state_changed.connect(self.pace.start)
         self.grad_plot = Plot("gradient norm |g|", bottom="step", pace=self.pace)
-        self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step", pace=self.pace)
-        self.dead_plot = Plot("dead ReLUs (fraction of units)", bottom="epoch", pace=self.pace)
+        self.ratio_plot = Plot("update/weight |ΔW|/|W|", bottom="step", pace=self.pace)
+        self.dead_plot = Plot("dead ReLUs (fraction)", bottom="epoch", pace=self.pace)
+        self.grad_plot.setToolTip("The size of each layer's weight gradient, per step (log scale)")
+        self.ratio_plot.setToolTip("How much an update changes each layer's weights, relative "
+                                   "to their size (log scale; about 1e-3 is healthy: dashed)")
+        self.dead_plot.setToolTip("The fraction of each ReLU's units that output 0 for every "
+                                  "sample, per epoch")
         for p in (self.grad_plot, self.ratio_plot):
             p.setLogMode(y=True)
         self.dead_plot.setYRange(0, 1)
@@ -45,15 +50,13 @@ class HealthPanel(QWidget):
         self.bias_box.toggled.connect(lambda _on: self.reset())
         self.warning_label = live_label(SHOWN + 1)
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
-        row = QHBoxLayout()
-        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
-            row.addWidget(p)
+        self.plots = PlotGrid((self.grad_plot, self.ratio_plot, self.dead_plot), 210)
         bottom = QHBoxLayout()
         bottom.addWidget(self.warning_label, 1)
         bottom.addWidget(self.bias_box, 0, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(row, 1)
+        lay.addWidget(self.plots, 1)
         lay.addWidget(self.key)
         lay.addLayout(bottom)
         self._lines: dict = {}   # parameter name -> (gradient line, ratio line)

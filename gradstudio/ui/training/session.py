@@ -147,7 +147,8 @@ class TrainingSession(QObject):
     def _on_graph(self, ev) -> None:
         if self._storing or ev.kind in ("moved", "meta_changed"):
             return
-        self._refused = None        if self.worker.running:
+        self._refused = None
+        if self.worker.running:
             if ev.kind == "param_changed":  # e.g. undo: the graph's values win
                 self._pending = "discard"
                 self.worker.pause()
