@@ -12,7 +12,7 @@ from ...graph.fileformat import GraphFileError, fragment_dumps
 from ...graph.model import GraphError
 from .node_item import NodeItem
 from .search_popup import SearchPopup
-from .style import NODE_WIDTH
+from .style import NODE_WIDTH, TEXT_ZOOM
 from .toast import ToastItem
 from .wire_item import WireItem
 from .wiring import ops_for_source
@@ -216,7 +216,7 @@ class EditActions:
         members = self.try_edit(expand) or []
         self.select_nodes(members)
         if members and not self.shows_all():  # the expanded layer pushed nodes out of view
-            self.fit_readable()
+            self.fit_readable(TEXT_ZOOM + 0.01)
         return members
 
     def collapse_selected(self) -> list:

@@ -24,7 +24,7 @@ from .minimap import Minimap
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
-from .style import GRID, READABLE_ZOOM
+from .style import GRID, READABLE_ZOOM, TEXT_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
@@ -126,17 +126,18 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         ids = self.selected_node_ids()
         self._fit(self.scene().nodes_rect(ids)) if ids else self.fit_all()
 
-    def fit_readable(self) -> None:
+    def fit_readable(self, floor: float = READABLE_ZOOM) -> None:
         """Fit the graph, but never below READABLE_ZOOM (node titles are drawn from
         TEXT_ZOOM on and read well from here): a graph too big for that shows from its
         start (top left: the inputs). Used when a graph opens, a workspace changes the
-        canvas's size or a layer is expanded; View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
+        canvas's size or (with ``floor`` TEXT_ZOOM: the whole new layer, titles still
+        drawn) a layer is expanded; View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
         rect = self.scene().nodes_rect()
         self._fit(rect)
         self.auto_fitted = True  # until the person zooms or pans
-        if rect.isNull() or self.zoom() >= READABLE_ZOOM:
+        if rect.isNull() or self.zoom() >= floor:
             return
-        self.scale(READABLE_ZOOM / self.zoom(), READABLE_ZOOM / self.zoom())
+        self.scale(floor / self.zoom(), floor / self.zoom())
         vis = self.visible_scene_rect()
         m = 40.0
         x = rect.left() - m + vis.width() / 2 if rect.width() + 2 * m > vis.width() else rect.center().x()
