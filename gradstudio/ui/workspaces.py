@@ -70,8 +70,9 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
 # Default sizes, as fractions of the window (width for left/right, height for bottom),
 # with a floor and a ceiling in pixels; per workspace where it differs.
 AREA_SIZES = {"left": (0.18, 230, 320), "right": (0.34, 400, 620), "bottom": (0.30, 190, 330)}
-WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)}}
-MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (290, 200),
+WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)},
+                   "train": {"left": (0.2, 326, 380), "right": (0.33, 400, 620)}}
+MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (326, 200),
              "math_playback": (360, 190), "math_values": (320, 150),
              "math_gradcheck": (320, 150), "training_curves": (300, 190),
              "training_health": (300, 200)}

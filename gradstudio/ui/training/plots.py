@@ -240,17 +240,19 @@ class Plot(pg.PlotWidget):
 
 
 class PlotGrid(QWidget):
-    """Plots side by side while each gets ``min_width`` pixels, else in rows (two per
-    row, then one): a narrow dock never cuts a plot or its title off."""
+    """Plots side by side while each gets ``min_width`` pixels, else two per row: a
+    narrow dock never cuts a plot or its title off, and a short one still fits them."""
 
     def __init__(self, plots, min_width: int = 220, parent=None):
         super().__init__(parent)
         self.plots = list(plots)
+        for p in self.plots:
+            p.setMinimumSize(140, 100)
         self.min_width = min_width
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self._columns = 0
-        self._arrange(len(self.plots))
+        self._arrange(min(2, len(self.plots)))
 
     def _arrange(self, columns: int) -> None:
         if columns == self._columns:
@@ -265,7 +267,8 @@ class PlotGrid(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._arrange(max(1, min(len(self.plots), event.size().width() // self.min_width)))
+        self._arrange(max(min(2, len(self.plots)), min(len(self.plots),
+                                                         event.size().width() // self.min_width)))
 
 
 def image_plot(title: str | None = None, pace: Pace | None = None) -> tuple:
