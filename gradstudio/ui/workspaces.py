@@ -71,6 +71,7 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
 # with a floor and a ceiling in pixels; per workspace where it differs.
 AREA_SIZES = {"left": (0.18, 230, 320), "right": (0.34, 400, 620), "bottom": (0.30, 190, 330)}
 WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)},
+                   "math": {"right": (0.28, 360, 560)},
                    "train": {"left": (0.2, 326, 380), "right": (0.33, 400, 620)}}
 MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (326, 200),
              "math_playback": (360, 190), "math_values": (320, 150),

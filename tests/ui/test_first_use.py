@@ -6,9 +6,8 @@ after New; the MLP example trainable with a built-in dataset."""
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel
 
 pytestmark = pytest.mark.qt
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -52,6 +51,8 @@ def test_inputs_panel_follows_renames_shapes_and_undo(main_window, qtbot):
     a, b, _ = build_lecture_inputs(win)
     panel = inputs_panel(win, qtbot)
     qtbot.waitUntil(lambda: [r[0] for r in panel.row_texts()] == ["input_1", "input_2"])
+    assert not any(lab.isVisible() and "no input nodes" in lab.text()
+                   for lab in panel.findChildren(QLabel))  # the empty graph's note is gone
     # rename in the Inspector, as a person would: select, type the name, Enter
     win.view.select_nodes([a])
     insp = win.inspector

@@ -126,6 +126,8 @@ class InputsPanel(QWidget):
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
+                w.hide()  # at once: the old rows must not show until deleted
+                w.setParent(None)
                 w.deleteLater()
         self.edits.clear()
         self.randoms.clear()

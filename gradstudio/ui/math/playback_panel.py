@@ -89,11 +89,12 @@ class PlaybackPanel(QWidget):
         self.explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.explain.setMinimumHeight(48)
 
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # narrow enough for a side dock: the runs get their own row
         top.addWidget(QLabel("Differentiate"))
         top.addWidget(self.output, 1)
-        top.addWidget(self.forward_button)
-        top.addWidget(self.backward_button)
+        runs = QHBoxLayout()
+        runs.addWidget(self.forward_button, 1)
+        runs.addWidget(self.backward_button, 1)
         transport = QHBoxLayout()
         for b in (self.start_button, self.back_button, self.play_button, self.step_button,
                   self.end_button):
@@ -105,12 +106,14 @@ class PlaybackPanel(QWidget):
         opts.addWidget(self.speed, 0, 1)
         opts.addWidget(QLabel("Learning rate"), 0, 2)
         opts.addWidget(self.lr, 0, 3)
-        opts.addWidget(self.phases, 0, 4)
         opts.setColumnStretch(4, 1)
+        self.phases.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addLayout(runs)
         lay.addLayout(transport)
         lay.addLayout(opts)
+        lay.addWidget(self.phases)
         lay.addWidget(self.legend)
         lay.addWidget(self.explain, 1)
         session.changed.connect(self.sync)
