@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QLabel
 
@@ -256,16 +256,26 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.caption.move(f, f)
 
     def _place_minimap(self) -> None:
-        """Bottom right of the canvas, a fifth of its width at most; shown (when switched
-        on) only while part of the graph is out of view, so it never hides a graph that
-        fits."""
+        """A fifth of the canvas's width at most, shown (when switched on) only while part
+        of the graph is out of view, in the corner where it covers the fewest nodes
+        (bottom right when that is as good as any), so it hides none where it can."""
         vp = self.viewport().geometry()
         w = max(110, min(200, round(vp.width() * 0.2)))
         h = round(w * 0.7)
         if self.minimap.size() != QSize(w, h):
             self.minimap.setFixedSize(w, h)
-        self.minimap.move(vp.right() - w - 10, vp.bottom() - h - 10)
-        self.minimap.setVisible(self._minimap_on and not self.shows_all())
+        show = self._minimap_on and not self.shows_all()
+        if show:
+            m = 10
+            corners = [(vp.width() - w - m, vp.height() - h - m), (m, vp.height() - h - m),
+                       (vp.width() - w - m, m), (m, m)]
+
+            def covered(c) -> int:
+                area = self.mapToScene(QRect(c[0], c[1], w, h)).boundingRect()
+                return sum(1 for it in self.scene().items(area) if isinstance(it, NodeItem))
+            x, y = min(corners, key=covered)  # the first of equals: bottom right
+            self.minimap.move(vp.x() + x, vp.y() + y)
+        self.minimap.setVisible(show)
 
     def _emit_selection(self) -> None:
         self.selection_changed.emit(self.selected_node_ids())

@@ -68,7 +68,7 @@ class PlaybackPanel(QWidget):
         self.slider.setToolTip("The timeline: forward pass, backward pass, then the parameter update")
         self.slider.valueChanged.connect(self._scrub)
         self.frame_label = QLabel()
-        self.frame_label.setMinimumWidth(150)
+        self.frame_label.setMinimumWidth(110)
         self.phases = QLabel()
 
         self.speed = QComboBox()
