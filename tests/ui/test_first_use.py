@@ -17,7 +17,12 @@ WAIT = 10_000
 
 
 def type_into(qtbot, edit, text: str, enter: bool = True) -> None:
+    win = edit.window()
+    if not win.isActiveWindow():  # focus moves only within the active window
+        win.activateWindow()
+        qtbot.waitActive(win)
     edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus, timeout=2000)
     edit.selectAll()
     qtbot.keyClick(edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(edit, text)

@@ -74,6 +74,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.caption.setWordWrap(True)
         self.caption.hide()
+        # a panel that shows the caption's text already (the Playback panel) says so
+        # here, and the canvas keeps the strip's room
+        self.caption_elsewhere = None
         self.scene().overlay_changed.connect(self._show_caption)
         self.scene().selectionChanged.connect(self._emit_selection)
         self.scene().changed.connect(lambda _: self.minimap.schedule())
@@ -234,7 +237,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     def _show_caption(self) -> None:
         text = self.scene().caption()
-        if not text:
+        if not text or (self.caption_elsewhere is not None and self.caption_elsewhere()):
             self.caption.hide()
             self.setViewportMargins(0, 0, 0, 0)
             return

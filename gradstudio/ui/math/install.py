@@ -48,6 +48,20 @@ def install_math_panels(win) -> MathSession:
             win.tabifyDockWidget(anchor, d[key])
     if anchor is not None:
         anchor.raise_()
+    # while the Playback panel is in view it shows the frame's caption: the canvas need
+    # not give it a strip too
+    playback = d["math_playback"]
+
+    def caption_elsewhere() -> bool:
+        return (playback.isVisible() and not playback.visibleRegion().isEmpty()
+                and session.showing() and session.mode in ("reverse", "forward"))
+
+    def follow_view() -> None:
+        win.view.caption_elsewhere = caption_elsewhere
+        win.view._show_caption()
+    win.document_changed.connect(follow_view)
+    playback.visibilityChanged.connect(lambda _: win.view._show_caption())
+    follow_view()
     _menu(win, session)
     return session
 

@@ -63,6 +63,7 @@ class HealthPanel(QWidget):
         self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
+        self._found: list = []   # the warnings' texts (the label shows those that fit)
         self._part = 0
         self._count: dict = {}   # (parameter, 0|1) -> points drawn
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
@@ -102,6 +103,7 @@ class HealthPanel(QWidget):
         self._warned = None
         self._count = {}
         self.warning_label.setText("")
+        self._found = []
         if t is not None:
             self.refresh(force=True)
 
@@ -166,16 +168,34 @@ class HealthPanel(QWidget):
         found = warnings(t.graph, rec.health if rec else None, param_owners(t),
                          ep.dead_relu if ep else None, nonfinite(t))
         if not found:
+            self._found = []
             self.warning_label.setText("No warnings: gradients neither vanish nor explode."
                                        if rec else "")
             self.warning_label.setStyleSheet("")
             return
-        lines = [f"⚠ {text}" for _, text in found[:SHOWN]]
-        if len(found) > SHOWN:
-            lines.append(f"(+{len(found) - SHOWN} more: hover to see them all)")
-        self.warning_label.setText("\n".join(lines))
-        self.warning_label.setToolTip("\n".join(text for _, text in found))
+        self._found = [text for _, text in found]
+        self._fit_warnings()
+        self.warning_label.setToolTip("\n".join(self._found))
         self.warning_label.setStyleSheet("color: #b3261e;")
+
+    def _fit_warnings(self) -> None:
+        """As many warnings as the label's lines hold at its width (a narrow dock wraps
+        them), then "+k more"; all of them are in the tooltip."""
+        found, lab = self._found, self.warning_label
+        if not found:
+            return
+        for shown in range(min(SHOWN, len(found)), 0, -1):
+            lines = [f"⚠ {text}" for text in found[:shown]]
+            if len(found) > shown:
+                lines.append(f"(+{len(found) - shown} more: hover to see them all)")
+            lab.setText("\n".join(lines))
+            if lab.heightForWidth(max(1, lab.width())) <= lab.height():
+                break
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._found and self.warning_label.toolTip():
+            self._fit_warnings()
 
     def sizeHint(self) -> QSize:
         return QSize(720, 280)

@@ -3,6 +3,7 @@ images from arrays, and saving a plot or table to a file."""
 from __future__ import annotations
 
 import csv
+import math
 import os
 import time
 
@@ -171,13 +172,19 @@ class CountAxis(pg.AxisItem):
 
     def tickSpacing(self, minVal, maxVal, size):
         levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or maxVal <= minVal:
+            return levels
         most = max(2, int(size // 70))
-        out = []
-        for spacing, offset in levels:
-            while spacing > 0 and (maxVal - minVal) / spacing > most:
-                spacing *= 2 if str(spacing)[0] in "15" else 2.5
-            out.append((spacing, offset))
-        return out[:1] if out else out
+        spacing = levels[0][0]
+        scale = 10.0 ** math.floor(math.log10(spacing)) if spacing > 0 else 1.0
+        for k in range(8):  # 1, 2, 2.5, 5 x 10^k: the first that leaves <= most labels
+            for d in (1.0, 2.0, 2.5, 5.0):
+                step = d * scale * 10 ** k
+                if step < spacing:
+                    continue
+                if math.floor(maxVal / step) - math.ceil(minVal / step) + 1 <= most:
+                    return [(step, 0.0)]
+        return levels[:1]
 
     def tickStrings(self, values, scale, spacing):
         if self.logMode:
