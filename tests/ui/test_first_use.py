@@ -310,3 +310,38 @@ def test_the_mlp_example_trains_on_a_built_in_dataset_in_the_window(main_window,
     qtbot.waitUntil(lambda: tp.session.state == "finished" and not tp.session.running, timeout=WAIT)
     assert tp.session.trainer.last_eval["val_accuracy"] > 0.8
     assert "features" not in c.message_label.text()
+
+
+def test_step_ticks_are_compact_and_never_run_together(qapp):
+    import math
+
+    from gradstudio.ui.training.plots import CountAxis
+
+    axis = CountAxis("bottom")
+    for lo, hi, size in ((0, 20000, 150), (0, 20000, 400), (0, 420, 150), (0, 7, 150),
+                         (0, 1_500_000, 300)):
+        step = axis.tickSpacing(lo, hi, size)[0][0]
+        ticks = [k * step for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
+        labels = axis.tickStrings(ticks, 1.0, step)
+        assert 1 <= len(labels) <= max(2, size // 70), (lo, hi, size, labels)
+        assert all(len(t) <= 4 for t in labels), labels  # "20k", not "20000"
+    assert axis.tickStrings([10000, 20000], 1.0, 10000) == ["10k", "20k"]
+
+
+def test_the_minimap_covers_no_node_where_a_corner_is_free(main_window, qtbot):
+    from gradstudio.ui.canvas.node_item import NodeItem
+
+    win = main_window
+    win.resize(1280, 720)
+    win.set_minimap(True)
+    win.open_file(EXAMPLES / "spiral.gsg", as_copy=True)
+    view = win.view
+    view.zoom_by(2.0)  # part of the graph out of view: the overview shows
+    view._place_minimap()
+    assert view.minimap.isVisible()
+    mm = view.minimap.geometry().translated(-view.viewport().x(), -view.viewport().y())
+    under = [it for it in view.items(mm) if isinstance(it, NodeItem)]
+    assert under == []
+    view.fit_all()
+    view._place_minimap()
+    assert not view.minimap.isVisible()  # the whole graph in view: no overview over it
