@@ -333,12 +333,14 @@ def test_the_minimap_covers_no_node_where_a_corner_is_free(main_window, qtbot):
 
     win = main_window
     win.resize(1280, 720)
+    win.actions["minimap"].setChecked(True)  # View > Minimap on
     win.set_minimap(True)
     win.open_file(EXAMPLES / "spiral.gsg", as_copy=True)
     view = win.view
+    qtbot.waitUntil(view.isVisible)  # the new canvas shows on the next event loop turn
     view.zoom_by(2.0)  # part of the graph out of view: the overview shows
     view._place_minimap()
-    assert view.minimap.isVisible()
+    assert view.minimap.isVisible(), (view._minimap_on, view.shows_all(), view.isVisible())
     mm = view.minimap.geometry().translated(-view.viewport().x(), -view.viewport().y())
     under = [it for it in view.items(mm) if isinstance(it, NodeItem)]
     assert under == []
