@@ -1,7 +1,8 @@
 """The main window: canvas in the centre, palette and inspector docks, menus, status bar,
 files (new/open/save/recent/export), autosave for crash recovery, and themes.
 
-Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels. A new
+Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels, and
+workspaces.py's LAYOUTS table says in which workspace (Build, Math, Train) it shows. A new
 document (New/Open) replaces the graph, undo stack, editor and canvas together and
 emits ``document_changed``; panels read ``window.editor`` then. The canvas's selection
 is relayed as ``selection_changed`` so panels need not reconnect.
