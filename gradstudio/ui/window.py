@@ -113,6 +113,8 @@ class MainWindow(QMainWindow):
         dock.setVisible(visible)
         self.docks[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
+        if getattr(self, "workspaces", None) is not None:  # added late: see workspaces.py
+            self.workspaces.adopt(key)
         return dock
 
     # ---- the document -------------------------------------------------------------------

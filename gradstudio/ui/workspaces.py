@@ -140,6 +140,14 @@ class Workspaces(QObject):
             QTimer.singleShot(0, self, self.no_elided_tabs)
         return False
 
+    def adopt(self, key: str) -> None:
+        """A dock added after the workspaces were made (``window.add_panel``): readable
+        minimum size, and hidden unless the current workspace names it."""
+        dock = self.window.docks[key]
+        dock.setMinimumSize(*MIN_SIZES.get(key, DEFAULT_MIN))
+        if self.current is not None and key not in dock_keys(self.current):
+            dock.hide()
+
     # ---- settings ------------------------------------------------------------------
     def _key(self, name: str) -> str:
         return f"workspace/{name}/state"

@@ -101,7 +101,6 @@ def test_a_workspace_keeps_its_layout_and_reset_restores_it(make_window, qtbot, 
 def test_a_new_panel_joins_a_workspace_through_the_table(main_window, qtbot, monkeypatch):
     win = main_window
     win.add_panel("extra", "Extra", QLabel("a panel from another module"))
-    win.workspaces.reset()  # as at start-up, where every panel is added before the workspaces
     assert not win.docks["extra"].isVisible()  # named in no workspace: hidden
     monkeypatch.setitem(workspaces.LAYOUTS, "math", {
         **workspaces.LAYOUTS["math"],
