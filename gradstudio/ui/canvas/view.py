@@ -149,9 +149,11 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._zoom_changed()
 
     def shows_all(self) -> bool:
-        """Is every node inside the visible area?"""
-        rect = self.scene().nodes_rect()
-        return rect.isNull() or self.visible_scene_rect().contains(rect)
+        """Is every node inside the visible area? (Every item's bounds, worked out in
+        C++: a test the minimap makes as the view scrolls, cheap on big graphs.)"""
+        if not self.graph.nodes:
+            return True
+        return self.visible_scene_rect().contains(self.scene().itemsBoundingRect())
 
     def _fit(self, rect: QRectF) -> None:
         if rect.isNull():
