@@ -60,13 +60,17 @@ def _button_problem(b: QAbstractButton) -> str | None:
 
 
 def _tab_problems(bar: QTabBar) -> list:
+    """A tab is elided when its title does not fit its width (and the bar elides), and
+    out of sight when the bar is too short for every tab (it scrolls)."""
     out = []
     fm = bar.fontMetrics()
     for i in range(bar.count()):
-        text = bar.tabText(i)
+        text, rect = bar.tabText(i), bar.tabRect(i)
         if bar.elideMode() != Qt.TextElideMode.ElideNone and \
-                bar.tabRect(i).width() < fm.horizontalAdvance(text) + 8:
-            out.append(f"tab {text!r} is elided ({bar.tabRect(i).width()} px)")
+                rect.width() < fm.horizontalAdvance(text) + 8:
+            out.append(f"tab {text!r} is elided ({rect.width()} px)")
+        elif rect.right() > bar.width() + 1 or rect.left() < 0:
+            out.append(f"tab {text!r} is out of sight (the bar is {bar.width()} px)")
     return out
 
 
@@ -77,7 +81,7 @@ def _plot_problems(window) -> list:
         return []
     out = []
     for plot in window.findChildren(pg.PlotWidget):
-        if not plot.isVisible() or plot.visibleRegion().isEmpty():
+        if not plot.isVisible() or plot.viewport().visibleRegion().isEmpty():
             continue
         pi = plot.getPlotItem()
         label = pi.titleLabel

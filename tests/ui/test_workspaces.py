@@ -166,3 +166,44 @@ def test_nothing_is_cut_off_in_any_workspace(make_window, qtbot, size):
             assert found == [], f"{name} {key or ''} at {size}: {found}"
         canvas_is_largest(win)
         win.stack.setClean()
+
+
+def test_the_check_finds_what_is_cut_off(qtbot):
+    """The check itself can fail: a clipped label, an elided tab, a clipped plot title
+    and a squeezed dock are each reported."""
+    from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QVBoxLayout, QWidget
+
+    from gradstudio.ui.training.plots import Plot
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    host = QWidget()
+    lay = QVBoxLayout(host)
+    label = QLabel("a label far too long for the little room it is given")
+    label.setFixedWidth(60)
+    tabs = QTabBar()
+    tabs.setElideMode(Qt.TextElideMode.ElideRight)
+    tabs.setUsesScrollButtons(False)
+    for t in ("Gradient health", "Confusion matrix"):
+        tabs.addTab(t)
+    tabs.setFixedWidth(120)
+    plot = Plot("update / weight ratio of every layer, per step")
+    plot.setMinimumSize(0, 0)
+    plot.setFixedSize(150, 120)
+    for w in (label, tabs, plot):
+        lay.addWidget(w)
+    win.setCentralWidget(host)
+    dock = QDockWidget("Values", win)
+    dock.setObjectName("dock_values")
+    dock.setWidget(QLabel("x"))
+    win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    win.resize(500, 500)
+    win.resizeDocks([dock], [60], Qt.Orientation.Vertical)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(50)
+    found = " | ".join(problems(win))
+    assert "label 'a label far too long" in found
+    assert "tab 'Gradient health' is elided" in found or "tab 'Confusion matrix' is elided" in found
+    assert "plot title 'update / weight ratio" in found
+    assert "dock dock_values squeezed" in found
