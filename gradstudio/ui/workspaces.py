@@ -94,6 +94,7 @@ class Workspaces(QObject):
         self.window = window
         self.current: str | None = None
         self._laying: str | None = None
+        self._sizing = None  # the pending deferred default sizing (None: none or cancelled)
         window.installEventFilter(self)  # new dock tab bars: whole titles
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -183,8 +184,8 @@ class Workspaces(QObject):
         try:
             self.apply_default(name)
             state = win.settings.value(self._key(name))
-            if state is not None:
-                win.restoreState(state, STATE_VERSION)
+            if state is not None and win.restoreState(state, STATE_VERSION):
+                self._sizing = None  # the person's sizes, not the defaults' deferred ones
         finally:
             win.setUpdatesEnabled(True)
         self.current = name
@@ -240,7 +241,9 @@ class Workspaces(QObject):
                 sizes[area_name] = fronts
         self._size(sizes)
         # once the window has its final size (a first show, a resize in the same turn)
-        QTimer.singleShot(0, self, lambda: self.current == name and self._resize(name, sizes))
+        token = self._sizing = object()
+        QTimer.singleShot(0, self, lambda: self._sizing is token and self.current == name
+                          and self._resize(name, sizes))
         self.no_elided_tabs()
 
     def _resize(self, name: str, sizes: dict) -> None:
