@@ -131,8 +131,7 @@ class Workspaces(QObject):
             self.actions[ws.name] = a
             window.actions[f"workspace_{ws.name}"] = a
         if menu is not None:
-            menu.addSeparator()
-            reset = menu.addAction("&Reset Layout", self.reset)
+            reset = window.view_menu.addAction("&Reset Layout", self.reset)
             reset.setStatusTip("Put the current workspace's panels back where they started")
             window.actions["reset_layout"] = reset
 
