@@ -100,12 +100,19 @@ class RecoveryEntry:
     def load(self) -> Graph:
         return load(self.graph_path)
 
-    def remove(self) -> None:
+    def remove(self) -> str | None:
+        """Delete the entry's files. Never raises: returns why one could not be deleted
+        (a folder named *.gsg, a read-only folder...), or None."""
         for p in (self.graph_path, _info_path(self.graph_path)):
             try:
+                if os.path.isdir(p) and not os.path.islink(p):
+                    return f"{p}: is a folder, not a recovery file; it was left alone"
                 os.remove(p)
             except FileNotFoundError:
                 pass
+            except OSError as exc:
+                return f"{p}: cannot be deleted ({exc.strerror or exc})"
+        return None
 
 
 def _info_path(graph_path: str) -> str:
@@ -141,7 +148,7 @@ class Recovery:
             raise GraphFileError(f"{tmp}: cannot write: {exc.strerror or exc}") from None
 
     def clear(self) -> None:
-        RecoveryEntry(self.path, None, "", 0.0).remove()
+        RecoveryEntry(self.path, None, "", 0.0).remove()  # a problem shows at the next write
 
 
 def _running_here(info: dict) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from .. import argtypes as t
     from .datasets import DATASETS
     from .optimizers import OPTIMIZERS
 
@@ -36,25 +37,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    'index, e.g. "x1,x2" or "0-63" (default: all but the label)')
     p.add_argument("--label", metavar="COL", help="label column (default: the last)")
     p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
-    p.add_argument("--size", type=int, help="number of samples of a built-in dataset")
-    p.add_argument("--noise", type=float, help="noise of a built-in dataset")
-    p.add_argument("--val-fraction", type=float, help="fraction held out for validation "
+    p.add_argument("--size", type=t.positive_int, help="number of samples of a built-in dataset")
+    p.add_argument("--noise", type=t.nonneg_float, help="noise of a built-in dataset")
+    p.add_argument("--val-fraction", type=t.fraction, help="fraction held out for validation "
                    "(default 0.2)")
     p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--momentum", type=float, help="momentum (momentum, nesterov)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--seed", type=int, help="seed of the data and its shuffling (default 0)")
-    p.add_argument("--target-loss", type=float, help="stop when the validation loss is this low")
-    p.add_argument("--target-accuracy", type=float, help="stop at this validation accuracy (0-1)")
+    p.add_argument("--lr", type=t.positive_float, help="learning rate")
+    p.add_argument("--weight-decay", type=t.nonneg_float)
+    p.add_argument("--momentum", type=t.unit_interval, help="momentum (momentum, nesterov)")
+    p.add_argument("--epochs", type=t.positive_int)
+    p.add_argument("--batch-size", type=t.positive_int)
+    p.add_argument("--seed", type=t.nonneg_int, help="seed of the data and its shuffling (default 0)")
+    p.add_argument("--target-loss", type=t.finite_float, help="stop when the validation loss is this low")
+    p.add_argument("--target-accuracy", type=t.unit_interval, help="stop at this validation accuracy (0-1)")
     p.add_argument("--bind", metavar="KEY=NODE", action="append", default=[],
                    help="bind features/labels/loss/prediction to a node by name (repeatable)")
     p.add_argument("--out", metavar="FILE", help="where to write the trained graph "
                    "(default: FILE with .trained.gsg)")
     p.add_argument("--curves", metavar="CSV", help="also write the per-epoch curves as CSV")
     p.add_argument("--backend", default="numpy", choices=("auto", "numpy", "cupy"))
+    t.add_limit_option(p)
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON line")
@@ -110,6 +112,30 @@ def _binding(graph, items: list):
     return b
 
 
+def _save_or_keep(graph, out: Path, save) -> Path:
+    """Save the trained graph to ``out``; if that fails now (it was checked before
+    training), keep it in the temporary folder and say where: a result is never dropped."""
+    import os
+    import tempfile
+
+    from ..graph.fileformat import GraphFileError
+
+    try:
+        save(graph, out)
+        return out
+    except GraphFileError as exc:
+        keep = Path(tempfile.gettempdir()) / f"{out.stem}.{os.getpid()}.gsg"
+        save(graph, keep)  # a GraphFileError here too is reported by run()
+        print(f"gradstudio: error: {exc}; the trained graph was kept in {keep}", file=sys.stderr)
+        raise _Kept(keep) from None
+
+
+class _Kept(Exception):
+    def __init__(self, path):
+        super().__init__(str(path))
+        self.path = path
+
+
 class Progress:
     """One status line on stderr, redrawn with \\r on a terminal (at most 10 times a
     second), else printed about ten times per run."""
@@ -158,6 +184,8 @@ def run(args) -> int:
     from ..engine import BackendError, FeedError, GraphInvalid
     from ..graph.fileformat import GraphFileError
     from ..graph.model import GraphError
+    from ..labels import LabelError
+    from ..limits import TensorTooLarge
     from ..ops import OpError
     from .binding import BindingError
     from .datasets import DataError
@@ -167,8 +195,10 @@ def run(args) -> int:
     try:
         return _train(args)
     except (DataError, BindingError, TrainingError, OptimizerError, GraphFileError, GraphInvalid,
-            FeedError, BackendError, GraphError, OpError) as exc:
+            FeedError, BackendError, GraphError, OpError, LabelError, TensorTooLarge) as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
+        return 1
+    except _Kept:
         return 1
 
 
@@ -178,7 +208,13 @@ def _train(args) -> int:
     from .metrics import StopCondition
     from .optimizers import DEFAULT_LR, OptimizerConfig
 
+    from ..graph.fileformat import check_target
+
     graph = load(args.file)
+    out = Path(args.out) if args.out else default_out(args.file)
+    check_target(out)  # before any work: a result that cannot be written is found now
+    if args.curves:
+        check_target(args.curves)
     meta = graph.meta.get("training") if isinstance(graph.meta.get("training"), dict) else {}
     data, data_spec = _dataset(args, meta)
     binding = _binding(graph, args.bind)
@@ -224,10 +260,14 @@ def _train(args) -> int:
     graph.set_meta("training", {**graph.meta["training"], "dataset": data_spec,
                                 "optimizer": config.to_dict(), "epochs": epochs,
                                 "batch_size": batch, "result": result})
-    out = Path(args.out) if args.out else default_out(args.file)
-    save(graph, out)
+    out = _save_or_keep(graph, out, save)
     if args.curves:
-        trainer.curves.to_csv(args.curves)
+        try:
+            trainer.curves.to_csv(args.curves)
+        except OSError as exc:
+            print(f"gradstudio: error: {args.curves}: cannot write the curves "
+                  f"({exc.strerror or exc})", file=sys.stderr)
+            code = code or 1
     if args.json:
         print(json.dumps(dict(result, out=str(out))))
     elif not args.quiet:

@@ -258,31 +258,34 @@ class MainWindow(QMainWindow):
         self.recent_menu.addAction("Clear Menu", lambda: self._set_recent([]))
 
     # ---- recovery -----------------------------------------------------------------------
-    def autosave(self) -> None:
-        """Write the recovery file while there are unsaved changes; clear it otherwise."""
+    def autosave(self) -> bool:
+        """Write the recovery file while there are unsaved changes; clear it otherwise.
+        False (and a status bar message) when the recovery file could not be written."""
         if self.recovery is None:
-            return
+            return False
         if not self.is_modified():
             self.recovery.clear()
-            return
+            return True
         try:
             self.recovery.write(self.doc.graph, self.doc.path, self.doc.name)
         except GraphFileError as exc:
             self.show_message(f"Autosave failed: {exc}")
+            return False
+        return True
 
     def restore(self, entry) -> bool:
-        """Show a recovery entry as an unsaved document; the entry is removed once it is
-        safe in this window's own recovery slot."""
+        """Show a recovery entry as an unsaved document; the entry is removed only once
+        it is safe in this window's own recovery slot (kept if that write fails)."""
         try:
             graph = entry.load()
         except GraphFileError as exc:  # unreadable: say so once, then let it go
-            entry.remove()
-            self.dialogs.error(self, "Cannot restore the unsaved graph",
-                               f"{exc}\n\nThe damaged recovery file was removed.")
+            problem = entry.remove()
+            self.dialogs.error(self, "Cannot restore the unsaved graph", f"{exc}\n\n" + (
+                problem or "The damaged recovery file was removed."))
             return False
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
-        self.autosave()
-        entry.remove()
+        if self.autosave():
+            entry.remove()
         self._fit_soon()
         self.show_message("Restored unsaved changes from the last session; save them to keep them")
         return True

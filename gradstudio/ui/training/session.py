@@ -15,12 +15,13 @@ are then kept in ``runs`` so the replay panel can plot runs against each other.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
-from ...engine import FeedError, GraphInvalid
+from ...engine import FeedError, GraphInvalid, compile_graph
 from ...graph.model import GraphError
 from ...ops import OpError
 from ...training import Binding, BindingError, Curves, Trainer, TrainingError
@@ -41,6 +42,21 @@ EVAL_CHUNK = 256
 PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
 REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
            "target_accuracy": "reached the target accuracy"}
+
+
+def opens_quietly(graph, settings: TrainSettings) -> bool:
+    """May a trainer be made for a graph just opened, before the person asks for
+    anything? Only when that reads no file (built-in data) and initialises no
+    parameter (every one is stored in the file): opening a file reads nothing else
+    and allocates nothing it did not hold."""
+    if settings.dataset == "file":
+        return False
+    try:
+        plan = compile_graph(graph)
+    except Exception:  # noqa: BLE001 - an invalid graph: Play will say why
+        return False
+    return all(s.source[1] in graph.params for s in plan.steps
+               if s.source is not None and s.source[0] == "param")
 
 
 def nonfinite(trainer):
@@ -177,14 +193,16 @@ class TrainingSession(QObject):
         training settings or after the person touched the Training panel."""
         if self.running or self.window.doc is None or not self.graph.nodes:
             return
-        if "training" in self.graph.meta or self._touched:
+        if self._touched or ("training" in self.graph.meta and opens_quietly(self.graph,
+                                                                             self.settings)):
             self.ensure_trainer(quiet=True)
 
     def dataset(self):
         """The dataset of the current settings (cached; DataError says why not)."""
         key = self.settings.data_key()
         if self._data is None or self._data[0] != key:
-            self._data = (key, self.settings.make_dataset())
+            path = self.window.doc.path
+            self._data = (key, self.settings.make_dataset(os.path.dirname(path) if path else None))
         return self._data[1]
 
     def set_table_dataset(self, dataset, table: dict, val_fraction: float) -> None:

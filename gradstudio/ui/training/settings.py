@@ -10,9 +10,10 @@ No Qt here.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
-from ...training import (DATASETS, OptimizerConfig, StopCondition, load_table_dataset,
+from ...training import (DATASETS, DataError, OptimizerConfig, StopCondition, load_table_dataset,
                          make_dataset)
 from ...training.optimizers import DEFAULT_LR
 
@@ -52,11 +53,21 @@ class TrainSettings:
     def stop(self) -> StopCondition:
         return StopCondition(self.target_loss, self.target_accuracy)
 
-    def make_dataset(self):
-        """The Dataset these settings describe (DataError says why not)."""
+    def make_dataset(self, base: str | None = None):
+        """The Dataset these settings describe (DataError says why not). A relative data
+        file path is relative to ``base``, the graph file's folder (never the current
+        folder)."""
         if self.dataset == "file":
             t = self.table
-            return load_table_dataset(t.get("file"), t.get("features"), t.get("label"),
+            path = t.get("file")
+            if not isinstance(path, str) or not path:
+                raise DataError("the training settings name no data file; import one")
+            if not os.path.isabs(path):
+                if base is None:
+                    raise DataError(f"the data file {path!r} is relative to the graph's folder, "
+                                    "but this graph has no file yet; import the data again")
+                path = os.path.join(base, path)
+            return load_table_dataset(path, t.get("features"), t.get("label"),
                                       t.get("task", "auto"), self.val_fraction, self.seed)
         return make_dataset(self.dataset, self.size, self.noise, self.seed, self.val_fraction)
 
