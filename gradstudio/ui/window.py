@@ -284,9 +284,12 @@ class MainWindow(QMainWindow):
                 problem or "The damaged recovery file was removed."))
             return False
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
-        if self.autosave():
-            entry.remove()
         self._fit_soon()
+        if not self.autosave():  # its only copy stays where it is; the status bar says why
+            self.show_message(f"{self.statusBar().currentMessage()}. The recovered graph is "
+                              f"still in {entry.graph_path}; save it to keep it")
+            return True
+        entry.remove()
         self.show_message("Restored unsaved changes from the last session; save them to keep them")
         return True
 

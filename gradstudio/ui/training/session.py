@@ -24,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from ...engine import FeedError, GraphInvalid, compile_graph
 from ...graph.model import GraphError
 from ...ops import OpError
-from ...training import Binding, BindingError, Curves, Trainer, TrainingError
+from ...training import Binding, BindingError, Curves, DataError, Trainer, TrainingError
 from .plots import TURNS, Soon
 from .settings import BACKEND, DTYPE, TrainSettings
 from .worker import TrainingWorker
@@ -107,6 +107,7 @@ class TrainingSession(QObject):
         self.prepare_timer = QTimer(self, singleShot=True, interval=250)
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
+        self._asked = False  # the person asked for the data (Play, a step, Reset)
         window.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
@@ -152,7 +153,7 @@ class TrainingSession(QObject):
             self.binding = None
         self.trainer, self._key, self._data = None, None, None
         self.runs, self.run_number = [], 0
-        self._touched = False
+        self._touched = self._asked = False
         self._set_state("idle")
         self.settings_changed.emit()
         self.trainer_changed.emit()
@@ -198,9 +199,14 @@ class TrainingSession(QObject):
             self.ensure_trainer(quiet=True)
 
     def dataset(self):
-        """The dataset of the current settings (cached; DataError says why not)."""
+        """The dataset of the current settings (cached; DataError says why not). A data
+        file named by the graph is read only once the person asks (Play, a step, Reset,
+        Import or a change of the settings), never because a file was opened."""
         key = self.settings.data_key()
         if self._data is None or self._data[0] != key:
+            if self.settings.dataset == "file" and not (self._touched or self._asked):
+                raise DataError(f"the data file {self.settings.table.get('file')!r} is read when "
+                                "you press Play (or choose it with Import…)")
             path = self.window.doc.path
             self._data = (key, self.settings.make_dataset(os.path.dirname(path) if path else None))
         return self._data[1]
@@ -312,6 +318,7 @@ class TrainingSession(QObject):
     def _start(self, job: str) -> bool:
         if self.running:
             return False
+        self._asked = True
         t = self.ensure_trainer()
         if t is not None and t.finished() is not None:
             self._close_run()  # a finished run: the next one starts from its weights
@@ -335,6 +342,7 @@ class TrainingSession(QObject):
         self.prepare_timer.start()
 
     def _do_reset(self) -> None:
+        self._asked = True
         t = self.ensure_trainer()
         if t is None:
             return

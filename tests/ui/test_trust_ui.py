@@ -1,0 +1,170 @@
+"""Issue 8 in the app: the window always opens, recovered work is never lost, and opening
+a file reads and allocates only what it holds."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradstudio import dumps, load
+from gradstudio.app import document
+from gradstudio.app.document import Recovery, find_recovery
+from gradstudio.graph.fileformat import GraphFileError
+from gradstudio.paths import EXAMPLES
+from gradstudio.ui import main as ui_main
+
+
+@pytest.fixture
+def start(qapp, dialogs):
+    from shiboken6 import isValid
+
+    opened = []
+
+    def run(*args, **kw):
+        windows = ui_main.start(*args, example=None, **kw)
+        opened.extend(windows)
+        return windows
+
+    yield run
+    for w in opened:
+        if isValid(w):
+            w.dialogs = type(dialogs)()
+            w.close()
+
+
+def _dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+
+
+def _leave_entry(rec: Path, name: str = "1-1", graph=None) -> Path:
+    """A recovery entry as a crashed run leaves it."""
+    rec.mkdir(exist_ok=True)
+    slot = Recovery(rec)
+    slot.path = str(rec / f"{name}.gsg")
+    slot.write(graph or load(EXAMPLES / "lecture_function.gsg"), name=name)
+    info = rec / f"{name}.json"
+    info.write_text(json.dumps(dict(json.loads(info.read_text()), pid=_dead_pid())))
+    return Path(slot.path)
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_a_folder_named_like_a_recovery_file_never_stops_the_start(start, settings, dialogs,
+                                                                   tmp_path, answer):
+    rec = tmp_path / "recovery"
+    good = _leave_entry(rec, "1-1")
+    (rec / "2-1.gsg").mkdir()
+    dialogs.answers["ask_restore"] = answer
+    windows = start(None, settings, rec, dialogs)
+    assert windows and all(w.isVisible() for w in windows)
+    text = "\n".join(t for _, t in dialogs.errors)
+    assert "2-1.gsg" in text and len([e for e in dialogs.errors if "2-1.gsg" in e[1]]) == 1
+    assert (rec / "2-1.gsg").is_dir()  # skipped, left alone
+    if answer:
+        assert any(w.is_modified() and "x1" in {n.name for n in w.doc.graph.nodes.values()}
+                   for w in windows)
+    else:
+        assert not good.exists()
+
+
+def test_an_entry_that_cannot_be_deleted_is_named_once(start, settings, dialogs, tmp_path,
+                                                      monkeypatch):
+    rec = tmp_path / "recovery"
+    bad = _leave_entry(rec)
+    bad.write_text("{ damaged")
+    real = os.remove
+
+    def refuse(path, *a, **kw):
+        if str(path).startswith(str(rec)) and str(path).endswith("1-1.gsg"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(document.os, "remove", refuse)
+    for answer in (True, False):
+        dialogs.errors.clear()
+        dialogs.answers["ask_restore"] = answer
+        windows = start(None, settings, rec, dialogs)
+        assert windows and windows[0].isVisible()
+        assert len(dialogs.errors) == 1 and "1-1.gsg" in dialogs.errors[0][1]
+        assert "Permission denied" in dialogs.errors[0][1]
+    assert bad.exists()
+
+
+def test_an_unreadable_recovery_folder_still_opens_the_window(start, settings, dialogs, tmp_path,
+                                                             monkeypatch):
+    def broken(folder, *a, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(ui_main, "find_recovery", broken)
+    [w] = start(None, settings, tmp_path / "recovery", dialogs)
+    assert w.isVisible() and "Permission denied" in dialogs.errors[-1][1]
+
+
+def test_recovered_work_is_kept_until_its_new_copy_is_written(start, settings, dialogs, tmp_path,
+                                                             monkeypatch):
+    rec = tmp_path / "recovery"
+    entry = _leave_entry(rec)
+    text = dumps(load(entry))
+
+    def full(self, *a, **kw):
+        raise GraphFileError(f"{self.path}: cannot save: No space left on device")
+
+    monkeypatch.setattr(Recovery, "write", full)
+    [w] = start(None, settings, rec, dialogs)
+    assert dumps(w.doc.graph) == text and w.is_modified()
+    assert entry.exists() and dumps(load(entry)) == text  # not deleted: the only copy
+    assert "Autosave failed" in w.statusBar().currentMessage()
+    assert "No space left" in w.statusBar().currentMessage()
+    monkeypatch.undo()
+    assert w.autosave()  # once the disk has room again ...
+    w.restore(find_recovery(rec)[0])  # ... a later restore moves it into the new slot
+    assert not entry.exists()
+
+
+def _graph_with_meta(tmp_path, dataset: dict, drop_params: bool = False, width: int = 32) -> Path:
+    doc = json.loads((EXAMPLES / "spiral.gsg").read_text())
+    doc["meta"]["training"]["dataset"] = dataset
+    if drop_params:
+        doc["params"] = {}
+        for n in doc["nodes"]:
+            if n["op"] == "linear":
+                n["attrs"]["out_features"] = width if n["id"] != "linear_4" else 2
+                if n["id"] != "linear_1":
+                    n["attrs"]["in_features"] = width
+    path = tmp_path / "g.gsg"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero", "missing.csv"])
+def test_opening_a_graph_reads_no_data_file_by_itself(make_window, tmp_path, qtbot, monkeypatch,
+                                                      target):
+    from gradstudio.training import csvdata
+
+    if target == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+    path = _graph_with_meta(tmp_path, {"file": target, "label": "y"})
+    win = make_window()
+    calls = []
+    real = csvdata.read_table
+    monkeypatch.setattr(csvdata, "read_table", lambda p: calls.append(str(p)) or real(p))
+    assert win.open_file(path)
+    qtbot.wait(600)  # the trainer used to be made (and the file read) 250 ms after opening
+    assert calls == [] and win.training.session.trainer is None
+    # asked for (Play): a relative path is the graph folder's; a pipe or a device is refused
+    # without being opened, and the window says why
+    assert not win.training.session.play()
+    assert calls == [target if target.startswith("/") else str(tmp_path / target)]
+
+
+def test_opening_a_graph_initialises_no_parameter(make_window, tmp_path, qtbot):
+    path = _graph_with_meta(tmp_path, {"name": "spiral"}, drop_params=True, width=3000)
+    win = make_window()
+    assert win.open_file(path)
+    qtbot.wait(600)
+    assert win.doc.graph.params == {} and win.training.session.trainer is None
+    spiral = make_window()
+    assert spiral.open_file(EXAMPLES / "spiral.gsg")  # everything stored: ready ahead of Play
+    qtbot.waitUntil(lambda: spiral.training.session.trainer is not None, timeout=5000)
