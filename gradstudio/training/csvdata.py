@@ -210,10 +210,12 @@ def check_file(path, cap: int | None = None) -> int:
 
 
 def _read(p: Path, cap: int) -> bytes:
-    check_file(p, cap)
+    size = check_file(p, cap)
     try:
         with open(p, "rb") as fh:
-            raw = fh.read(cap + 1)
+            raw = fh.read(size + 1)  # (read(n) allocates n bytes at once: never the cap)
+            if len(raw) > size:  # it grew meanwhile
+                raw += fh.read(cap + 1 - len(raw)) if len(raw) <= cap else b""
     except OSError as exc:
         raise DataError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
     if len(raw) > cap:
