@@ -226,13 +226,13 @@ def _read(p: Path, cap: int) -> bytes:
 def read_csv(path) -> Table:
     p = Path(path)
     raw = _read(p, MAX_TABLE_BYTES)
-    if b"\x00" in raw:
-        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
-        raise DataError(f"{p}: line {line} holds a NUL byte: the file is binary, not CSV text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{p}: not a text file (it is not UTF-8)") from None
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise DataError(f"{p}: line {line} holds a NUL byte: the file is binary, not CSV text")
     lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())
              if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:

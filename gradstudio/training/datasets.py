@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..labels import LabelError, as_labels
 from ..paths import RESOURCES
 
 DIGITS_FILE = RESOURCES / "digits" / "digits.csv.gz"
@@ -211,6 +212,11 @@ def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool)
 def make_split(name, X, y, task, n_classes, feature_names, val_fraction=0.2, seed=0,
                label_name="label", class_names=None, description="") -> Dataset:
     """A Dataset from full arrays: the one place data is split."""
+    if task == "classification":  # the one labels rule (gradstudio/labels.py)
+        try:
+            y = as_labels(y, n_classes, f"{name}: {label_name}")
+        except LabelError as exc:
+            raise DataError(str(exc)) from None
     tr, va = split_indices(y, val_fraction, seed, stratify=task == "classification")
     X = np.asarray(X, dtype=np.float64)
     return Dataset(name, X[tr], y[tr], X[va], y[va], task, n_classes, list(feature_names),
