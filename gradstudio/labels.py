@@ -59,6 +59,16 @@ def check(arr, classes: int | None, what: str = "labels", xp=np) -> None:
         raise LabelError(f"{what}: {rule(classes)}; got {_num(hi)}")
 
 
+_min, _max = np.minimum.reduce, np.maximum.reduce
+
+
+def check_numpy(arr: np.ndarray, classes: int | None, name: str) -> None:
+    """:func:`check` for a numpy array of integers, at the cost of two reductions (it
+    runs on every training step)."""
+    if arr.size and (_min(arr, axis=None) < 0 or (classes is not None and _max(arr, axis=None) >= classes)):
+        check(arr, classes, f"input {name!r}")
+
+
 def _first(arr: np.ndarray, bad: np.ndarray) -> str:
     v = arr[np.unravel_index(int(np.argmax(bad)), arr.shape)] if arr.ndim else arr
     return _num(v)

@@ -277,7 +277,9 @@ class Engine:
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
         if want is self.xp.int64:  # the one labels rule (gradstudio/labels.py), as a FeedError
             try:
-                if self.backend.is_native(value) and str(value.dtype).startswith(("int", "uint")):
+                if type(value) is np.ndarray and value.dtype.kind in "iu":  # the common case
+                    labels.check_numpy(value, step.classes, name)
+                elif self.backend.is_native(value) and str(value.dtype).startswith(("int", "uint")):
                     labels.check(value, step.classes, f"input {name!r}", self.xp)
                 else:
                     value = labels.as_labels(self.backend.to_host(value) if self.backend.is_native(
