@@ -295,3 +295,32 @@ def test_fuzz_csv_and_npz(tmp_path, capsys):
                 run_cli(["train", spiral, flag, str(path), "--epochs", "1", "--quiet",
                          "--out", str(tmp_path / "out" / "o.gsg")], capsys)
             assert digest(tmp_path) == files
+
+
+# ---- the training settings a file carries -------------------------------------------------
+def test_fuzz_training_meta(tmp_path, capsys):
+    rng = random.Random(8888)
+    base = json.loads((EXAMPLES / "spiral.gsg").read_text())
+    keys = [("dataset", "seed"), ("dataset", "size"), ("dataset", "noise"), ("dataset", "name"),
+            ("dataset", "val_fraction"), ("dataset", "file"), ("epochs",), ("batch_size",),
+            ("optimizer", "lr"), ("optimizer", "name"), ("features",), ("labels",), ("loss",),
+            ("prediction",), ("optimizer",), ("dataset",)]
+    (tmp_path / "out").mkdir()
+    with bounded():
+        for i in range(16):
+            doc = json.loads(json.dumps(base))
+            for _ in range(rng.randint(1, 2)):
+                path = ("meta", "training") + rng.choice(keys)
+                value = rng.choice(ODD + [2, 0.5, "adam", "spiral", "/dev/zero", 10**12])
+                if value == "\ud800":
+                    value = "x"
+                try:
+                    _set(doc, path, value)
+                except TypeError:  # an earlier change made the parent a number
+                    pass
+            f = tmp_path / f"m{i}.gsg"
+            f.write_text(json.dumps(doc))
+            before = digest(tmp_path)
+            run_cli(["train", str(f), "--quiet", "--epochs", "1", "--size", "40",
+                     "--out", str(tmp_path / "out" / "o.gsg")], capsys)
+            assert digest(tmp_path) == before

@@ -73,13 +73,43 @@ def _pick(*values):
     return next((v for v in values if v is not None), None)
 
 
+def _saved(table: dict, key: str, ok, what: str, option: str, where: str = ""):
+    """A value the file's meta.training holds, or None; one of the wrong kind is refused
+    with a message naming it and the option that overrides it (read only when that
+    option is not given)."""
+    value = table.get(key)
+    if value is None:
+        return None
+    try:
+        good = ok(value)
+    except (TypeError, ValueError, OverflowError):
+        good = False
+    if not good:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise _MetaError(f"the file's meta.training.{where}{key} is {shown}, not {what}; fix it "
+                         f"or give {option}")
+    return value
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _dataset(args, meta: dict):
     from .csvdata import load_table_dataset
-    from .datasets import DataError, make_dataset
+    from .datasets import DATASETS, DataError, make_dataset
 
     saved = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
-    seed = _pick(args.seed, saved.get("seed"), 0)
-    val = _pick(args.val_fraction, saved.get("val_fraction"), 0.2)
+    seed = _pick(args.seed, None if args.seed is not None else _saved(
+        saved, "seed", lambda v: _is_int(v) and v >= 0, "a whole number >= 0", "--seed",
+        "dataset."), 0)
+    val = _pick(args.val_fraction, None if args.val_fraction is not None else _saved(
+        saved, "val_fraction", lambda v: _is_num(v) and 0 <= v < 1, "a fraction in [0, 1)",
+        "--val-fraction", "dataset."), 0.2)
     table = args.csv or args.npz
     if table:
         data = load_table_dataset(table, args.features, args.label, args.task, val, seed)
@@ -87,12 +117,17 @@ def _dataset(args, meta: dict):
                       "seed": seed, "val_fraction": val}
     if args.features or args.label:
         raise DataError("--features and --label choose columns of a --csv or --npz file")
-    name = _pick(args.dataset, saved.get("name"))
+    name = _pick(args.dataset, None if args.dataset else _saved(
+        saved, "name", lambda v: v in DATASETS, "a built-in dataset", "--dataset", "dataset."))
     if name is None:
         raise DataError("no data: give --dataset NAME, --csv FILE or --npz FILE")
     same = saved.get("name") == name
-    size = _pick(args.size, saved.get("size") if same else None)
-    noise = _pick(args.noise, saved.get("noise") if same else None)
+    size = _pick(args.size, _saved(saved, "size", lambda v: _is_int(v) and v > 0,
+                                   "a whole number > 0", "--size", "dataset.")
+                 if same and args.size is None else None)
+    noise = _pick(args.noise, _saved(saved, "noise", lambda v: _is_num(v) and v >= 0,
+                                     "a number >= 0", "--noise", "dataset.")
+                  if same and args.noise is None else None)
     data = make_dataset(name, size, noise, seed, val)
     return data, {"name": name, "size": size, "noise": noise, "seed": seed, "val_fraction": val}
 
@@ -134,6 +169,10 @@ class _Kept(Exception):
     def __init__(self, path):
         super().__init__(str(path))
         self.path = path
+
+
+class _MetaError(ValueError):
+    pass
 
 
 class Progress:
@@ -195,7 +234,8 @@ def run(args) -> int:
     try:
         return _train(args)
     except (DataError, BindingError, TrainingError, OptimizerError, GraphFileError, GraphInvalid,
-            FeedError, BackendError, GraphError, OpError, LabelError, TensorTooLarge) as exc:
+            FeedError, BackendError, GraphError, OpError, LabelError, TensorTooLarge,
+            _MetaError) as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 1
     except _Kept:
@@ -219,15 +259,20 @@ def _train(args) -> int:
     data, data_spec = _dataset(args, meta)
     binding = _binding(graph, args.bind)
     saved_opt = meta.get("optimizer") if isinstance(meta.get("optimizer"), dict) else {}
-    name = _pick(args.optimizer, saved_opt.get("name"), "adam")
+    name = _pick(args.optimizer, None if args.optimizer else _saved(
+        saved_opt, "name", lambda v: v in DEFAULT_LR, "an optimizer", "--optimizer",
+        "optimizer."), "adam")
     opt = dict(saved_opt) if saved_opt.get("name") == name else {"name": name}
     opt.setdefault("lr", DEFAULT_LR[name])
     for key in ("lr", "weight_decay", "momentum"):
         if getattr(args, key) is not None:
             opt[key] = getattr(args, key)
     config = OptimizerConfig.make(opt)
-    epochs = _pick(args.epochs, meta.get("epochs"), 100)
-    batch = _pick(args.batch_size, meta.get("batch_size"), 32)
+    epochs = _pick(args.epochs, None if args.epochs is not None else _saved(
+        meta, "epochs", lambda v: _is_int(v) and v >= 1, "a whole number >= 1", "--epochs"), 100)
+    batch = _pick(args.batch_size, None if args.batch_size is not None else _saved(
+        meta, "batch_size", lambda v: _is_int(v) and v >= 1, "a whole number >= 1",
+        "--batch-size"), 32)
     trainer = Trainer(graph, data, binding, config, batch_size=batch, epochs=epochs,
                       seed=data_spec["seed"], dtype=args.dtype, backend=args.backend,
                       stop=StopCondition(args.target_loss, args.target_accuracy),

@@ -166,3 +166,22 @@ def test_opening_a_graph_initialises_no_parameter(make_window, tmp_path, qtbot):
     spiral = make_window()
     assert spiral.open_file(EXAMPLES / "spiral.gsg")  # everything stored: ready ahead of Play
     qtbot.waitUntil(lambda: spiral.training.session.trainer is not None, timeout=5000)
+
+
+def test_malformed_training_settings_in_a_file_never_break_opening(make_window, tmp_path, qtbot):
+    base = json.loads((EXAMPLES / "spiral.gsg").read_text())
+    win = make_window()
+    bad = [("dataset", {"name": []}), ("dataset", {"name": "spiral", "seed": -1}),
+           ("dataset", {"name": "spiral", "size": 10**12, "noise": "a"}),
+           ("optimizer", {"name": ["adam"], "lr": "fast"}), ("features", [1]), ("loss", {}),
+           ("epochs", "many"), ("dataset", {"file": ["x"]})]
+    for i, (key, value) in enumerate(bad):
+        doc = json.loads(json.dumps(base))
+        doc["meta"]["training"][key] = value
+        path = tmp_path / f"m{i}.gsg"
+        path.write_text(json.dumps(doc))
+        assert win.open_file(path)
+        qtbot.wait(280)  # the quiet preparation ahead of Play runs (or declines) meanwhile
+        if win.training.session.play():  # a problem is a message, never an exception
+            win.training.session.stop()
+        qtbot.waitUntil(lambda: not win.training.session.running, timeout=20000)
