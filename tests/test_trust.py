@@ -326,3 +326,19 @@ def test_a_killed_save_leaves_the_old_file_and_the_next_save_cleans_up(tmp_path)
     assert target.read_bytes() == before and len(list(tmp_path.iterdir())) == 2
     save(load(EXAMPLES / "mlp.gsg"), target)
     assert [p.name for p in tmp_path.iterdir()] == ["g.gsg"]
+
+
+def test_loading_reads_only_regular_files_within_the_limit(tmp_path):
+    fifo = tmp_path / "pipe.gsg"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(GraphFileError, match="not a regular file"):
+            load(path)
+    big = tmp_path / "big.gsg"
+    big.write_text(" " * 5000)
+    try:
+        limits.set_limit(4096)
+        with pytest.raises(GraphFileError, match="over the limit"):
+            load(big)
+    finally:
+        limits.set_limit(None)

@@ -182,8 +182,10 @@ def find_recovery(folder, is_running=_running_here) -> list[RecoveryEntry]:
             continue
         graph_path = os.path.join(folder, fname)
         try:
+            if not os.path.isfile(_info_path(graph_path)):  # (a pipe would block the start)
+                raise OSError("not a regular file")
             with open(_info_path(graph_path), encoding="utf-8") as fh:
-                info = json.load(fh)
+                info = json.loads(fh.read(1 << 16))
             if not isinstance(info, dict):
                 info = {}
         except (OSError, ValueError):

@@ -290,10 +290,19 @@ def load(path) -> Graph:
     """Read a graph file. Any problem, the file system's included, is a GraphFileError."""
     name = os.fspath(path)
     try:
-        if os.path.isdir(name):
+        st = os.stat(name)  # before opening: a pipe or a device is never read
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "it is a directory, not a graph file")
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "it is not a regular file (a device, pipe or socket)")
+        limits.check_bytes(f"{name}: the file ({limits.human(st.st_size)})", st.st_size)
         with open(name, "rb") as fh:
-            data = fh.read()
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:  # it grew meanwhile: read the rest, within the limit
+                data += fh.read(max(0, limits.limit() + 1 - len(data)))
+                limits.check_bytes(f"{name}: the file", len(data))
+    except limits.TensorTooLarge as exc:
+        raise GraphFileError(str(exc)) from None
     except FileNotFoundError:
         raise GraphFileError(f"{name}: no such file") from None
     except OSError as exc:

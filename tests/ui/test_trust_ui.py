@@ -185,3 +185,27 @@ def test_malformed_training_settings_in_a_file_never_break_opening(make_window, 
         if win.training.session.play():  # a problem is a message, never an exception
             win.training.session.stop()
         qtbot.waitUntil(lambda: not win.training.session.running, timeout=20000)
+
+
+def test_labels_out_of_range_typed_in_the_app_are_refused(main_window, qtbot):
+    win = main_window
+    assert win.open_file(EXAMPLES / "spiral.gsg")
+    labels = next(n for n in win.doc.graph.nodes.values()
+                  if n.op == "input" and n.attrs["dtype"] == "int")
+    win.editor.set_attr(labels.id, "value", [3, 3, 3, 3])
+    assert not win.math.run()
+    assert "whole numbers from 0 to 1" in win.math.error and "got 3" in win.math.error
+    win.editor.set_attr(labels.id, "value", [0, 1, 1, 0])
+    assert win.math.run() and win.math.error is None
+
+
+def test_pipes_and_devices_never_block_the_start(start, settings, dialogs, tmp_path):
+    rec = tmp_path / "recovery"
+    _leave_entry(rec, "1-1")
+    (rec / "1-1.json").unlink()
+    os.mkfifo(rec / "1-1.json")  # its info file replaced by a pipe
+    os.mkfifo(tmp_path / "pipe.gsg")
+    windows = start(str(tmp_path / "pipe.gsg"), settings, rec, dialogs)
+    assert windows and all(w.isVisible() for w in windows)
+    assert "not a regular file" in dialogs.errors[-1][1]
+    assert any(w.is_modified() for w in windows)  # the entry itself was restored
