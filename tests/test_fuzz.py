@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 16 * 2**20          # the tensor limit while fuzzing
 PEAK = 8 * LIMIT            # what the process may allocate on top, all told
 ENGINE_ERRORS = (FeedError, GraphInvalid, GraphError, OpError, BackendError, limits.TensorTooLarge)
-BUDGET = {"files": 150, "cli_files": 3, "formulas": 80, "sets": 80, "csv": 100, "npz": 80}
+BUDGET = {"files": 150, "cli_files": 2, "formulas": 60, "sets": 60, "csv": 100, "npz": 80}
 
 
 @contextmanager

@@ -119,7 +119,7 @@ def test_bad_command_lines_fail_early_in_one_line(tmp_path, capsys):
         "dash": ["eval", "--expr", "-x", "--set", "x=2"],
     }
     # a few as real processes (bytes in argv, a pipe, memory), the rest in this process
-    apart = ("utf8", "fifo", "bigparam", "dash", "labels3")
+    apart = ("utf8", "fifo", "bigparam")
     r = cli_many({k: v for k, v in cases.items() if k in apart}, d)
     r.update(cli_in_process({k: v for k, v in cases.items() if k not in apart}, capsys))
     one_line_error(r["labels3"], 1, "whole numbers from 0 to 1", "got 3")
