@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import labels, limits
+from .. import limits
 from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
+from .checks import check_sizes, fed_labels
 from .plan import Plan, compile_graph
 from .straight import straight_passes
 from .trace import Trace, finish_trace, start_trace
@@ -26,13 +27,6 @@ class FeedError(Exception):
 
 
 _UNSEEN = object()
-
-
-def check_sizes(plan: Plan, bindings: dict, itemsize: int) -> None:
-    """Refuse (limits.TensorTooLarge) a plan whose values, with the fed sizes, would be
-    over the tensor size limit, before any of them is computed."""
-    for s in plan.steps:
-        limits.check(f"node {s.key}", s.shape, itemsize, bindings)
 
 
 @dataclass
@@ -275,17 +269,8 @@ class Engine:
             if value is None:
                 raise FeedError(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
-        if want is self.xp.int64:  # the one labels rule (gradstudio/labels.py), as a FeedError
-            try:
-                if type(value) is np.ndarray and value.dtype.kind in "iu":  # the common case
-                    labels.check_numpy(value, step.classes, name)
-                elif self.backend.is_native(value) and str(value.dtype).startswith(("int", "uint")):
-                    labels.check(value, step.classes, f"input {name!r}", self.xp)
-                else:
-                    value = labels.as_labels(self.backend.to_host(value) if self.backend.is_native(
-                        value) else value, step.classes, f"input {name!r}")
-            except labels.LabelError as exc:
-                raise FeedError(str(exc)) from None
+        if want is self.xp.int64:  # the one labels rule (gradstudio/labels.py)
+            value = fed_labels(self.backend, value, step.classes, name, FeedError)
         if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
             arr = value  # the common case in training, checked cheaply
         elif self.backend.is_native(value):
