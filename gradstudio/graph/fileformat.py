@@ -43,6 +43,14 @@ class GraphFileError(Exception):
     """A graph file that cannot be read or written; the message names the file and the problem."""
 
 
+class ReadOnlyFile(GraphFileError):
+    """The file to save over is read-only: an editor offers Save As."""
+
+
+class _ReadOnly(PermissionError):
+    pass
+
+
 class _Bad(Exception):
     """A problem found inside this module; turned into GraphFileError with the file's name."""
 
@@ -109,7 +117,8 @@ def save(graph: Graph, path) -> None:
             except OSError:
                 pass
         if isinstance(exc, OSError):
-            raise GraphFileError(f"{name}: cannot save: {exc.strerror or exc}") from None
+            kind = ReadOnlyFile if isinstance(exc, _ReadOnly) else GraphFileError
+            raise kind(f"{name}: cannot save: {exc.strerror or exc}") from None
         raise
     _sync_folder(folder)
 
@@ -151,7 +160,7 @@ def _check_target(target: str) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise OSError(0, "it is not a regular file (a device, pipe or socket); choose a file name")
     if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
-        raise PermissionError(13, "the file is read-only; save under another name (Save As)")
+        raise _ReadOnly(13, "the file is read-only; save under another name (Save As)")
 
 
 _TEMP = re.compile(r"\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QPalette, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QLabel, QMainWindow, QWidget
 
 from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
-from ..graph.fileformat import GraphFileError
+from ..graph.fileformat import GraphFileError, ReadOnlyFile
 from ..graph.validate import validate
 from . import theme
 from .canvas import CanvasView
@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
             self.doc.save(path)
         except GraphFileError as exc:
             self.dialogs.error(self, "Cannot save the file", str(exc))
-            return False
+            return isinstance(exc, ReadOnlyFile) and self.save_as()  # as an editor does
         self.stack.setClean()
         self._update_title()
         self._set_recent(add_recent(self.recent_files(), self.doc.path))

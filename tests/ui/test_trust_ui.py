@@ -211,3 +211,18 @@ def test_pipes_and_devices_never_block_the_start(start, settings, dialogs, tmp_p
     assert windows and all(w.isVisible() for w in windows)
     assert "not a regular file" in dialogs.errors[-1][1]
     assert any(w.is_modified() for w in windows)  # the entry itself was restored
+
+
+def test_saving_over_a_read_only_file_offers_save_as(main_window, dialogs, tmp_path):
+    ro = tmp_path / "ro.gsg"
+    ro.write_text((EXAMPLES / "lecture_function.gsg").read_text())
+    ro.chmod(0o444)
+    win = main_window
+    assert win.open_file(ro)
+    win.editor.add_node("sin", pos=(300, 0))
+    dialogs.answers["save_path"] = str(tmp_path / "copy.gsg")
+    assert win.save()
+    assert "read-only" in dialogs.errors[-1][1] and dialogs.asked[-1] == ("save_path",)
+    assert ro.read_text() == (EXAMPLES / "lecture_function.gsg").read_text()
+    assert win.doc.path == str(tmp_path / "copy.gsg") and not win.is_modified()
+    assert "sin" in {n.op for n in load(tmp_path / "copy.gsg").nodes.values()}
