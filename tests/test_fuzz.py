@@ -233,7 +233,7 @@ def _npz_soup(rng: random.Random) -> bytes:
         shape = tuple(rng.randint(0, 5) for _ in range(rng.randint(0, 3)))
         dtype = rng.choice(["f8", "i4", "U3", "b1", "c16"])
         arrays[key] = np.zeros(shape, dtype=dtype)
-    np.savez(buf, **arrays)
+    (np.savez_compressed if rng.random() < 0.3 else np.savez)(buf, **arrays)
     data = bytearray(buf.getvalue())
     kind = rng.random()
     if kind < 0.2 and data:

@@ -14,6 +14,7 @@ import math
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,7 +286,8 @@ def read_npz(path) -> Table:
             arrays = {k: z[k] for k in z.files}
     except limits.TensorTooLarge as exc:
         raise DataError(str(exc)) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:  # (the last two: zip features numpy lacks)
         raise DataError(f"{p}: not a readable .npz file ({exc})") from None
     if not arrays:
         raise DataError(f"{p}: the file holds no arrays")
