@@ -63,6 +63,8 @@ def parse_size(text: str) -> int:
 
 
 def human(nbytes: float) -> str:
+    if nbytes >= 10**6 * 2**50:  # (a shape in a file may multiply to more than a float holds)
+        return "more than a million PB"
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
         if nbytes < 1024 or unit == "PB":
             return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
@@ -86,10 +88,15 @@ def check(what: str, shape, itemsize: int = 8, bindings: dict | None = None) -> 
     names it for the person ("parameter linear_1.W")."""
     nbytes = elements(shape, bindings) * int(itemsize)
     if nbytes > limit():
-        dims = " x ".join(str(d) for d in shape) or "1"
+        dims = " x ".join(_dim(d) for d in shape) or "1"
         raise TensorTooLarge(f"{what}: a tensor of {dims} values needs {human(nbytes)}, over the "
                              f"limit of {human(limit())} (change it with --max-tensor or "
                              "gradstudio.limits.set_limit)")
+
+
+def _dim(d) -> str:
+    text = str(d)
+    return text if len(text) <= 15 else f"{text[:3]}...({len(text)} digits)"
 
 
 def check_bytes(what: str, nbytes: int) -> None:

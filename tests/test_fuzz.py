@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 import tracemalloc
+import warnings
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,14 +171,17 @@ def assert_cli(code, err: str) -> None:
 
 
 def run_cli(argv, capsys) -> tuple:
-    try:
-        code = cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    finally:
-        limits.set_limit(LIMIT)
+    with warnings.catch_warnings(record=True) as shown:  # a warning is a second line too
+        warnings.simplefilter("always")
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        finally:
+            limits.set_limit(LIMIT)
     out, err = capsys.readouterr()
     assert_cli(code, err)
+    assert not shown, [str(w.message) for w in shown]
     return code, out, err
 
 

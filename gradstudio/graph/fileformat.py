@@ -477,7 +477,7 @@ def _decode_param(key: str, raw) -> np.ndarray:
     where = f"parameter {key!r}"
     _fields(raw, _PARAM, where, _PARAM)
     dtype = raw["dtype"]
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise _Bad(f"{where}: 'dtype' must be \"float64\" or \"float32\", got {dtype!r}")
     shape = _typed(raw["shape"], list, f"{where}: 'shape'")
     if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
@@ -486,7 +486,10 @@ def _decode_param(key: str, raw) -> np.ndarray:
         data = base64.b64decode(_typed(raw["data"], str, f"{where}: 'data'"), validate=True)
     except (binascii.Error, ValueError):
         raise _Bad(f"{where}: 'data' is not valid base64") from None
-    limits.check(where, shape, np.dtype(_DTYPES[dtype]).itemsize)
+    try:
+        limits.check(where, shape, np.dtype(_DTYPES[dtype]).itemsize)
+    except limits.TensorTooLarge as exc:
+        raise _Bad(str(exc)) from None
     size = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize
     if len(data) != size:
         raise _Bad(f"{where}: 'data' holds {len(data)} bytes, but shape {shape} of {dtype} "
