@@ -226,3 +226,33 @@ def test_saving_over_a_read_only_file_offers_save_as(main_window, dialogs, tmp_p
     assert ro.read_text() == (EXAMPLES / "lecture_function.gsg").read_text()
     assert win.doc.path == str(tmp_path / "copy.gsg") and not win.is_modified()
     assert "sin" in {n.op for n in load(tmp_path / "copy.gsg").nodes.values()}
+
+
+def test_fuzz_opening_odd_but_loadable_graphs(main_window, qtbot, tmp_path):
+    """Graphs that load but hold odd attribute values (seeded): the window opens each one,
+    draws it and shows its problems; nothing raises in the event loop."""
+    import random
+
+    from gradstudio.graph.fileformat import loads
+
+    rng = random.Random(8)
+    odd = [None, True, 0, -1, 2**40, 1e308, "", "N", [], [0], [100000, 100000], [[1, 2], [3]]]
+    texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.gsg")) if "digits" not in p.name]
+    opened = 0
+    while opened < 12:
+        doc = json.loads(rng.choice(texts))
+        node = rng.choice(doc["nodes"])
+        key = rng.choice(list(node.get("attrs", {})) or ["shape"])
+        node.setdefault("attrs", {})[key] = rng.choice(odd)
+        text = json.dumps(doc)
+        try:
+            loads(text)
+        except GraphFileError:
+            continue
+        path = tmp_path / f"odd{opened}.gsg"
+        path.write_text(text)
+        assert main_window.open_file(path)
+        main_window.training.session.prepare()
+        qtbot.wait(20)
+        opened += 1
+    assert main_window.doc.graph.params.keys() <= set(load(path).params)
