@@ -253,6 +253,7 @@ def test_fuzz_opening_odd_but_loadable_graphs(main_window, qtbot, tmp_path):
         path.write_text(text)
         assert main_window.open_file(path)
         main_window.training.session.prepare()
+        main_window.math.run()  # evaluate it: a problem is a message
         qtbot.wait(20)
         opened += 1
     assert main_window.doc.graph.params.keys() <= set(load(path).params)
