@@ -160,7 +160,10 @@ def _save_or_keep(graph, out: Path, save) -> Path:
         return out
     except GraphFileError as exc:
         keep = Path(tempfile.gettempdir()) / f"{out.stem}.{os.getpid()}.gsg"
-        save(graph, keep)  # a GraphFileError here too is reported by run()
+        try:
+            save(graph, keep)
+        except GraphFileError as again:
+            raise GraphFileError(f"{exc}; keeping it in {keep} failed too: {again}") from None
         print(f"gradstudio: error: {exc}; the trained graph was kept in {keep}", file=sys.stderr)
         raise _Kept(keep) from None
 
@@ -243,12 +246,10 @@ def run(args) -> int:
 
 
 def _train(args) -> int:
-    from ..graph.fileformat import load, save
+    from ..graph.fileformat import check_target, load, save
     from .loop import Trainer
     from .metrics import StopCondition
     from .optimizers import DEFAULT_LR, OptimizerConfig
-
-    from ..graph.fileformat import check_target
 
     graph = load(args.file)
     out = Path(args.out) if args.out else default_out(args.file)
