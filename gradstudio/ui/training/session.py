@@ -108,6 +108,7 @@ class TrainingSession(QObject):
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
         self._asked = False  # the person asked for the data (Play, a step, Reset)
+        self._quiet = None   # (key, opens_quietly) of the last check
         window.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
@@ -154,6 +155,7 @@ class TrainingSession(QObject):
         self.trainer, self._key, self._data = None, None, None
         self.runs, self.run_number = [], 0
         self._touched = self._asked = False
+        self._quiet = None
         self._set_state("idle")
         self.settings_changed.emit()
         self.trainer_changed.emit()
@@ -194,9 +196,15 @@ class TrainingSession(QObject):
         training settings or after the person touched the Training panel."""
         if self.running or self.window.doc is None or not self.graph.nodes:
             return
-        if self._touched or ("training" in self.graph.meta and opens_quietly(self.graph,
-                                                                             self.settings)):
+        if self._touched or ("training" in self.graph.meta and self._quietly()):
             self.ensure_trainer(quiet=True)
+
+    def _quietly(self) -> bool:
+        """opens_quietly, compiled once per graph version (not after every edit)."""
+        key = (self.graph.version, len(self.graph.params), self.settings.dataset)
+        if self._quiet is None or self._quiet[0] != key:
+            self._quiet = (key, opens_quietly(self.graph, self.settings))
+        return self._quiet[1]
 
     def dataset(self):
         """The dataset of the current settings (cached; DataError says why not). A data
