@@ -33,10 +33,12 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import limits
 from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
+from .checks import check_sizes, fed_labels
 from .errors import (FeedError, MissingValueError, NoDerivativeError, OutputNotScalarError,
                      ParamShapeError, UnknownNameError)
 from .plan import Plan, compile_graph
@@ -147,6 +149,7 @@ class Engine:
         return self.program(output).plan
 
     def _constant(self, value):
+        limits.check("a constant", np.shape(value), np.dtype(self.dtype_name).itemsize)
         arr = self.backend.asarray(value, self.dtype)
         if self.backend.name == "numpy":
             arr.flags.writeable = False  # shared by every call; nothing may change it
@@ -160,6 +163,7 @@ class Engine:
         if host is None:
             if seen is _SEEDED:
                 return self._dev[key]  # the engine's own (seeded, or handed over)
+            limits.check(f"parameter {step.source.name}", step.shape, 8)
             arr = self.backend.asarray(initial_value(step.attrs, key), self.dtype)
             self._dev[key] = arr
             self._host_seen[key] = _SEEDED
@@ -200,10 +204,13 @@ class Engine:
         store_params. The array is handed over, not copied: it becomes the engine's own
         (what ``params()`` returns and an optimizer may update in place)."""
         key = self.param_key(name, output)
+        step = self.program(output).plan.steps[self.program(output).plan.params[name]]
+        if tuple(value.shape) != tuple(step.shape):
+            raise FeedError(f"parameter {name}: the value has shape {fmt(tuple(value.shape))}, "
+                            f"the graph needs {fmt(step.shape)}")
         self._dev[key] = value
-        if self._host_seen.get(key) is None:  # a fresh engine: keep this value, not the store's
-            host = self.graph.params.get(key)
-            self._host_seen[key] = _SEEDED if host is None else host
+        host = self.graph.params.get(key)  # the graph's value is not newer than this one
+        self._host_seen[key] = _SEEDED if host is None else host
 
     def store_params(self) -> None:
         """Read device parameters back into the graph's host store (an explicit read-back)."""
@@ -236,6 +243,7 @@ class Engine:
                 reason = unify(src.step.attrs["shape"], tuple(shape), bindings)
                 if reason:
                     raise FeedError(f"input {src.name!r}: {reason}")
+            check_sizes(prog.plan, bindings, np.dtype(self.dtype_name).itemsize)
             prog.fed_shapes = shapes
         return vals
 
@@ -246,6 +254,8 @@ class Engine:
             if value is None:
                 raise MissingValueError(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
+        if want is self.xp.int64:  # the one labels rule (gradstudio/labels.py)
+            value = fed_labels(self.backend, value, step.classes, name, FeedError)
         if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
             arr = value  # the common case in training, checked cheaply
         elif self.backend.is_native(value):
@@ -256,10 +266,6 @@ class Engine:
             except (TypeError, ValueError):
                 raise FeedError(f"input {name!r}: {value!r} is not a number or a nested list "
                                 "of numbers") from None
-            if step.attrs["dtype"] == "int":
-                if not np.all(host == np.round(host)):
-                    raise FeedError(f"input {name!r} holds class labels; they must be whole numbers")
-                host = host.astype(np.int64)
             arr = self.backend.asarray(host, want)
         return arr
 
