@@ -186,6 +186,7 @@ class Engine:
         made = []
         for p in self.program(output).params:
             if self.graph.params.get(p.key) is None:
+                limits.check(f"parameter {p.name}", p.step.shape, 8)
                 self.graph.set_param(p.key, initial_value(p.step.attrs, p.key))
                 made.append(p.key)
         return made
