@@ -77,6 +77,10 @@ class Graph:
         self._order: dict[str, int] = {}
         self._serial = 0
         self._shape_cache: dict[str, tuple] = {}
+        # name -> id, and per op the lowest "op_i" that may be free: both keep add_node
+        # and load linear in the graph's size (no scan of every node per add).
+        self._names: dict[str, str] = {n.name: n.id for n in self.nodes.values()}
+        self._id_hint: dict[str, int] = {}
         self.version = 0  # bumped on every structural or attribute change
 
     # ---- events -----------------------------------------------------------------------
@@ -100,9 +104,9 @@ class Graph:
             raise GraphError(f"there is no node {node_id!r}") from None
 
     def by_name(self, name: str) -> Node:
-        for n in self.nodes.values():
-            if n.name == name:
-                return n
+        nid = self._names.get(name)
+        if nid is not None:
+            return self.nodes[nid]
         raise GraphError(f"there is no node named {name!r}")
 
     @property
@@ -129,10 +133,18 @@ class Graph:
 
     # ---- mutation ---------------------------------------------------------------------
     def new_id(self, op: str) -> str:
-        i = 1
+        """The lowest free id ``op_i`` (i >= 1). Every ``op_j`` with j below the op's
+        hint is taken, so the search starts there (a removal lowers the hint)."""
+        i = self._id_hint.get(op, 1)
         while f"{op}_{i}" in self.nodes:
             i += 1
+        self._id_hint[op] = i
         return f"{op}_{i}"
+
+    def _free_id(self, node_id: str) -> None:
+        head, _, tail = node_id.rpartition("_")
+        if tail.isascii() and tail.isdigit() and tail == str(int(tail)) and head in self._id_hint:
+            self._id_hint[head] = min(self._id_hint[head], int(tail))
 
     def order_of(self, node_id: str) -> int:
         """The node's creation serial: ties in topological order are broken by it."""
@@ -157,6 +169,7 @@ class Graph:
         self._check_name(name, None)
         node = Node(node_id, op, name, full, (float(pos[0]), float(pos[1])))
         self.nodes[node_id] = node
+        self._names[name] = node_id
         if order is None:
             self._serial += 1
             self._order[node_id] = self._serial
@@ -170,7 +183,7 @@ class Graph:
 
     def remove_node(self, node_id: str) -> None:
         node = self.node(node_id)
-        for e in [e for e in self._in_edges.values() if node_id in (e.src, e.dst)]:
+        for e in [e for e in self.in_edges(node_id) if e is not None] + self.out_edges(node_id):
             self.disconnect(e.dst, e.port)
         for key in [k for k in self.params if k == node_id or k.startswith(node_id + ".")]:
             self.set_param(key, None)
@@ -178,6 +191,8 @@ class Graph:
             self.set_output(None)
         self._shape_cache.pop(node_id, None)
         del self.nodes[node_id]
+        self._names.pop(node.name, None)
+        self._free_id(node_id)
         order = self._order.pop(node_id)
         self.nx.remove_node(node_id)
         self._emit(Event("node_removed", node=node_id, old=node, new=order))
@@ -192,7 +207,7 @@ class Graph:
             return f"{dnode.name} has no input port {port!r}"
         if src == dst:
             return f"would create a cycle: {dnode.name} -> {dnode.name}"
-        if nx.has_path(self.nx, dst, src):
+        if self.nx.succ[dst] and nx.has_path(self.nx, dst, src):  # no way out of dst: no cycle
             path = nx.shortest_path(self.nx, dst, src)
             names = [self.nodes[n].name for n in path] + [dnode.name]
             return "would create a cycle: " + " -> ".join(names)
@@ -257,6 +272,8 @@ class Graph:
             return
         self._check_name(name, node_id)
         old, node.name = node.name, name
+        self._names.pop(old, None)
+        self._names[name] = node_id
         self._emit(Event("renamed", node=node_id, old=old, new=name))
 
     def move(self, node_id: str, pos) -> None:
@@ -293,9 +310,9 @@ class Graph:
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise GraphError(f"{name!r} is not a valid name: use letters, digits and _, "
                              "starting with a letter")
-        for n in self.nodes.values():
-            if n.name == name and n.id != node_id:
-                raise GraphError(f"the name {name!r} is already used by another node")
+        owner = self._names.get(name)
+        if owner is not None and owner != node_id:
+            raise GraphError(f"the name {name!r} is already used by another node")
 
     # ---- shapes -----------------------------------------------------------------------
     def _invalidate(self, node_id: str) -> None:
