@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ... import ops
 from ...ops.shapes import fmt
+from .far import far_pen
 from .marks import Band, same_mark
 from .port_item import PortItem, draw_port
 from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_RADIUS, ROW
@@ -279,12 +280,8 @@ class NodeItem(QGraphicsItem):
             painter.drawRoundedRect(body.adjusted(-6.0, -6.0, 6.0, 6.0), 9.0, 9.0)
             if not selected:
                 pen = QPen(c["active"], 3.0)
-        if lod < 0.4:  # far away: a box in the category colour
-            if look.problems and not selected:
-                pen = QPen(c["problem"], 3.0)
-            elif not (selected or look.is_output):
-                pen = QPen(c["node_border"], 0.0)
-            painter.setPen(pen)
+        if lod < 0.4:  # far away: a box in the category colour (as far.py batches it)
+            painter.setPen(far_pen(look, selected, active, c))
             painter.setBrush(c["node_body"])
             painter.drawRect(body)
             painter.fillRect(head, theme.header(look.category))

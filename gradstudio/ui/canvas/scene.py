@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 from ...graph import composite
 from ...graph.model import Edge, Graph, GraphError
 from ...graph.validate import output_node
+from .far import FarLayer
 from .node_item import NodeItem
 from .style import Style
 from .wire_item import WireItem
@@ -66,6 +67,7 @@ class CanvasScene(QGraphicsScene):
         self.graph = graph
         self.overlay = None             # the Overlay drawn on top, or None
         self.theme = Style(colours)
+        self._bounds = (-EXTENT, -EXTENT, EXTENT, EXTENT)  # the scene rect (left, top, right, bottom)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
         self._nodes: dict[str, NodeItem] = {}
         self._wires: dict[Edge, WireItem] = {}
@@ -76,11 +78,15 @@ class CanvasScene(QGraphicsScene):
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self._lines: list | None = None
+        self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
+        self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
+        self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at far.serial
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.flush)
         self.rebuild()
+        self.selectionChanged.connect(self._changed_far)
         graph.subscribe(self._on_event)
         # If the scene goes away without close(), stop listening to the graph.
         callback = self._on_event
@@ -90,6 +96,24 @@ class CanvasScene(QGraphicsScene):
         """Stop following the graph (before the scene is dropped)."""
         _forget(self.graph, self._on_event)
         self._timer.stop()
+
+    def addItem(self, item) -> None:
+        super().addItem(item)
+        if not isinstance(item, (NodeItem, WireItem)):
+            self._extras.append(item)
+
+    def removeItem(self, item) -> None:
+        super().removeItem(item)
+        if not isinstance(item, (NodeItem, WireItem)) and item in self._extras:
+            self._extras.remove(item)
+
+    def extra_items(self) -> list:
+        """The items other than nodes and wires (frames, the rubber band, a toast, the
+        wire being dragged): drawn one by one at every zoom."""
+        return list(self._extras)
+
+    def _changed_far(self) -> None:
+        self.far.dirty()
 
     # ---- lookup ---------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -109,11 +133,15 @@ class CanvasScene(QGraphicsScene):
 
     def nodes_rect(self, ids=None) -> QRectF:
         """Bounding rectangle of the given nodes (all when None), in scene coordinates."""
+        if ids is None and self._rect_key == self.far.serial:
+            return QRectF(self._rect)
         rect = QRectF()
         for nid in (self._nodes if ids is None else ids):
             item = self._nodes.get(nid)
             if item is not None:
                 rect = rect.united(item.sceneBoundingRect())
+        if ids is None:
+            self._rect, self._rect_key = QRectF(rect), self.far.serial
         return rect
 
     # ---- building -------------------------------------------------------------------
@@ -132,7 +160,21 @@ class CanvasScene(QGraphicsScene):
         self._global = True
         self.flush()
 
+    def _cover(self, x: float, y: float) -> None:
+        """Grow the scene rect so that it holds (x, y) with room to spare: Qt's spatial
+        index (a BSP tree over the scene rect) puts everything outside it in the edge
+        cells, and every paint and hit test then walks all of those items."""
+        left, top, right, bottom = self._bounds
+        margin = EXTENT / 2.0
+        if left + margin <= x <= right - margin and top + margin <= y <= bottom - margin:
+            return
+        self._bounds = (min(left, x - EXTENT), min(top, y - EXTENT),
+                        max(right, x + EXTENT), max(bottom, y + EXTENT))
+        left, top, right, bottom = self._bounds
+        self.setSceneRect(left, top, right - left, bottom - top)
+
     def _add_node(self, nid: str) -> NodeItem:
+        self._cover(*self.graph.nodes[nid].pos)
         item = NodeItem(nid)
         if self.low_detail:
             item.set_low_detail(True)
@@ -163,8 +205,8 @@ class CanvasScene(QGraphicsScene):
         k = ev.kind
         if k in ("connected", "disconnected", "moved", "node_removed") and self._lines is not None:
             self._lines = None
-            if self.low_detail:
-                self.update()
+        if self.low_detail and k in ("connected", "disconnected", "moved", "node_removed"):
+            self.update()
         if k == "node_added":
             self._add_node(ev.node)
         elif k == "node_removed":
@@ -182,6 +224,7 @@ class CanvasScene(QGraphicsScene):
         elif k == "moved":
             item = self._nodes.get(ev.node)
             if item is not None:
+                self._cover(*ev.new)
                 item.setPos(*ev.new)
                 for edge in self._edges_of(ev.node):
                     self._wires[edge].adjust()
@@ -193,6 +236,7 @@ class CanvasScene(QGraphicsScene):
             self._global = True
         else:
             return
+        self.far.dirty()
         if k in STRUCTURAL:
             self._global = True
         self._timer.start()
@@ -223,6 +267,8 @@ class CanvasScene(QGraphicsScene):
             if out != self._output:
                 ids.update(n for n in (out, self._output) if n in g.nodes)
                 self._output = out
+        if ids:
+            self.far.dirty()
         for nid in ids:
             self._nodes[nid].refresh(g, nid == self._output)
             for edge in g.out_edges(nid):
@@ -262,6 +308,7 @@ class CanvasScene(QGraphicsScene):
             item.set_mark(nodes.get(nid))
         for edge, wire in self._wires.items():
             wire.set_mark(edges.get(edge))
+        self.far.dirty()
         self.overlay_changed.emit()
 
     def caption(self) -> str | None:
@@ -299,6 +346,7 @@ class CanvasScene(QGraphicsScene):
     # ---- theme ----------------------------------------------------------------------
     def set_theme(self, colours: dict) -> None:
         self.theme = Style(colours)
+        self.far.dirty()
         for item in self.items():
             item.update()
 
