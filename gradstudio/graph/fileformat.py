@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import ops
 from .model import CycleError, Graph, GraphError
 
 SCHEMA_VERSION = 1
@@ -369,8 +370,6 @@ def _add_node(graph: Graph, i: int, raw) -> None:
     if (not isinstance(pos, list) or len(pos) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)):
         raise _Bad(f"{where}: 'pos' must be a list of two numbers [x, y], got {_kind(pos)}")
-    from .. import ops
-
     if not ops.exists(op):
         raise _Bad(f"{where}: unknown op {op!r}")
     try:

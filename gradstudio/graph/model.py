@@ -17,6 +17,8 @@ import numpy as np
 
 from .. import ops
 from ..ops import AttrError
+from .infer import node_shape  # at the top: an import statement per call is slow under PySide
+from .topo import DynamicOrder
 
 
 class GraphError(Exception):
@@ -77,6 +79,10 @@ class Graph:
         self._order: dict[str, int] = {}
         self._serial = 0
         self._shape_cache: dict[str, tuple] = {}
+        self._stale: dict[str, Any] = {}  # node -> its shape before an edit, until settled
+        self._topo = DynamicOrder()       # ranks every edge respects: local cycle checks
+        for nid in self.nodes:
+            self._topo.add(nid)
         # name -> id, and per op the lowest "op_i" that may be free: both keep add_node
         # and load linear in the graph's size (no scan of every node per add).
         self._names: dict[str, str] = {n.name: n.id for n in self.nodes.values()}
@@ -178,6 +184,7 @@ class Graph:
             self._serial = max(self._serial, order)
             self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
         self.nx.add_node(node_id)
+        self._topo.add(node_id)
         self._emit(Event("node_added", node=node_id))
         return node
 
@@ -190,6 +197,8 @@ class Graph:
         if self.output == node_id:
             self.set_output(None)
         self._shape_cache.pop(node_id, None)
+        self._stale.pop(node_id, None)
+        self._topo.remove(node_id)
         del self.nodes[node_id]
         self._names.pop(node.name, None)
         self._free_id(node_id)
@@ -207,7 +216,7 @@ class Graph:
             return f"{dnode.name} has no input port {port!r}"
         if src == dst:
             return f"would create a cycle: {dnode.name} -> {dnode.name}"
-        if self.nx.succ[dst] and nx.has_path(self.nx, dst, src):  # no way out of dst: no cycle
+        if self._topo.reaches(self.nx, dst, src):
             path = nx.shortest_path(self.nx, dst, src)
             names = [self.nodes[n].name for n in path] + [dnode.name]
             return "would create a cycle: " + " -> ".join(names)
@@ -234,6 +243,7 @@ class Graph:
             self.nx.edges[src, dst]["edges"].append(edge)
         else:
             self.nx.add_edge(src, dst, edges=[edge])
+        self._topo.added(self.nx, src, dst)
         self._invalidate(dst)
         self._emit(Event("connected", node=dst, edge=edge))
         return edge
@@ -316,11 +326,26 @@ class Graph:
 
     # ---- shapes -----------------------------------------------------------------------
     def _invalidate(self, node_id: str) -> None:
-        if not self._shape_cache:
-            return
-        self._shape_cache.pop(node_id, None)
-        for d in nx.descendants(self.nx, node_id):
-            self._shape_cache.pop(d, None)
+        """The node's inputs or attributes changed. Its cached shape goes; what is cached
+        downstream goes only if its shape really changed (checked at the next question,
+        so that replacing a wire, a disconnect then a connect, costs nothing downstream)."""
+        old = self._shape_cache.pop(node_id, None)
+        if old is not None and node_id not in self._stale:
+            self._stale[node_id] = old[0]
+
+    def _settle(self) -> None:
+        """Drop the cached shapes downstream of edited nodes whose shape changed. The cache
+        only ever holds a node together with all its ancestors, so a walk downstream stops
+        at the first node not cached."""
+        stale, self._stale = self._stale, {}
+        for node_id, old in stale.items():
+            if node_id not in self.nodes or self.shape_info(node_id)[0] == old:
+                continue
+            stack = list(self.nx.successors(node_id))
+            while stack:
+                n = stack.pop()
+                if self._shape_cache.pop(n, None) is not None:
+                    stack.extend(self.nx.successors(n))
 
     def shape(self, node_id: str):
         """Inferred output shape of a node (None when unknown), computed lazily and
@@ -332,11 +357,11 @@ class Graph:
         return self.shape_info(node_id)[1]
 
     def shape_info(self, node_id: str) -> tuple:
+        if self._stale:
+            self._settle()
         cached = self._shape_cache.get(node_id)
         if cached is not None:
             return cached
-        from .infer import node_shape
-
         # Fill ancestors first so no recursion is needed.
         pending = [node_id]
         todo, seen = [], set()
@@ -358,8 +383,6 @@ class Graph:
         return rank.__getitem__
 
     def _shape_reason(self, src: str, dst: str, port: str) -> str | None:
-        from .infer import node_shape
-
         ins = []
         for p, e in zip(self.nodes[dst].opdef.port_names(), self.in_edges(dst)):
             if p == port:

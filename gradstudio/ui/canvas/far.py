@@ -49,12 +49,15 @@ class FarLayer:
         self._image: QImage | None = None
         self._key = None                   # (scale x, scale y, scene point of the image's corner)
         self.serial = 0                    # counts the changes (the minimap's picture follows it)
+        self.on_dirty = None               # called on a change (the view's minimap)
 
     def dirty(self) -> None:
         """Something drawn changed (a node, a wire, the selection, an overlay, the theme)."""
         self._groups = None
         self._image = None
         self.serial += 1
+        if self.on_dirty is not None:
+            self.on_dirty()
 
     # ---- building -------------------------------------------------------------------
     def _build(self) -> None:

@@ -86,7 +86,8 @@ class Minimap(QWidget):
         for item in scene.node_items():
             colour = c["node_selected"] if item.isSelected() else scene.theme.header(
                 item.look.category if item.look else "")
-            batches.setdefault(colour.rgba(), (colour, []))[1].append(box(item.sceneBoundingRect()))
+            rect = item.boundingRect().translated(item.pos())  # sceneBoundingRect, cheaper
+            batches.setdefault(colour.rgba(), (colour, []))[1].append(box(rect))
         image = QImage(round(self.width() * ratio), round(self.height() * ratio),
                        QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(ratio)

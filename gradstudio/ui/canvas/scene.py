@@ -12,7 +12,6 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
-import networkx as nx
 from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -138,8 +137,8 @@ class CanvasScene(QGraphicsScene):
         rect = QRectF()
         for nid in (self._nodes if ids is None else ids):
             item = self._nodes.get(nid)
-            if item is not None:
-                rect = rect.united(item.sceneBoundingRect())
+            if item is not None:  # its sceneBoundingRect (nodes are neither rotated nor scaled)
+                rect = rect.united(item.boundingRect().translated(item.pos()))
         if ids is None:
             self._rect, self._rect_key = QRectF(rect), self.far.serial
         return rect
@@ -190,10 +189,9 @@ class CanvasScene(QGraphicsScene):
         self.addItem(wire)
         self._wires[edge] = wire
         wire.setVisible(not self.low_detail)
-        wire.refresh(self.graph)
         if self.overlay is not None:
             wire.mark = self.overlay.edges.get(edge)
-        wire.adjust()
+        wire.refresh(self.graph, adjust=True)
 
     def _remove_wire(self, edge: Edge) -> None:
         wire = self._wires.pop(edge, None)
@@ -256,10 +254,8 @@ class CanvasScene(QGraphicsScene):
         """Apply the pending refreshes now."""
         self._timer.stop()
         g = self.graph
-        ids = {n for n in self._roots if n in g.nodes}
-        for root in list(ids):
-            ids.update(nx.descendants(g.nx, root))
-        ids.update(n for n in self._extra if n in g.nodes)
+        roots = [n for n in self._roots if n in g.nodes]
+        ids = {n for n in self._extra if n in g.nodes}
         self._roots.clear()
         self._extra.clear()
         if self._global:
@@ -267,9 +263,25 @@ class CanvasScene(QGraphicsScene):
             if out != self._output:
                 ids.update(n for n in (out, self._output) if n in g.nodes)
                 self._output = out
-        if ids:
+        if roots or ids:
             self.far.dirty()
-        for nid in ids:
+        # Downstream of an edited node, a node can only look different if the shape of one
+        # of its inputs did: the walk goes on past a node only when its shape changed.
+        done = set()
+        stack = roots
+        while stack:
+            nid = stack.pop()
+            if nid in done:
+                continue
+            done.add(nid)
+            item = self._nodes[nid]
+            before = item.look.shape if item.look is not None else None
+            item.refresh(g, nid == self._output)
+            if item.look.shape != before:
+                stack.extend(g.nx.successors(nid))
+            for edge in g.out_edges(nid):
+                self._wires[edge].refresh(g)
+        for nid in ids - done:
             self._nodes[nid].refresh(g, nid == self._output)
             for edge in g.out_edges(nid):
                 self._wires[edge].refresh(g)

@@ -76,7 +76,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.caption.hide()
         self.scene().overlay_changed.connect(self._show_caption)
         self.scene().selectionChanged.connect(self._emit_selection)
-        self.scene().changed.connect(lambda _: self.minimap.schedule())
+        # Not scene().changed: Qt then collects every changed area of every frame, and the
+        # minimap only cares about what the scene's FarLayer counts as changes.
+        self.scene().far.on_dirty = self.minimap.schedule
         self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
         self.centerOn(0.0, 0.0)
 

@@ -89,10 +89,10 @@ class WireItem(QGraphicsItem):
             return 1.6
         return 1.6 + (min(6.0, max(1.0, m.width)) - 1.0) * 1.1
 
-    def refresh(self, graph) -> None:
-        """Update the shape badge from the graph and follow the ports."""
+    def refresh(self, graph, adjust: bool = False) -> None:
+        """Update the shape badge from the graph (and with ``adjust``, follow the ports)."""
         label = fmt(graph.shape(self.edge.src))
-        if label != self.label:
+        if label != self.label or adjust:
             self.label = label
             self.adjust()
             self.update()
@@ -112,14 +112,18 @@ class WireItem(QGraphicsItem):
         self._path = wire_path(p1, p2)
         self._shape = None
         self._pieces = None
-        m = scene.theme.small_metrics
-        w = m.horizontalAdvance(self.badge_text()) + 10.0
-        h = m.height() + 3.0
+        theme = scene.theme
+        w = theme.small_width(self.badge_text()) + 10.0
+        h = theme.small_metrics.height() + 3.0
         if abs(p2.x() - p1.x()) < w + 36.0 and abs(p2.y() - p1.y()) < 3 * h:
             self._badge = QRectF()  # a short wire: the shape shows beside the output port
             return
-        mid = self._path.pointAtPercent(0.5)
-        self._badge = QRectF(mid.x() - w / 2.0, mid.y() - h / 2.0, w, h)
+        # the curve at t = 1/2 (what pointAtPercent(0.5) gives for one cubic, without
+        # measuring its length twice)
+        c1, c2 = self._path.elementAt(1), self._path.elementAt(2)
+        mx = (p1.x() + 3.0 * c1.x + 3.0 * c2.x + p2.x()) / 8.0
+        my = (p1.y() + 3.0 * c1.y + 3.0 * c2.y + p2.y()) / 8.0
+        self._badge = QRectF(mx - w / 2.0, my - h / 2.0, w, h)
 
     def ends(self) -> tuple:
         return self._ends
