@@ -8,6 +8,7 @@ topological order are linear in the graph's size.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -181,8 +182,13 @@ class Graph:
             self._order[node_id] = self._serial
         else:
             self._order[node_id] = order
+            if order < self._serial:  # back to its old place: nodes stay in creation order
+                items = list(self.nodes.items())
+                at = bisect.bisect_right(items, order, hi=len(items) - 1,
+                                         key=lambda kv: self._order[kv[0]])
+                items.insert(at, items.pop())
+                self.nodes = dict(items)
             self._serial = max(self._serial, order)
-            self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
         self.nx.add_node(node_id)
         self._topo.add(node_id)
         self._emit(Event("node_added", node=node_id))
