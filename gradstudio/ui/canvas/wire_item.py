@@ -91,7 +91,8 @@ class WireItem(QGraphicsItem):
 
     def refresh(self, graph, adjust: bool = False) -> None:
         """Update the shape badge from the graph (and with ``adjust``, follow the ports)."""
-        label = fmt(graph.shape(self.edge.src))
+        shape = graph.shape(self.edge.src)
+        label = "" if shape == () else fmt(shape)  # a scalar needs no badge ("()" puzzled)
         if label != self.label or adjust:
             self.label = label
             self.adjust()
