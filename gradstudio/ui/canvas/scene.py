@@ -12,6 +12,8 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -152,12 +154,21 @@ class CanvasScene(QGraphicsScene):
         self._wires.clear()
         self._frames.clear()
         self._output = self._find_output()
-        for nid in self.graph.topo_order():  # shapes fill their cache in order
-            self._add_node(nid)
-        for edge in self.graph.edges:
-            self._add_wire(edge)
+        # Thousands of items and nothing to free: the cyclic garbage collector would walk
+        # the growing heap again and again for nothing, so it pauses meanwhile.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for nid in self.graph.topo_order():  # shapes fill their cache in order
+                self._add_node(nid)
+            for edge in self.graph.edges:
+                self._add_wire(edge)
+        finally:
+            if paused:
+                gc.enable()
         self._global = True
         self.flush()
+        self.far.dirty()
 
     def _cover(self, x: float, y: float) -> None:
         """Grow the scene rect so that it holds (x, y) with room to spare: Qt's spatial
