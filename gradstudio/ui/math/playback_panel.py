@@ -3,12 +3,16 @@ step one frame back or forward, jump to the start or end, a timeline slider cove
 the forward pass, the backward pass and the parameter update (learning rate box),
 and a speed control. The canvas and the other panels follow the session's position;
 the text under the controls says what the current frame does, with its numbers.
+Under them, gradient descent by hand (descent_panel.py): apply the update, or a whole
+step, and the loss after each hand step.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
+
+from .descent_panel import DescentControls
 
 
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
@@ -78,7 +82,10 @@ class PlaybackPanel(QWidget):
         self.lr = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=100.0, singleStep=0.01,
                                  value=session.lr)
         self.lr.setToolTip("Learning rate of the update step  w ← w − lr · dL/dw")
+        self.lr.setKeyboardTracking(False)
         self.lr.valueChanged.connect(session.set_lr)
+        self.descent = DescentControls(session)
+        session.descent_changed.connect(self._sync_lr)
 
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -110,14 +117,27 @@ class PlaybackPanel(QWidget):
         lay.addLayout(top)
         lay.addLayout(transport)
         lay.addLayout(opts)
+        lay.addWidget(self.descent)
         lay.addWidget(self.legend)
-        lay.addWidget(self.explain, 1)
+        bottom = QHBoxLayout()
+        words = QVBoxLayout()
+        words.addWidget(self.explain, 1)
+        words.addWidget(self.descent.status)
+        bottom.addLayout(words, 3)
+        bottom.addWidget(self.descent.plot, 2)
+        lay.addLayout(bottom, 1)
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
         session.window.document_changed.connect(self.fill_outputs)
         self.fill_outputs()
         self.sync()
+
+    def _sync_lr(self) -> None:
+        if abs(self.lr.value() - self.session.lr) > 1e-12:
+            self.lr.blockSignals(True)
+            self.lr.setValue(self.session.lr)
+            self.lr.blockSignals(False)
 
     # ---- outputs ----------------------------------------------------------------------
     def fill_outputs(self) -> None:

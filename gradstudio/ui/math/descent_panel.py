@@ -1,0 +1,83 @@
+"""Gradient descent by hand, in the Playback panel: Apply Update (write the update the
+timeline shows into the graph, one undo step), Step (forward, backward and update at
+once), the update rule (SGD as in the lecture, or the Training panel's optimizer), and
+a small plot of the loss after each hand step with a warning when it goes up."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from ...app.descent import describe
+from ...app.math_overlay import num
+from ...training.optimizers import OPTIMIZERS
+from ..training.plots import Plot, series_colour
+
+WARN = "#b3261e"
+
+
+class DescentControls(QWidget):
+    """The row of hand-step controls; ``plot`` and ``status`` are placed by the panel."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.apply_button = QPushButton("Apply Update")
+        self.apply_button.setToolTip("Step 3 of backprop: write the update the timeline shows "
+                                     "into the graph (one undo step) (Ctrl+F6)")
+        self.apply_button.clicked.connect(session.apply_update)
+        self.step_button = QPushButton("Gradient Step")
+        self.step_button.setToolTip("One whole gradient descent step: forward pass, backward "
+                                    "pass and update, applied to the graph (Ctrl+F8); "
+                                    "press again for the next one")
+        self.step_button.clicked.connect(session.descent_step)
+        self.rule = QComboBox()
+        for name in OPTIMIZERS:
+            self.rule.addItem(name, name)
+        self.rule.setToolTip("The update rule of the hand steps: SGD as in the lecture, or the "
+                             "optimizer chosen in the Training panel (momentum and Adam keep "
+                             "their state from step to step)")
+        self.rule.activated.connect(lambda i: session.set_optimizer(self.rule.itemData(i)))
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Gradient descent:"))
+        lay.addWidget(self.apply_button)
+        lay.addWidget(self.step_button)
+        lay.addWidget(QLabel("Update"))
+        lay.addWidget(self.rule)
+        lay.addStretch(1)
+
+        self.plot = Plot("loss after each hand step", bottom="hand step")
+        self.plot.setMinimumSize(150, 90)
+        self.plot.getPlotItem().getViewBox().setMouseEnabled(False, False)
+        self.curve = self.plot.plot(pen=pg.mkPen(series_colour(0), width=2), symbol="o",
+                                    symbolSize=5, symbolBrush=series_colour(0))
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        session.descent_changed.connect(self.sync)
+        session.changed.connect(self.sync)
+        self.sync()
+
+    def sync(self) -> None:
+        s = self.session
+        d = s.descent
+        i = self.rule.findData(d.config.name)
+        if i >= 0 and i != self.rule.currentIndex():
+            self.rule.setCurrentIndex(i)
+        self.apply_button.setEnabled(s.mode == "reverse" and s.proposal is not None)
+        steps, losses = d.losses()
+        self.curve.setData(steps, losses)
+        self.plot.settle()
+        rise = d.rise()
+        if rise:
+            self.status.setText(f"<span style='color:{WARN}'><b>{rise}</b></span>")
+        elif steps:
+            first, last = losses[0], losses[-1]
+            text = f"Hand step {d.step}: L = {num(last)}"
+            if len(losses) > 1:
+                text += f" (from {num(first)} at step {steps[0]})"
+            self.status.setText(f"<small>{text}. Update: {d.formula}, "
+                                f"{describe(d.config)}</small>")
+        else:
+            self.status.setText(f"<small>Update: {d.formula}, {describe(d.config)}</small>")
