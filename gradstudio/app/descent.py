@@ -202,9 +202,12 @@ class HandDescent:
 
 
 def describe(config: OptimizerConfig) -> str:
-    """The optimizer's settings in a few words ("sgd lr=0.5"; a zero weight decay left out)."""
+    """The optimizer's settings in a few words: "sgd lr=0.5", "adam lr=0.01" (settings
+    at their usual values, such as Adam's betas or no weight decay, left out)."""
+    usual = OptimizerConfig()
     return " ".join(f"{k}={v:g}" if isinstance(v, float) else str(v)
-                    for k, v in config.to_dict().items() if not (k == "weight_decay" and not v))
+                    for k, v in config.to_dict().items()
+                    if k in ("name", "lr") or v != getattr(usual, k))
 
 
 def finite(proposal: Proposal) -> bool:

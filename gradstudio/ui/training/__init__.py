@@ -19,6 +19,7 @@ from .canvas_link import CanvasLink
 from .confusion import ConfusionPanel
 from .curves import CurvesPanel
 from .health import HealthPanel
+from .menu import install_training_menu
 from .panel import TrainingPanel
 from .replay import ReplayPanel
 from .session import TrainingSession
@@ -84,4 +85,5 @@ def install_training_panels(window) -> TrainingPanels:
                 planar = t is not None and t.data.n_features == 2
                 window.docks["training_boundary" if planar else "training_confusion"].raise_()
     session.state_changed.connect(first_job)
+    install_training_menu(window, p)
     return p
