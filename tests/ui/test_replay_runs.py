@@ -57,6 +57,45 @@ def test_a_finished_run_keeps_its_name(main_window, qtbot):
     assert names[0].startswith("run 1: sgd lr=0.1, batch 64")
     assert names[1].startswith("run 2: adam lr=0.01, batch 64") and "(current)" in names[1]
     assert [r.label for r in s.runs] == ["run 1: sgd lr=0.1, batch 64"]
+    # the run list is the legend: no legend drawn over the curves, no name cut off
+    rp = tp.replay
+    win.docks["training_replay"].raise_()
+    qtbot.waitUntil(lambda: rp.run_list.isVisible(), timeout=WAIT)
+    qtbot.wait(50)
+    assert rp.plot.getPlotItem().legend is None
+    fm, view = rp.run_list.fontMetrics(), rp.run_list.viewport()
+    for i in range(rp.run_list.count()):
+        item = rp.run_list.item(i)
+        rect = rp.run_list.visualItemRect(item)
+        assert rect.right() <= view.width() and not item.icon().isNull()
+        if fm.horizontalAdvance(item.text()) > rect.width() - 40:  # wrapped, whole
+            assert rect.height() >= 2 * fm.lineSpacing()
+    pens = [line.opts["pen"].color().name() for line in rp.lines.values()]
+    swatches = [rp.run_list.item(i).icon().pixmap(8, 8).toImage().pixelColor(4, 4).name()
+                for i in range(2)]
+    assert pens == swatches
+
+
+def test_the_replayed_step_is_marked_on_the_curves(main_window, qtbot):
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=100, epochs=10)
+    s = tp.session
+    click(qtbot, tp.controls.buttons["play"])
+    wait_state(qtbot, tp, "finished")
+    marks = tp.markers
+    assert marks.shown() == []
+    win.docks["training_replay"].raise_()
+    qtbot.waitUntil(lambda: tp.replay.slider.maximum() > 2, timeout=WAIT)
+    tp.replay.slider.setValue(2)
+    snap = s.replay["snapshot"]
+    assert snap.step > 0
+    shown = marks.shown()
+    assert shown.count(("step", snap.step)) == 6 and shown.count(("epoch", snap.epoch)) == 1
+    line = marks.lines[0][0]
+    assert line.label.toPlainText() == f"step {snap.step}"
+    assert line in tp.curves.loss_plot.getPlotItem().items
+    click(qtbot, tp.replay.live_button)
+    assert marks.shown() == []
 
 
 def test_training_menu_drives_the_run(main_window, qtbot):

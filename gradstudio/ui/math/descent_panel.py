@@ -47,7 +47,7 @@ class DescentControls(QWidget):
         lay.addWidget(self.rule)
         lay.addStretch(1)
 
-        self.plot = Plot("loss after each hand step", bottom="hand step")
+        self.plot = Plot("loss L", bottom="hand step")
         self.plot.setMinimumSize(150, 90)
         self.plot.getPlotItem().getViewBox().setMouseEnabled(False, False)
         self.curve = self.plot.plot(pen=pg.mkPen(series_colour(0), width=2), symbol="o",

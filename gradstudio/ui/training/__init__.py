@@ -19,6 +19,7 @@ from .canvas_link import CanvasLink
 from .confusion import ConfusionPanel
 from .curves import CurvesPanel
 from .health import HealthPanel
+from .marker import ReplayMarkers
 from .menu import install_training_menu
 from .panel import TrainingPanel
 from .replay import ReplayPanel
@@ -39,6 +40,7 @@ class TrainingPanels:
     confusion: ConfusionPanel
     replay: ReplayPanel
     canvas: CanvasLink
+    markers: ReplayMarkers | None = None
 
     def show_all(self, window) -> None:
         """Show the bottom docks (the first time a job starts)."""
@@ -55,6 +57,9 @@ def install_training_panels(window) -> TrainingPanels:
                        WeightsPanel(session), HealthPanel(session), ConfusionPanel(session),
                        ReplayPanel(session), CanvasLink(session))
     controls.overlay_box.toggled.connect(p.canvas.set_enabled)
+    p.markers = ReplayMarkers(session, [p.curves.loss_plot, p.curves.acc_plot, p.weights.wh_plot,
+                                        p.weights.gh_plot, p.health.grad_plot,
+                                        p.health.ratio_plot], [p.health.dead_plot])
     right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
     dock = window.add_panel("training", "Training", controls, right)
     if "inspector" in window.docks:
