@@ -218,8 +218,11 @@ def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None
                 mark.value = "\n".join(filter(None, [mark.value, f"{local} ← {brief(u.new)}"]))
                 tips.append(update_text(u, lr))
         mark.dim = (nid not in state.values) if not backward else (nid not in tr.node_grads)
-        if nid in ov.nodes:  # just updated: its old and new value stay in view
-            mark.value = "\n".join(filter(None, [ov.nodes[nid].value, mark.value]))
+        if nid in ov.nodes:  # just updated: its old value stays in view (the new one is shown)
+            was = ov.nodes[nid].value
+            if nid in state.values:
+                was = "\n".join(line for line in was.splitlines() if line.startswith("was "))
+            mark.value = "\n".join(filter(None, [was, mark.value]))
             tips.insert(0, ov.nodes[nid].tooltip)
             mark.dim = False
         mark.tooltip = "\n".join(tips) or None
@@ -239,7 +242,11 @@ def _applied_marks(ov: Overlay, graph: Graph, applied: dict) -> None:
     for nid, ups in applied.items():
         if nid not in graph.nodes:
             continue
-        lines = [f"{u.name.split('.')[-1]}: {brief(u.old)} → {brief(u.new)}" for u in ups]
+        many = len(ups) > 1
+        lines = []
+        for u in ups:
+            local = f"{u.name.split('.')[-1]} " if many else ""
+            lines += [f"was {local}{brief(u.old)}", f"→ {local}{brief(u.new)}"]
         ov.nodes[nid] = NodeMark(value="\n".join(lines),
                                  tooltip="\n".join(["Updated by the last gradient descent step:"]
                                                    + [u.text for u in ups]))

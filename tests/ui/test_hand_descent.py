@@ -59,7 +59,10 @@ def test_apply_update_after_backward_is_one_undo_step(main_window, qtbot):
     assert win.stack.text(count).startswith("Gradient descent step 1")
     # the canvas: w's old and new value, and the new forward pass (L at the new w)
     text = node_text(win, "w")
-    assert "[0.138, 0.142, -0.0866] → [0.343, -0.476, 0.0936]" in text
+    assert "was [0.138, 0.142, -0.0866]\n= [0.343, -0.476, 0.0936]" in text
+    s.seek(-1)  # before the new forward pass: the old and the new value
+    assert "was [0.138, 0.142, -0.0866]\n→ [0.343, -0.476, 0.0936]" in node_text(win, "w")
+    s.seek(s.phase_end("forward"))
     loss1 = float(s.trace.node_values[s.trace.output])
     assert loss1 < loss0 and s.index == s.phase_end("forward")
     assert f"= {loss1:.5g}"[:6] in node_text(win, "L")

@@ -68,6 +68,11 @@ class DescentControls(QWidget):
         self.apply_button.setEnabled(s.mode == "reverse" and s.proposal is not None)
         steps, losses = d.losses()
         self.curve.setData(steps, losses)
+        axis = self.plot.getPlotItem().getAxis("bottom")
+        if steps and steps[-1] - steps[0] <= 12:
+            axis.setTickSpacing(1, 1)  # hand steps are whole numbers
+        else:
+            axis.setTickSpacing()
         self.plot.settle()
         rise = d.rise()
         if rise:
