@@ -142,3 +142,21 @@ def test_momentum_keeps_its_state_across_hand_steps(main_window, qtbot):
     s.run()
     g_at_w1 = np.asarray(s.trace.param_grads["w"])
     np.testing.assert_allclose(b2, 0.9 * g1 + g_at_w1, rtol=1e-9, atol=1e-12)
+
+
+def test_hand_steps_use_the_optimizer_chosen_for_training(main_window, qtbot):
+    win = main_window
+    s, panel, key = open_logreg(win, qtbot, 0.5)
+    d = panel.descent
+    assert d.rule.currentData() == "sgd"  # the lecture's rule until training is set up
+    c = win.training.controls
+    for name in ("momentum", "adam"):  # the Training panel's optimizer, as a person picks it
+        c.optimizer_box.setCurrentIndex(c.optimizer_box.findData(name))
+    w0 = w_of(win, key)
+    click(qtbot, d.step_button)
+    assert d.rule.currentData() == "adam" and panel.lr.value() == pytest.approx(0.01)
+    # Adam's first step moves every weight by about lr, whatever its gradient
+    np.testing.assert_allclose(np.abs(w_of(win, key) - w0), 0.01, rtol=1e-4)
+    assert "m̂ = " in win.view.caption.text() and "adam lr=0.01" in win.stack.text(
+        win.stack.count() - 1)
+    assert "adam" in d.status.text()

@@ -50,6 +50,8 @@ class DescentControls(QWidget):
         self.plot = Plot("loss L", bottom="hand step")
         self.plot.setMinimumSize(150, 90)
         self.plot.getPlotItem().getViewBox().setMouseEnabled(False, False)
+        for side in ("bottom", "left"):
+            self.plot.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
         self.curve = self.plot.plot(pen=pg.mkPen(series_colour(0), width=2), symbol="o",
                                     symbolSize=5, symbolBrush=series_colour(0))
         self.status = QLabel()
@@ -73,6 +75,8 @@ class DescentControls(QWidget):
             axis.setTickSpacing(1, 1)  # hand steps are whole numbers
         else:
             axis.setTickSpacing()
+        if steps:
+            self.plot.setXRange(steps[0], max(steps[0] + 1, steps[-1]), padding=0.05)
         self.plot.settle()
         rise = d.rise()
         if rise:
