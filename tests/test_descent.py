@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from gradstudio import load
 from gradstudio.app.descent import HandDescent, describe, finite
@@ -45,6 +44,7 @@ def test_the_lecture_step_on_logistic_regression():
 
 @pytest.mark.parametrize("name", ["momentum", "nesterov", "adam", "rmsprop"])
 def test_state_is_kept_across_hand_steps_as_torch_does(name):
+    torch = pytest.importorskip("torch")
     g = load(EXAMPLE)
     e = Engine(g, dtype="float64")
     cfg = OptimizerConfig.make({"name": name, "lr": 0.05})
