@@ -361,6 +361,10 @@ class MathSession(QObject):
         canvas then shows the new forward pass, each parameter with its old and new
         value; the loss at the new parameters goes on the hand-step plot."""
         self.stop()
+        ts = getattr(getattr(self.window, "training", None), "session", None)
+        if ts is not None and ts.running:
+            self.message.emit("Training is running: pause it before stepping by hand")
+            return False
         if self.mode == "reverse" and self.proposal is not None and self._stale():
             self.run()  # the graph changed since (not yet rerun): the update of the graph now
         if self.mode != "reverse" or self.proposal is None:
