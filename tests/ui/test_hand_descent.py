@@ -160,3 +160,24 @@ def test_hand_steps_use_the_optimizer_chosen_for_training(main_window, qtbot):
     assert "m̂ = " in win.view.caption.text() and "adam lr=0.01" in win.stack.text(
         win.stack.count() - 1)
     assert "adam" in d.status.text()
+
+
+def test_hand_steps_after_a_training_run_keep_the_canvas(main_window, qtbot):
+    """A trained graph stepped by hand: the run ends (its weights changed under it), and
+    the training overlay leaving the canvas does not take the hand step's marks with it."""
+    from tests.ui.test_training_ui import open_example, wait_state
+
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=100, epochs=2)
+    win.math_panels["math_inputs"].randomize_all()  # values for the hand steps' forward pass
+    qtbot.waitUntil(lambda: tp.session.trainer is not None, timeout=10_000)
+    click(qtbot, tp.controls.buttons["play"])
+    wait_state(qtbot, tp, "finished")
+    qtbot.waitUntil(lambda: tp.canvas.overlay is not None, timeout=10_000)
+    s, d = win.math, win.math_panels["math_playback"].descent
+    for k in (1, 2):
+        click(qtbot, d.step_button)
+        qtbot.wait(100)  # the training panels catch up (the run closes)
+        assert s.showing() and f"Gradient descent step {k} applied" in win.view.caption.text()
+    assert s.descent.step == 2 and (tp.session.trainer is None or tp.session.trainer.step == 0)
+    assert "was " in node_text(win, "layer1")
