@@ -119,9 +119,11 @@ class Trainer(Evaluation):
         if self.snapshot_every:
             self.snapshot(keep=False)
 
-    def configure(self, optimizer=None, batch_size=None, epochs=None, stop=None) -> None:
+    def configure(self, optimizer=None, batch_size=None, epochs=None, stop=None,
+                  snapshot_every=None) -> None:
         """Change settings between runs (not while ``steps()`` runs). A new optimizer kind
-        starts from fresh state; a changed learning rate keeps it."""
+        starts from fresh state; a changed learning rate keeps it. ``snapshot_every``
+        applies to a run not yet started (a started one thins its snapshots instead)."""
         if optimizer is not None:
             cfg = OptimizerConfig.make(optimizer)
             if cfg.name != self.optimizer.name:
@@ -135,6 +137,8 @@ class Trainer(Evaluation):
             self.epochs = int(epochs)
         if stop is not None:
             self.stop = stop
+        if snapshot_every is not None and self.step == 0 and self.snapshot_every:
+            self.snapshot_every = self._snapshot_every0 = max(1, int(snapshot_every))
 
     def reset(self) -> None:
         """Re-initialise every trained parameter from its seed and start the run afresh."""

@@ -12,19 +12,7 @@ pytestmark = pytest.mark.qt
 WAIT = 30_000
 
 
-@pytest.mark.parametrize("epochs", [300, 1000])
-def test_home_shows_step_0_after_more_epochs_than_the_file_had(main_window, qtbot, epochs):
-    win = main_window
-    tp = open_example(win, qtbot, "spiral", size=100)  # prepared with the file's 200 epochs
-    s = tp.session
-    first = s.trainer
-    tp.controls.epochs_spin.setValue(epochs)
-    click(qtbot, tp.controls.buttons["play"])
-    wait_state(qtbot, tp, "finished")
-    t = s.trainer
-    assert t is first and t.epoch == epochs
-    win.docks["training_replay"].show()
-    win.docks["training_replay"].raise_()
+def home_and_end(qtbot, tp, t) -> None:
     slider = tp.replay.slider
     qtbot.waitUntil(lambda: slider.maximum() == len(t.snapshots) - 1 > 0, timeout=WAIT)
     assert len(t.snapshots) <= 201
@@ -33,7 +21,29 @@ def test_home_shows_step_0_after_more_epochs_than_the_file_had(main_window, qtbo
     assert slider.value() == 0
     assert tp.replay.where.text().startswith("Replay: step 0, epoch 0")
     qtbot.keyClick(slider, Qt.Key.Key_End)
-    assert tp.replay.where.text().startswith(f"Replay: step {t.step}, epoch {epochs}")
+    assert tp.replay.where.text().startswith(f"Replay: step {t.step}, epoch {t.epoch}")
+
+
+def test_home_shows_step_0_after_more_epochs_than_the_file_had(main_window, qtbot):
+    win = main_window
+    tp = open_example(win, qtbot, "spiral", size=100)  # prepared with the file's 200 epochs
+    s = tp.session
+    first = s.trainer
+    tp.controls.epochs_spin.setValue(300)
+    click(qtbot, tp.controls.buttons["play"])
+    wait_state(qtbot, tp, "finished")
+    t = s.trainer
+    assert t is first and t.epoch == 300
+    win.docks["training_replay"].show()
+    win.docks["training_replay"].raise_()
+    home_and_end(qtbot, tp, t)
+    # the finished run goes on to 1000 epochs: its snapshots thin out, from step 0 still
+    click(qtbot, tp.replay.live_button)
+    tp.controls.epochs_spin.setValue(1000)
+    click(qtbot, tp.controls.buttons["play"])
+    wait_state(qtbot, tp, "finished")
+    assert s.trainer is t and t.epoch == 1000
+    home_and_end(qtbot, tp, t)
 
 
 def test_a_finished_run_keeps_its_name(main_window, qtbot):

@@ -210,12 +210,13 @@ class TrainingSession(QObject):
             key = (s.data_key(), tuple(binding.to_meta().items()))
             cfg = s.optimizer_config()
             t = self.trainer
+            steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
             if t is not None and key == self._key:
                 t.configure(optimizer=cfg if cfg != t.optimizer.config else None,
                             batch_size=s.batch_size if s.batch_size != t.batch_size else None,
-                            epochs=s.epochs, stop=s.stop())
+                            epochs=s.epochs, stop=s.stop(),
+                            snapshot_every=max(1, steps // SNAPSHOTS))  # if not yet started
                 return t
-            steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
             t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
                         seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
