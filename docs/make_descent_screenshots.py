@@ -9,7 +9,8 @@ On examples/logistic_regression.gsg with learning rate 0.5 (SGD, as in the lectu
 - descent_applied.png: after Apply Update: w shows its old and new value, the forward
   pass ran on the new w, the plot has the loss before and after;
 - descent_five_steps.png: after five Gradient Steps: the loss going down;
-- descent_too_large.png: learning rate 20: the loss goes up and the panel says why.
+- descent_too_large.png: learning rate 2.5, four steps: the loss goes up and up (the
+  steps overshoot), and the panel says why.
 Settings live in a temporary folder, so your own are untouched.
 """
 from __future__ import annotations
@@ -67,10 +68,11 @@ def main() -> int:
         close(win)
 
         win = window(s, SIZE, recovery_dir=tmp / "recovery")
-        session, panel = prepare(win, 20.0)
+        session, panel = prepare(win, 2.5)
         fit(win)
-        panel.descent.step_button.click()
-        print(f"   lr 20: {panel.descent.status.text()}")
+        for _ in range(4):
+            panel.descent.step_button.click()
+        print(f"   lr 2.5: {panel.descent.status.text()}")
         shot(win, "descent_too_large")
         close(win)
     return 0

@@ -69,7 +69,9 @@ class DescentControls(QWidget):
             self.rule.setCurrentIndex(i)
         self.apply_button.setEnabled(s.mode == "reverse" and s.proposal is not None)
         steps, losses = d.losses()
-        self.curve.setData(steps, losses)
+        up = [i > 0 and b > losses[i - 1] for i, b in enumerate(losses)]  # a rise: red
+        self.curve.setData(steps, losses, symbolBrush=[WARN if u else series_colour(0) for u in up],
+                           symbolPen=[WARN if u else series_colour(0) for u in up])
         axis = self.plot.getPlotItem().getAxis("bottom")
         if steps and steps[-1] - steps[0] <= 12:
             axis.setTickSpacing(1, 1)  # hand steps are whole numbers
