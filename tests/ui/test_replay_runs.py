@@ -100,8 +100,9 @@ def test_the_replayed_step_is_marked_on_the_curves(main_window, qtbot):
     snap = s.replay["snapshot"]
     assert snap.step > 0
     shown = marks.shown()
-    assert shown.count(("step", snap.step)) == 6 and shown.count(("epoch", snap.epoch)) == 1
-    line = marks.lines[0][0]
+    assert shown.count(("step", snap.step)) == 7 and shown.count(("epoch", snap.epoch)) == 1
+    assert tp.replay.marker in tp.replay.plot.getPlotItem().items  # also on the comparison
+    line = marks.lines[1][0]  # the loss plot's
     assert line.label.toPlainText() == f"step {snap.step}"
     assert line in tp.curves.loss_plot.getPlotItem().items
     click(qtbot, tp.replay.live_button)

@@ -59,7 +59,8 @@ def install_training_panels(window) -> TrainingPanels:
     controls.overlay_box.toggled.connect(p.canvas.set_enabled)
     p.markers = ReplayMarkers(session, [p.curves.loss_plot, p.curves.acc_plot, p.weights.wh_plot,
                                         p.weights.gh_plot, p.health.grad_plot,
-                                        p.health.ratio_plot], [p.health.dead_plot])
+                                        p.health.ratio_plot], [p.health.dead_plot],
+                              lines=[p.replay.marker])
     right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
     dock = window.add_panel("training", "Training", controls, right)
     if "inspector" in window.docks:

@@ -9,19 +9,26 @@ from PySide6.QtCore import Qt
 COLOUR = (214, 39, 40)
 
 
+def marker_line(unit: str = "step") -> pg.InfiniteLine:
+    """A hidden dashed vertical line labelled with its position ("step 45")."""
+    line = pg.InfiniteLine(angle=90, movable=False,
+                           pen=pg.mkPen(COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+                           label=f"{unit} {{value:.0f}}",
+                           labelOpts={"position": 0.92, "color": COLOUR,
+                                      "anchors": [(0, 0), (0, 0)]})
+    line.setZValue(50)
+    line.setVisible(False)
+    return line
+
+
 class ReplayMarkers:
-    def __init__(self, session, by_step: list, by_epoch: list = ()):
+    def __init__(self, session, by_step: list, by_epoch: list = (), lines: list = ()):
+        """``lines``: marker lines a panel keeps in a plot itself (it clears that plot)."""
         self.session = session
-        self.lines: list = []   # (InfiniteLine, "step" | "epoch")
+        self.lines: list = [(line, "step") for line in lines]  # (InfiniteLine, "step" | "epoch")
         for plots, unit in ((by_step, "step"), (by_epoch, "epoch")):
             for plot in plots:
-                line = pg.InfiniteLine(angle=90, movable=False,
-                                       pen=pg.mkPen(COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                                       label=f"{unit} {{value:.0f}}",
-                                       labelOpts={"position": 0.92, "color": COLOUR,
-                                                  "anchors": [(0, 0), (0, 0)]})
-                line.setZValue(50)
-                line.setVisible(False)
+                line = marker_line(unit)
                 plot.addItem(line, ignoreBounds=True)
                 self.lines.append((line, unit))
         session.refreshed.connect(self.update)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from ...training.metrics import EPOCH_COLUMNS
+from .marker import marker_line
 from .plots import Pace, Plot, Soon, live_label, note, on_screen, series_colour
 from .worker import Readback
 
@@ -73,6 +74,7 @@ class ReplayPanel(QWidget):
         self.pace = Pace(0.5, 0.004, offset=0.25)
         session.state_changed.connect(self.pace.start)
         self.plot = Plot(None, bottom="step", pace=self.pace)
+        self.marker = marker_line()  # the replayed step (ReplayMarkers moves it)
         self.help = note("Snapshots of the parameters are kept every few steps. Pause, then drag "
                          "the slider to see the weights, the boundary and the canvas as they "
                          "were. Stop or Reset ends a run; its curves stay here to compare.")
@@ -200,6 +202,7 @@ class ReplayPanel(QWidget):
 
     def redraw_runs(self) -> None:
         self.plot.clear()
+        self.plot.addItem(self.marker, ignoreBounds=True)
         metric = self.metric_box.currentData()  # named in the box beside the plot
         on = {self.run_list.item(i).data(Qt.ItemDataRole.UserRole)
               for i in range(self.run_list.count())
