@@ -6,7 +6,8 @@ Confusion matrix and Replay. The bottom docks stay hidden until the first job st
 in a window (a person who only builds graphs does not see them); View ▸ Panels
 toggles each. All of them read one :class:`TrainingSession`; the training itself
 runs on a worker thread (worker.py) and the panels redraw on the session's 20 Hz
-timer, never per step.
+timer, never per step. The Training menu (menu.py) presses the panel's buttons; while
+a snapshot is replayed its step is marked on the curves and over-time plots (marker.py).
 """
 from __future__ import annotations
 
