@@ -153,7 +153,7 @@ def test_snapshots_span_the_whole_run_however_long_it_gets(spiral_data):
     assert len(steps) <= 9 and steps == sorted(set(steps))
     gaps = np.diff(steps[:-1])
     assert gaps.min() == gaps.max()  # evenly spaced (the last one is the run's end)
-    for snap in t.snapshots[1:-1]:
+    for snap in list(t.snapshots)[1:-1]:
         assert snap.params.keys() == t.params.keys()
 
 

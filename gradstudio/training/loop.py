@@ -15,6 +15,7 @@ non-finite value (forward) or gradient (backward) appeared.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import time
@@ -81,11 +82,11 @@ class Trainer(Evaluation):
         self._setup_data()
         self._setup_prediction()
         # Snapshots cover the whole run, whatever its length turns out to be: when the
-        # list is full every other one goes and they are taken half as often (the list
-        # is replaced, never changed in place, so another thread reading it is safe).
+        # deque is full every other one goes and they are taken half as often (it is
+        # then replaced, never thinned in place, so another thread reading it is safe).
         self.snapshot_limit = max(2, int(snapshot_limit))
         self._snapshot_every0 = self.snapshot_every
-        self.snapshots: list = []
+        self.snapshots: collections.deque = collections.deque()
         self._pause = False
         self._init_run(self.engine.params(b.loss))
 
@@ -111,7 +112,7 @@ class Trainer(Evaluation):
         self._rng = np.random.default_rng(self.seed)
         self.elapsed = 0.0
         self.curves = Curves()
-        self.snapshots = []
+        self.snapshots = collections.deque()
         self.snapshot_every = self._snapshot_every0
         self.latest: StepRecord | None = None
         self.last_eval: dict = {}
@@ -295,7 +296,7 @@ class Trainer(Evaluation):
         for name, w in self.params.items():
             self.engine.set_param(name, w, output=self._loss)
         self.curves.truncate(self.step)
-        self.snapshots = [s for s in self.snapshots if s.step <= self.step]
+        self.snapshots = collections.deque(s for s in self.snapshots if s.step <= self.step)
         self.last_eval = {}
         name = self.graph.nodes[node].name if node in self.graph.nodes else None
         self.failure = NonFinite(step, phase, node, name, detail, data, self.step, kind)
@@ -362,7 +363,7 @@ class Trainer(Evaluation):
             every = self.snapshot_every = every * 2
         if keep or snap.step % every == 0:
             kept.append(snap)
-        self.snapshots = kept
+        self.snapshots = collections.deque(kept)
         return snap
 
     @contextlib.contextmanager
