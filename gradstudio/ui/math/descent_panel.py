@@ -38,14 +38,12 @@ class DescentControls(QWidget):
                              "optimizer chosen in the Training panel (momentum and Adam keep "
                              "their state from step to step)")
         self.rule.activated.connect(lambda i: session.set_optimizer(self.rule.itemData(i)))
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Gradient descent:"))
-        lay.addWidget(self.apply_button)
-        lay.addWidget(self.step_button)
-        lay.addWidget(QLabel("Update"))
-        lay.addWidget(self.rule)
-        lay.addStretch(1)
+        row = QHBoxLayout(self)  # narrow enough for a side dock
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.apply_button)
+        row.addWidget(self.step_button)
+        row.addWidget(self.rule)
+        row.addStretch(1)
 
         self.plot = Plot("loss L", bottom="hand step")
         self.plot.setMinimumSize(150, 90)

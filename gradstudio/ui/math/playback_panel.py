@@ -9,12 +9,14 @@ step, and the loss after each hand step.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from .descent_panel import DescentControls
 
 
+NARROW, TALL = 520, 440  # px: a panel this narrow and tall has the plot under the words
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
           ("8 steps/s", 8.0), ("20 steps/s", 20.0))
 
@@ -117,21 +119,30 @@ class PlaybackPanel(QWidget):
         lay.addLayout(top)
         lay.addLayout(transport)
         lay.addLayout(opts)
+        lay.addWidget(QLabel("<b>Gradient descent by hand</b> (step 3: update the parameters)"))
         lay.addWidget(self.descent)
         lay.addWidget(self.legend)
-        bottom = QHBoxLayout()
+        # the words beside the hand-step plot; under it when the panel is narrow
+        self.bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         words = QVBoxLayout()
         words.addWidget(self.explain, 1)
         words.addWidget(self.descent.status)
-        bottom.addLayout(words, 3)
-        bottom.addWidget(self.descent.plot, 2)
-        lay.addLayout(bottom, 1)
+        self.bottom.addLayout(words, 3)
+        self.bottom.addWidget(self.descent.plot, 2)
+        lay.addLayout(self.bottom, 1)
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
         session.window.document_changed.connect(self.fill_outputs)
         self.fill_outputs()
         self.sync()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        size = event.size()  # a side dock (narrow and tall): the plot under the words
+        side = size.width() < NARROW and size.height() > TALL
+        self.bottom.setDirection(QBoxLayout.Direction.TopToBottom if side
+                                 else QBoxLayout.Direction.LeftToRight)
 
     def _sync_lr(self) -> None:
         if abs(self.lr.value() - self.session.lr) > 1e-12:
