@@ -111,47 +111,38 @@ def _binding(graph, items: list):
 
 
 class Progress:
-    """One status line on stderr, redrawn with \\r on a terminal (at most 10 times a
-    second), else printed about ten times per run."""
+    """The progress bar on stderr: tqdm (rates, ETA, the terminal's width), one step of
+    the bar per optimizer step, with the epoch, loss and accuracy beside it. Off a
+    terminal (a log file, CI) it writes a plain line about ten times per run instead of
+    redrawing."""
 
-    def __init__(self, total_epochs: int, stream=None, quiet: bool = False):
+    def __init__(self, total_epochs: int, steps_per_epoch: int = 1, stream=None,
+                 quiet: bool = False):
+        from tqdm import tqdm
+
         self.total = max(1, total_epochs)
-        self.stream = stream or sys.stderr
-        self.quiet = quiet
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.last = 0.0
-        self.shown_epoch = -1
-        self.line = ""
+        stream = stream or sys.stderr
+        tty = bool(getattr(stream, "isatty", lambda: False)())
+        total = self.total * max(1, steps_per_epoch)
+        self.bar = tqdm(total=total, unit="step", file=stream, disable=quiet, dynamic_ncols=tty,
+                        ncols=None if tty else 100, leave=True, smoothing=0.1,
+                        mininterval=0.1 if tty else 0.0, miniters=None if tty else total // 10 or 1,
+                        bar_format=None if tty else "{l_bar}{bar}| {n_fmt}/{total_fmt} steps "
+                        "[{elapsed}<{remaining}, {rate_fmt}{postfix}]\n")
+        self.done = 0
 
     def __call__(self, trainer, rec) -> None:
-        if self.quiet:
+        if self.bar.disable:
             return
-        now = time.perf_counter()
-        if self.tty:
-            if now - self.last < 0.1 and not rec.epoch_end:
-                return
-        elif not rec.epoch_end or (rec.epoch % max(1, self.total // 10) and rec.epoch != self.total):
-            return
-        self.last = now
-        frac = min(1.0, (rec.epoch + (0 if rec.epoch_end else rec.batch / trainer.steps_per_epoch))
-                   / self.total)
-        bar = "#" * int(frac * 24)
         acc = trainer.last_eval.get("val_accuracy", trainer.last_eval.get("train_accuracy"))
-        rate = rec.step / rec.elapsed if rec.elapsed > 0 else 0.0
-        line = (f"epoch {rec.epoch:>{len(str(self.total))}}/{self.total} [{bar:<24}] "
-                f"loss {rec.loss:.4g}" + (f"  acc {100 * acc:.1f}%" if acc is not None else "")
-                + f"  {rate:,.0f} steps/s")
-        if self.tty:
-            self.stream.write("\r" + line.ljust(len(self.line)))
-        else:
-            self.stream.write(line + "\n")
-        self.line = line
-        self.stream.flush()
+        post = f"epoch {rec.epoch}/{self.total}, loss {rec.loss:.4g}" + (
+            f", acc {100 * acc:.1f}%" if acc is not None else "")
+        self.bar.set_postfix_str(post, refresh=False)
+        self.bar.update(max(0, rec.step - self.done))
+        self.done = rec.step
 
     def close(self) -> None:
-        if self.tty and self.line and not self.quiet:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
 
 
 def run(args) -> int:
@@ -202,7 +193,7 @@ def _train(args) -> int:
         print(f"gradstudio: {data.summary()}; {config.describe()}, batch {batch}, {epochs} "
               f"epochs on {trainer.backend.device}; binding {binding.describe(graph)}",
               file=sys.stderr)
-    progress = Progress(epochs, quiet=args.quiet)
+    progress = Progress(epochs, trainer.steps_per_epoch, quiet=args.quiet)
     code = 0
     try:
         for rec in trainer.steps():

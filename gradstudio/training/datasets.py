@@ -105,6 +105,9 @@ DATASETS = {d.name: d for d in (
                 "Regression of the tilted plane y = (x1 + x2) / 2."),
     DatasetInfo("multi_gaussian", "Multi-Gaussian", "regression", 2, 500, 0.05,
                 "Regression of a sum of six positive and negative Gaussian bumps."),
+    DatasetInfo("blobs", "Blobs (4 features, 3 classes)", "classification", 4, 600, 0.1,
+                "Three Gaussian clusters in four dimensions, one per class (they overlap a "
+                "little); the shape of examples/mlp.gsg."),
     DatasetInfo("digits", "Digits (8x8)", "classification", 64, 1797, 0.0,
                 "UCI handwritten digits as bundled by scikit-learn: 1797 images of 8x8 "
                 "pixels scaled to [0, 1], labels 0-9."),
@@ -167,7 +170,15 @@ def _multi_gaussian(rng, n):
     return X, y
 
 
-_GEN = {"circle": _circle, "xor": _xor, "two_gaussians": _two_gaussians, "spiral": _spiral,
+_CENTRES = np.array([[-0.6, 0.4, -0.3, 0.0], [0.6, 0.0, 0.3, -0.4], [0.0, -0.6, 0.0, 0.5]])
+
+
+def _blobs(rng, n):
+    y = np.arange(n) % len(_CENTRES)
+    return _CENTRES[y] + rng.normal(0, 0.3, (n, _CENTRES.shape[1])), y.astype(np.int64)
+
+
+_GEN = {"blobs": _blobs, "circle": _circle, "xor": _xor, "two_gaussians": _two_gaussians, "spiral": _spiral,
         "moons": _moons, "plane": _plane, "multi_gaussian": _multi_gaussian}
 
 
@@ -246,9 +257,11 @@ def make_dataset(name: str, size: int | None = None, noise: float | None = None,
     X, y = _GEN[name](rng, size)
     if info.task == "classification":
         X = X + rng.normal(0, noise, X.shape) if noise else X
-        n_classes, classes = 2, ["0", "1"]
+        n_classes = max(2, int(y.max()) + 1)
+        classes = [str(c) for c in range(n_classes)]
     else:
         y = y + rng.normal(0, noise, y.shape) if noise else y
         n_classes, classes = 0, []
-    return make_split(name, X, y, info.task, n_classes, ["x1", "x2"], val_fraction, seed,
+    names = [f"x{i + 1}" for i in range(X.shape[1])]
+    return make_split(name, X, y, info.task, n_classes, names, val_fraction, seed,
                       "label" if n_classes else "target", classes, info.description)

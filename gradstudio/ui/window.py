@@ -1,7 +1,8 @@
 """The main window: canvas in the centre, palette and inspector docks, menus, status bar,
 files (new/open/save/recent/export), autosave for crash recovery, and themes.
 
-Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels. A new
+Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels, and
+workspaces.py's LAYOUTS table says in which workspace (Build, Math, Train) it shows. A new
 document (New/Open) replaces the graph, undo stack, editor and canvas together and
 emits ``document_changed``; panels read ``window.editor`` then. The canvas's selection
 is relayed as ``selection_changed`` so panels need not reconnect.
@@ -100,9 +101,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        from .workspaces import install_workspaces  # Build / Math / Train; after every panel
+        install_workspaces(self)
 
     # ---- structure ----------------------------------------------------------------------
     def add_panel(self, key: str, title: str, widget, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -115,6 +115,8 @@ class MainWindow(QMainWindow):
         dock.setVisible(visible)
         self.docks[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
+        if getattr(self, "workspaces", None) is not None:  # added late: see workspaces.py
+            self.workspaces.adopt(key)
         return dock
 
     # ---- the document -------------------------------------------------------------------
@@ -159,8 +161,8 @@ class MainWindow(QMainWindow):
 
     def _fit_soon(self) -> None:
         """Fit the graph once the new canvas has its final size (after this event)."""
-        self.view.fit_all()
-        QTimer.singleShot(0, self.view, self.view.fit_all)
+        self.view.fit_readable()
+        QTimer.singleShot(0, self.view, self.view.fit_readable)
 
     def is_modified(self) -> bool:
         return self.stack is not None and not self.stack.isClean()
@@ -185,6 +187,7 @@ class MainWindow(QMainWindow):
     def new_file(self) -> None:
         if self.maybe_save():
             self.set_document(Document())
+            self.show_message("New empty graph")  # not the last file's "Opened ..."
 
     def open_file(self, path=None, as_copy: bool = False) -> bool:
         """Open ``path`` (or ask for one). A file that cannot be read is reported and the
@@ -380,7 +383,7 @@ class MainWindow(QMainWindow):
             self.recovery.clear()
         self._autosave_timer.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.workspaces.save()
         event.accept()
 
     def sizeHint(self) -> QSize:

@@ -203,7 +203,8 @@ class ReplayPanel(QWidget):
     def redraw_runs(self) -> None:
         self.plot.clear()
         self.plot.addItem(self.marker, ignoreBounds=True)
-        metric = self.metric_box.currentData()  # named in the box beside the plot
+        metric = self.metric_box.currentData()
+        self.plot.getPlotItem().setTitle(METRICS[metric], size="9pt")  # the runs compared: the list
         on = {self.run_list.item(i).data(Qt.ItemDataRole.UserRole)
               for i in range(self.run_list.count())
               if self.run_list.item(i).checkState() == Qt.CheckState.Checked}

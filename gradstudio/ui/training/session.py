@@ -93,6 +93,7 @@ class TrainingSession(QObject):
         self.prepare_timer = QTimer(self, singleShot=True, interval=250)
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
+        self._refused: str | None = None  # the refusal Play showed, until something changes
         window.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
@@ -139,6 +140,7 @@ class TrainingSession(QObject):
         self.trainer, self._key, self._data = None, None, None
         self.runs, self.run_number = [], 0
         self._touched = False
+        self._refused = None
         self._set_state("idle")
         self.settings_changed.emit()
         self.trainer_changed.emit()
@@ -147,6 +149,7 @@ class TrainingSession(QObject):
     def _on_graph(self, ev) -> None:
         if self._storing or ev.kind in ("moved", "meta_changed"):
             return
+        self._refused = None
         if self.worker.running:
             if ev.kind == "param_changed":  # e.g. undo: the graph's values win
                 self._pending = "discard"
@@ -164,6 +167,8 @@ class TrainingSession(QObject):
     def set_settings(self, settings: TrainSettings) -> None:
         old, self.settings = self.settings, settings
         self._touched = True
+        if old != settings:
+            self._refused = None
         if old.data_key() != settings.data_key():
             self.data_changed.emit()
         self.prepare_timer.start()
@@ -171,6 +176,7 @@ class TrainingSession(QObject):
     def set_binding(self, binding: Binding | None) -> None:
         self.binding = binding
         self._touched = True
+        self._refused = None
         self.prepare_timer.start()
 
     def prepare(self) -> None:
@@ -195,6 +201,7 @@ class TrainingSession(QObject):
                                 val_fraction=val_fraction)
         self._data = (self.settings.data_key(), dataset)
         self._touched = True
+        self._refused = None
         self.data_changed.emit()
         self.prepare_timer.start()
 
@@ -223,7 +230,12 @@ class TrainingSession(QObject):
                         health_every=min(HEALTH_EVERY, max(1, steps // HEALTH_POINTS)),
                         eval_chunk=EVAL_CHUNK)
         except PROBLEMS as exc:
-            self.message.emit(str(exc), "hint" if quiet else "error")
+            # a refusal shown on Play stays an error (red) until the person changes
+            # something; the quiet prepare after it must not turn it into a grey hint
+            text = str(exc)
+            if not quiet:
+                self._refused = text
+            self.message.emit(text, "error" if text == self._refused else "hint")
             return None
         self._close_run()
         self.binding = binding
