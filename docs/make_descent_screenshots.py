@@ -19,19 +19,16 @@ import sys
 
 from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import Qt  # noqa: E402
-
-SIZE = (1500, 950)
+SIZE = (1600, 1000)
 
 
 def prepare(win, lr: float):
+    """The Math workspace (the Playback panel beside the canvas) on the example."""
+    ws = getattr(win, "workspaces", None)
+    if ws is not None:
+        ws.show("math")
     win.open_file(EXAMPLES / "logistic_regression.gsg", as_copy=True)
     win.set_minimap(False)
-    for dock in win.docks.values():  # the whole width for the graph and the playback
-        if win.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea:
-            dock.hide()
-    win.docks["math_values"].hide()
-    win.resizeDocks([win.docks["math_playback"]], [380], Qt.Orientation.Vertical)
     panel = win.math_panels["math_playback"]
     panel.lr.setValue(lr)
     settle()

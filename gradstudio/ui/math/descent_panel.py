@@ -45,8 +45,13 @@ class DescentControls(QWidget):
         row.addWidget(self.rule)
         row.addStretch(1)
 
-        self.plot = Plot("loss L", bottom="hand step")
-        self.plot.setMinimumSize(150, 90)
+        # small: no title or axis label (the status line says what it shows); shown from
+        # the first hand step on
+        self.plot = Plot(None)
+        self.plot.setMinimumSize(120, 60)
+        self.plot.setToolTip("The loss L after each hand step (step 0: before the first); "
+                             "a red point: that step raised the loss")
+        self.plot.hide()
         self.plot.getPlotItem().getViewBox().setMouseEnabled(False, False)
         for side in ("bottom", "left"):
             self.plot.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
@@ -67,6 +72,7 @@ class DescentControls(QWidget):
             self.rule.setCurrentIndex(i)
         self.apply_button.setEnabled(s.mode == "reverse" and s.proposal is not None)
         steps, losses = d.losses()
+        self.plot.setVisible(len(steps) > 1)
         up = [i > 0 and b > losses[i - 1] for i, b in enumerate(losses)]  # a rise: red
         self.curve.setData(steps, losses, symbolBrush=[WARN if u else series_colour(0) for u in up],
                            symbolPen=[WARN if u else series_colour(0) for u in up])

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
-                               QLabel, QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QLabel, QPushButton, QScrollArea, QSlider, QStyle, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from .descent_panel import DescentControls
 from .follow import follow_graph
@@ -122,15 +122,22 @@ class PlaybackPanel(QWidget):
         lay.addLayout(transport)
         lay.addLayout(opts)
         lay.addWidget(self.phases)
-        lay.addWidget(QLabel("<b>Gradient descent by hand</b> (step 3: update the parameters)"))
         lay.addWidget(self.descent)
         lay.addWidget(self.legend)
         # the words beside the hand-step plot; under it when the panel is narrow
         self.bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        words = QVBoxLayout()
-        words.addWidget(self.explain, 1)
-        words.addWidget(self.descent.status)
-        self.bottom.addLayout(words, 3)
+        words = QWidget()  # scrolls rather than squeezing its lines into each other
+        column = QVBoxLayout(words)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.descent.status)
+        column.addWidget(self.explain, 1)
+        self.words = QScrollArea()
+        self.words.setWidget(words)
+        self.words.setWidgetResizable(True)
+        self.words.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.words.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.words.setMinimumHeight(48)
+        self.bottom.addWidget(self.words, 3)
         self.bottom.addWidget(self.descent.plot, 2)
         lay.addLayout(self.bottom, 1)
         session.changed.connect(self.sync)
