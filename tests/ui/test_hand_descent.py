@@ -181,3 +181,18 @@ def test_hand_steps_after_a_training_run_keep_the_canvas(main_window, qtbot):
         assert s.showing() and f"Gradient descent step {k} applied" in win.view.caption.text()
     assert s.descent.step == 2 and (tp.session.trainer is None or tp.session.trainer.step == 0)
     assert "was " in node_text(win, "layer1")
+
+
+def test_a_graph_without_parameters_says_so(main_window, qtbot):
+    win = main_window
+    win.actions["example_lecture_function"].trigger()
+    panel = win.math_panels["math_playback"]
+    click(qtbot, panel.backward_button)
+    qtbot.waitUntil(lambda: not win.math.playing(), timeout=10_000)
+    d = panel.descent
+    assert not d.step_button.isEnabled() and not d.apply_button.isEnabled()
+    assert "No parameter in this graph" in d.step_button.toolTip()
+    assert d.status.isHidden()  # the backward pass's caption keeps the room
+    count = win.stack.count()
+    win.actions["math_descent_step"].trigger()  # the menu item: a message, no edit
+    assert win.stack.count() == count

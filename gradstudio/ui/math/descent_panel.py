@@ -14,6 +14,9 @@ from ...training.optimizers import OPTIMIZERS
 from ..training.plots import Plot, series_colour
 
 WARN = "#b3261e"
+STEP_TIP = ("One whole gradient descent step: forward pass, backward pass and update, applied "
+            "to the graph (Ctrl+F8); press again for the next one")
+NO_PARAMS = "No parameter in this graph: gradient descent has nothing to update"
 
 
 class DescentControls(QWidget):
@@ -27,16 +30,11 @@ class DescentControls(QWidget):
                                      "into the graph (one undo step) (Ctrl+F6)")
         self.apply_button.clicked.connect(session.apply_update)
         self.step_button = QPushButton("Gradient Step")
-        self.step_button.setToolTip("One whole gradient descent step: forward pass, backward "
-                                    "pass and update, applied to the graph (Ctrl+F8); "
-                                    "press again for the next one")
+        self.step_button.setToolTip(STEP_TIP)
         self.step_button.clicked.connect(session.descent_step)
         self.rule = QComboBox()
         for name in OPTIMIZERS:
             self.rule.addItem(name, name)
-        self.rule.setToolTip("The update rule of the hand steps: SGD as in the lecture, or the "
-                             "optimizer chosen in the Training panel (momentum and Adam keep "
-                             "their state from step to step)")
         self.rule.activated.connect(lambda i: session.set_optimizer(self.rule.itemData(i)))
         row = QHBoxLayout(self)  # narrow enough for a side dock
         row.setContentsMargins(0, 0, 0, 0)
@@ -71,6 +69,13 @@ class DescentControls(QWidget):
         if i >= 0 and i != self.rule.currentIndex():
             self.rule.setCurrentIndex(i)
         self.apply_button.setEnabled(s.mode == "reverse" and s.proposal is not None)
+        no_params = s.trace is not None and not s.trace.plan.params
+        self.step_button.setEnabled(not no_params)
+        self.step_button.setToolTip(NO_PARAMS if no_params else STEP_TIP)
+        self.rule.setToolTip(f"The update rule of the hand steps: {d.formula} "
+                             f"({describe(d.config)}). SGD as in the lecture, or the optimizer "
+                             "chosen in the Training panel (momentum and Adam keep their state "
+                             "from step to step).")
         steps, losses = d.losses()
         self.plot.setVisible(len(steps) > 1)
         up = [i > 0 and b > losses[i - 1] for i, b in enumerate(losses)]  # a rise: red
@@ -84,15 +89,15 @@ class DescentControls(QWidget):
         if steps:
             self.plot.setXRange(steps[0], max(steps[0] + 1, steps[-1]), padding=0.05)
         self.plot.settle()
-        rise = d.rise()
-        if rise:
-            self.status.setText(f"<span style='color:{WARN}'><b>{rise}</b></span>")
-        elif steps:
+        rise = d.rise()  # the status line shows once there are hand steps
+        text = ""
+        if rise and not no_params:
+            text = f"<span style='color:{WARN}'><b>{rise}</b></span>"
+        elif d.step and not no_params:
             first, last = losses[0], losses[-1]
             text = f"Hand step {d.step}: L = {num(last)}"
             if len(losses) > 1:
                 text += f" (from {num(first)} at step {steps[0]})"
-            self.status.setText(f"<small>{text}. Update: {d.formula}, "
-                                f"{describe(d.config)}</small>")
-        else:
-            self.status.setText(f"<small>Update: {d.formula}, {describe(d.config)}</small>")
+            text = f"<small>{text}. Update: {d.formula}, {describe(d.config)}</small>"
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
