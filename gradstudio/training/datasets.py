@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..labels import LabelError, as_labels
 from ..paths import RESOURCES
 
 DIGITS_FILE = RESOURCES / "digits" / "digits.csv.gz"
@@ -196,8 +197,10 @@ def load_digits() -> tuple:
 
 def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool) -> tuple:
     """(train indices, validation indices); stratified by class when asked."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise DataError(f"the validation fraction must be in [0, 1), got {val_fraction}")
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) \
+            or not 0.0 <= val_fraction < 1.0:
+        raise DataError(f"the validation fraction must be in [0, 1), got {val_fraction!r}")
+    check_seed(seed)
     rng = np.random.default_rng([seed, 0x5EED])
     n = len(y)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
@@ -219,9 +222,26 @@ def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool)
     return train, rng.permutation(val)
 
 
+def _whole(value) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def check_seed(seed) -> None:
+    """A seed is a whole number >= 0 (a file's meta may say anything)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise DataError(f"the seed must be a whole number >= 0, got {seed!r}")
+
+
 def make_split(name, X, y, task, n_classes, feature_names, val_fraction=0.2, seed=0,
                label_name="label", class_names=None, description="") -> Dataset:
     """A Dataset from full arrays: the one place data is split."""
+    if task == "classification":  # the one labels rule (gradstudio/labels.py)
+        try:
+            y = as_labels(y, n_classes, f"{name}: {label_name}")
+        except LabelError as exc:
+            raise DataError(str(exc)) from None
     tr, va = split_indices(y, val_fraction, seed, stratify=task == "classification")
     X = np.asarray(X, dtype=np.float64)
     return Dataset(name, X[tr], y[tr], X[va], y[va], task, n_classes, list(feature_names),
@@ -235,10 +255,15 @@ def make_dataset(name: str, size: int | None = None, noise: float | None = None,
     info = DATASETS.get(name)
     if info is None:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    size = info.size if size is None else int(size)
-    noise = info.noise if noise is None else float(noise)
+    try:
+        size = info.size if size is None else _whole(size)
+        noise = info.noise if noise is None else float(noise)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{name}: size must be a whole number and noise a number, got "
+                        f"{size!r} and {noise!r}") from None
     if not np.isfinite(noise) or noise < 0:
         raise DataError(f"noise must be a number >= 0, got {noise}")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     if name == "digits":
         X, y = load_digits()

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QPalette, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QLabel, QMainWindow, QWidget
 
 from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
-from ..graph.fileformat import GraphFileError
+from ..graph.fileformat import GraphFileError, ReadOnlyFile
 from ..graph.validate import validate
 from . import theme
 from .canvas import CanvasView
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
             self.doc.save(path)
         except GraphFileError as exc:
             self.dialogs.error(self, "Cannot save the file", str(exc))
-            return False
+            return isinstance(exc, ReadOnlyFile) and self.save_as()  # as an editor does
         self.stack.setClean()
         self._update_title()
         self._set_recent(add_recent(self.recent_files(), self.doc.path))
@@ -263,32 +263,38 @@ class MainWindow(QMainWindow):
         self.recent_menu.addAction("Clear Menu", lambda: self._set_recent([]))
 
     # ---- recovery -----------------------------------------------------------------------
-    def autosave(self) -> None:
-        """Write the recovery file while there are unsaved changes; clear it otherwise."""
+    def autosave(self) -> bool:
+        """Write the recovery file while there are unsaved changes; clear it otherwise.
+        False (and a status bar message) when the recovery file could not be written."""
         if self.recovery is None:
-            return
+            return False
         if not self.is_modified():
             self.recovery.clear()
-            return
+            return True
         try:
             self.recovery.write(self.doc.graph, self.doc.path, self.doc.name)
         except GraphFileError as exc:
             self.show_message(f"Autosave failed: {exc}")
+            return False
+        return True
 
     def restore(self, entry) -> bool:
-        """Show a recovery entry as an unsaved document; the entry is removed once it is
-        safe in this window's own recovery slot."""
+        """Show a recovery entry as an unsaved document; the entry is removed only once
+        it is safe in this window's own recovery slot (kept if that write fails)."""
         try:
             graph = entry.load()
         except GraphFileError as exc:  # unreadable: say so once, then let it go
-            entry.remove()
-            self.dialogs.error(self, "Cannot restore the unsaved graph",
-                               f"{exc}\n\nThe damaged recovery file was removed.")
+            problem = entry.remove()
+            self.dialogs.error(self, "Cannot restore the unsaved graph", f"{exc}\n\n" + (
+                problem or "The damaged recovery file was removed."))
             return False
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
-        self.autosave()
-        entry.remove()
         self._fit_soon()
+        if not self.autosave():  # its only copy stays where it is; the status bar says why
+            self.show_message(f"{self.statusBar().currentMessage()}. The recovered graph is "
+                              f"still in {entry.graph_path}; save it to keep it")
+            return True
+        entry.remove()
         self.show_message("Restored unsaved changes from the last session; save them to keep them")
         return True
 

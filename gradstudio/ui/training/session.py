@@ -15,16 +15,17 @@ are then kept in ``runs`` so the replay panel can plot runs against each other.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
 from ...app.descent import describe
-from ...engine import FeedError, GraphInvalid
+from ...engine import FeedError, GraphInvalid, compile_graph
 from ...graph.model import GraphError
 from ...ops import OpError
-from ...training import Binding, BindingError, Curves, Trainer, TrainingError
+from ...training import Binding, BindingError, Curves, DataError, Trainer, TrainingError
 from .plots import TURNS, Soon
 from .settings import BACKEND, DTYPE, TrainSettings
 from .worker import TrainingWorker
@@ -42,6 +43,21 @@ EVAL_CHUNK = 256
 PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
 REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
            "target_accuracy": "reached the target accuracy"}
+
+
+def opens_quietly(graph, settings: TrainSettings) -> bool:
+    """May a trainer be made for a graph just opened, before the person asks for
+    anything? Only when that reads no file (built-in data) and initialises no
+    parameter (every one is stored in the file): opening a file reads nothing else
+    and allocates nothing it did not hold."""
+    if settings.dataset == "file":
+        return False
+    try:
+        plan = compile_graph(graph)
+    except Exception:  # noqa: BLE001 - an invalid graph: Play will say why
+        return False
+    return all(s.source[1] in graph.params for s in plan.steps
+               if s.source is not None and s.source[0] == "param")
 
 
 def nonfinite(trainer):
@@ -94,6 +110,8 @@ class TrainingSession(QObject):
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
         self._refused: str | None = None  # the refusal Play showed, until something changes
+        self._asked = False  # the person asked for the data (Play, a step, Reset)
+        self._quiet = None   # (key, opens_quietly) of the last check
         window.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
@@ -139,8 +157,9 @@ class TrainingSession(QObject):
             self.binding = None
         self.trainer, self._key, self._data = None, None, None
         self.runs, self.run_number = [], 0
-        self._touched = False
+        self._touched = self._asked = False
         self._refused = None
+        self._quiet = None
         self._set_state("idle")
         self.settings_changed.emit()
         self.trainer_changed.emit()
@@ -185,14 +204,27 @@ class TrainingSession(QObject):
         training settings or after the person touched the Training panel."""
         if self.running or self.window.doc is None or not self.graph.nodes:
             return
-        if "training" in self.graph.meta or self._touched:
+        if self._touched or ("training" in self.graph.meta and self._quietly()):
             self.ensure_trainer(quiet=True)
 
+    def _quietly(self) -> bool:
+        """opens_quietly, compiled once per graph version (not after every edit)."""
+        key = (self.graph.version, len(self.graph.params), self.settings.dataset)
+        if self._quiet is None or self._quiet[0] != key:
+            self._quiet = (key, opens_quietly(self.graph, self.settings))
+        return self._quiet[1]
+
     def dataset(self):
-        """The dataset of the current settings (cached; DataError says why not)."""
+        """The dataset of the current settings (cached; DataError says why not). A data
+        file named by the graph is read only once the person asks (Play, a step, Reset,
+        Import or a change of the settings), never because a file was opened."""
         key = self.settings.data_key()
         if self._data is None or self._data[0] != key:
-            self._data = (key, self.settings.make_dataset())
+            if self.settings.dataset == "file" and not (self._touched or self._asked):
+                raise DataError(f"the data file {self.settings.table.get('file')!r} is read when "
+                                "you press Play (or choose it with Import…)")
+            path = self.window.doc.path
+            self._data = (key, self.settings.make_dataset(os.path.dirname(path) if path else None))
         return self._data[1]
 
     def set_table_dataset(self, dataset, table: dict, val_fraction: float) -> None:
@@ -324,6 +356,7 @@ class TrainingSession(QObject):
     def _start(self, job: str) -> bool:
         if self.running:
             return False
+        self._asked = True
         t = self.ensure_trainer()
         if t is not None and t.finished() is not None:
             self._close_run()  # a finished run: the next one starts from its weights
@@ -348,6 +381,7 @@ class TrainingSession(QObject):
         self.prepare_timer.start()
 
     def _do_reset(self) -> None:
+        self._asked = True
         t = self.ensure_trainer()
         if t is None:
             return
