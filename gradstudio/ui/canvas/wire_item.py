@@ -188,6 +188,8 @@ class WireItem(QGraphicsItem):
         return part
 
     def paint(self, painter, option, widget=None) -> None:
+        if self.scene().layered:  # the view draws it from its NearLayer picture
+            return
         theme = self.scene().theme
         c = theme.c
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
