@@ -26,7 +26,7 @@ from .scene import GroupFrame
 from .wire_item import WireItem
 
 MARGIN = 0.25    # the picture reaches this fraction of the viewport past each edge
-MIN_WIRES = 1500  # fewer wires than this: always painted directly
+MIN_WIRES = 500   # fewer wires than this: always painted directly
 IDLE_MS = 150    # the view is still this long before the picture is made
 
 
