@@ -49,6 +49,8 @@ class GroupFrame(QGraphicsItem):
         return self.rect.adjusted(-2.0, -2.0, 2.0, 2.0)
 
     def paint(self, painter, option, widget=None) -> None:
+        if self.scene().layered:  # the view draws it from its NearLayer picture
+            return
         theme = self.scene().theme
         pen = QPen(theme.c["group"], 1.5, Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -78,6 +80,7 @@ class CanvasScene(QGraphicsScene):
         self._global = True            # output marker and frames need a look
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
+        self.layered = False            # while True, wires and frames paint nothing (near.py)
         self._lines: list | None = None
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)

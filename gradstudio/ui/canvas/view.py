@@ -15,13 +15,15 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (QGraphicsRectItem, QGraphicsView, QLabel, QStyle,
                                QStyleOptionGraphicsItem)
 
 from .actions import EditActions
 from .minimap import Minimap
+from .near import IDLE_MS as NEAR_IDLE_MS
+from .near import NearLayer
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
@@ -62,6 +64,12 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.setMouseTracking(True)
         self._mode = None
         self._far_paint = False
+        self._near = NearLayer(self.scene())  # big graphs: wires kept as a picture (near.py)
+        self._near_at: QRect | None = None
+        self._near_timer = QTimer(self)
+        self._near_timer.setSingleShot(True)
+        self._near_timer.setInterval(NEAR_IDLE_MS)
+        self._near_timer.timeout.connect(self._build_near)
         self._state: dict = {}
         self._space = False
         self._snap = False
@@ -214,6 +222,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     # ---- painting ------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._near_at is not None:  # background, grid, frames and wires in one picture
+            self._near.draw(painter, self._near_at)
+            return
         theme = self.scene().theme
         painter.fillRect(rect, theme.c["background"])
         s = self.zoom()
@@ -238,7 +249,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         are painted one by one as Qt would. Closer in, Qt paints everything."""
         scene = self.scene()
         if not scene.low_detail:
-            return super().paintEvent(event)
+            return self._paint_near(event)
         exposed = event.rect()
         vt = self.viewportTransform()
         painter = QPainter(self.viewport())
@@ -264,6 +275,33 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         painter.setTransform(vt)
         self.drawForeground(painter, area)
         painter.end()
+
+    def _paint_near(self, event) -> None:
+        """At readable zoom: a big graph's wires and frames from the NearLayer picture when
+        it is current and covers the exposed area (they then paint nothing themselves);
+        otherwise every item paints itself, and the picture is made once the view has
+        been still for a moment."""
+        scene = self.scene()
+        if not self._near.wanted():
+            return super().paintEvent(event)
+        at = self._near.placed(self, event.rect())
+        if at is None:
+            self._near_timer.start()
+            return super().paintEvent(event)
+        self._near_at = at
+        scene.layered = True
+        try:
+            super().paintEvent(event)
+        finally:
+            scene.layered = False
+            self._near_at = None
+
+    def _build_near(self) -> None:
+        if self.scene().low_detail or not self._near.wanted() or not self.isVisible():
+            self._near.drop()
+            return
+        self._near.build(self)
+        self.viewport().update()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
@@ -58,7 +60,7 @@ class WireItem(QGraphicsItem):
         self._ends = (QPointF(), QPointF())
         self._badge = QRectF()
         self._shape = None
-        self._pieces: list | None = None  # a long wire's pieces: [(bounds, control points)]
+        self._pieces: tuple | None = None  # a long wire's pieces, their boxes, the last part drawn
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
@@ -149,7 +151,10 @@ class WireItem(QGraphicsItem):
     def _visible_path(self, rect: QRectF) -> QPainterPath:
         """The wire's curve, or for a long wire only the pieces of it that cross ``rect``
         (the same curve, cut exactly): stroking all of a curve tens of thousands of units
-        long costs milliseconds even where it is out of view."""
+        long costs milliseconds even where it is out of view. The pieces that cross are
+        found in one numpy test over all of them (a Python loop over the hundreds of
+        pieces of each of hundreds of long wires cost more than the drawing), and the
+        path of the last set of pieces is kept (a repaint of the same view reuses it)."""
         path = self._path
         box = path.boundingRect()
         if max(box.width(), box.height()) <= LONG:
@@ -158,25 +163,33 @@ class WireItem(QGraphicsItem):
             p = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(4)]
             length = sum(math.dist(p[i], p[i + 1]) for i in range(3))
             k = max(1, math.ceil(length / PIECE))
-            pieces = []
-            for j in range(k):
-                q = _split(p, j / k, (j + 1) / k)
-                xs, ys = [v[0] for v in q], [v[1] for v in q]
-                pieces.append((QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)), q))
-            self._pieces = pieces
+            pieces = [_split(p, j / k, (j + 1) / k) for j in range(k)]
+            xs = np.array([[v[0] for v in q] for q in pieces])
+            ys = np.array([[v[1] for v in q] for q in pieces])
+            bounds = np.stack([xs.min(axis=1), ys.min(axis=1), xs.max(axis=1), ys.max(axis=1)])
+            self._pieces = (pieces, bounds, None, None)
+        pieces, (x0, y0, x1, y1), key, part = self._pieces
+        # (a piece that touches the rect counts; a straight horizontal piece has a box
+        # of no height, which QRectF.intersects never counted: a long level wire vanished)
+        hit = (x0 <= rect.right()) & (x1 >= rect.left()) & (y0 <= rect.bottom()) & (y1 >= rect.top())
+        index = np.flatnonzero(hit)
+        new_key = index.tobytes()
+        if new_key == key:
+            return part
         part = QPainterPath()
-        open_run = False
-        for bounds, q in self._pieces:
-            if not bounds.intersects(rect):
-                open_run = False
-                continue
-            if not open_run:
+        last = -2
+        for j in index.tolist():
+            q = pieces[j]
+            if j != last + 1:
                 part.moveTo(*q[0])
-                open_run = True
             part.cubicTo(QPointF(*q[1]), QPointF(*q[2]), QPointF(*q[3]))
+            last = j
+        self._pieces = (pieces, self._pieces[1], new_key, part)
         return part
 
     def paint(self, painter, option, widget=None) -> None:
+        if self.scene().layered:  # the view draws it from its NearLayer picture
+            return
         theme = self.scene().theme
         c = theme.c
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
