@@ -83,7 +83,7 @@ def test_play_pause_step_epoch_stop_reset_with_clicks(main_window, qtbot):
     click(qtbot, b["stop"])
     wait_state(qtbot, tp, "idle")
     assert "Stopped at step" in tp.controls.message_label.text()
-    assert [r.number for r in s.runs] == [1] and s.runs[0].curves is t.curves
+    assert [r.number for r in s.runs] == [1] and s.runs[0].curves.loss == t.curves.loss
     qtbot.waitUntil(lambda: s.trainer is not None and s.trainer is not t, timeout=WAIT)
 
     click(qtbot, b["reset"])
@@ -334,7 +334,9 @@ def test_problems_are_explained_and_documents_switch_safely(main_window, qtbot):
     win.open_file(EXAMPLES / "deep_sigmoid.gsg", as_copy=True)  # while the run goes on
     assert not tp.session.running
     qtbot.waitUntil(lambda: tp.session.trainer is not None, timeout=WAIT)
-    assert tp.session.trainer.graph is win.doc.graph and tp.session.state == "idle"
+    t = tp.session.trainer  # a frozen copy of the new document's graph
+    assert t.graph is not win.doc.graph and list(t.graph.nodes) == list(win.doc.graph.nodes)
+    assert tp.session.state == "idle"
 
 
 def test_canvas_shows_gradients_and_warnings_while_training(main_window, qtbot):
@@ -406,14 +408,14 @@ def test_a_panel_that_asks_as_a_job_ends_gets_its_read_back(main_window, qtbot):
     assert s.step_batch()
     qtbot.waitUntil(lambda: s.state == "paused" and tp.boundary._shown is not None, timeout=WAIT)
     assert tp.boundary.isVisible()
-    s.worker.wants.grid = False  # as if the boundary had not asked yet
-    s.worker.collector.grid = None
+    s.want(grid=False)  # as if the boundary had not asked yet
+    s.live.readbacks.pop("grid")
     assert s.step_batch()
-    s.worker._thread.join(10)  # the job's last read-back came and went: no grid in it
-    assert s.running and s.worker.collector.grid is None
-    tp.boundary.refresh()  # a timer tick while the GUI still sees the job running
-    assert s.worker.wants.grid
+    assert s.worker.wait(10)  # the job's last read-back came and went: no grid in it
+    assert s.running and s.view("grid") is None
+    tp.boundary.refresh()  # news while the GUI still sees the job running
+    assert s.wants.grid
     qtbot.waitUntil(lambda: s.state == "paused" and not s.running, timeout=WAIT)
-    qtbot.waitUntil(lambda: s.worker.collector.grid is not None, timeout=WAIT)
-    assert s.worker.collector.grid.step == s.trainer.step == 2
-    qtbot.waitUntil(lambda: tp.boundary._shown is s.worker.collector.grid, timeout=WAIT)
+    qtbot.waitUntil(lambda: s.view("grid") is not None, timeout=WAIT)
+    assert s.view("grid").step == s.trainer.step == 2
+    qtbot.waitUntil(lambda: tp.boundary._shown is s.view("grid"), timeout=WAIT)

@@ -77,7 +77,7 @@ class BoundaryPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(1 / 15, 0.015, offset=0.05)
+        self.pace = Pace(1 / 15, 0.015, offset=0.05, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.plot = Plot("Decision boundary", pace=self.pace)
         self.plot.getPlotItem().getViewBox().setAspectLocked(True)
@@ -176,7 +176,7 @@ class BoundaryPanel(QWidget):
 
     def _node_chosen(self, *_args) -> None:
         nid = self.node_box.currentData()
-        self.session.worker.wants.grid_nodes = (nid,) if nid else ()
+        self.session.want(grid_nodes=(nid,) if nid else ())
         self._shown = None
         if not self.session.running:
             self.session.collect_now()
@@ -190,9 +190,9 @@ class BoundaryPanel(QWidget):
 
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
-        wants = self.session.worker.wants
         visible = on_screen(self) and self._data is not None and self._data.n_features == 2
-        was, wants.grid = wants.grid, visible
+        was = self.session.wants.grid
+        self.session.want(grid=visible)
         if not visible:
             return
         if not was and not self.session.running:

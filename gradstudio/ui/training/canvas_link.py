@@ -45,7 +45,7 @@ class CanvasLink(QObject):
         self._owners: dict = {}
         self._owner_of = None
         self._key = None
-        self.pace = Pace(0.1, 0.015, offset=0.3)
+        self.pace = Pace(0.1, 0.015, offset=0.3, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self._timed = None
         self._force = False
@@ -60,7 +60,7 @@ class CanvasLink(QObject):
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
-        self.session.worker.wants.edges = on and self.session.trainer is not None
+        self.session.want(edges=on and self.session.trainer is not None)
         if on:
             self.update(force=True)
         else:
@@ -79,19 +79,19 @@ class CanvasLink(QObject):
     def update(self, force: bool = False) -> None:
         s = self.session
         t = s.trainer
-        s.worker.wants.edges = self.enabled and t is not None
+        s.want(edges=self.enabled and t is not None)
         if not self.enabled:
             return
         snap = s.replay.get("snapshot") if s.replay and t is not None else None
-        if t is None or (t.latest is None and snap is None):
+        if t is None or (s.live.latest is None and snap is None):
             # nothing trained yet: the canvas belongs to whoever else draws on it
             if self.overlay is not None:
                 self.clear()
             return
         force = force or self._force
-        col = s.worker.collector
-        key = (id(t), id(snap), id(col.last_health), id(col.edges), id(col.last_epoch),
-               id(nonfinite(t)))
+        col = s.live
+        key = (id(t), id(snap), id(col.last_health), id(col.readbacks.get("edges")), id(col.last_epoch),
+               id(nonfinite(s)))
         if key == self._key or (not force and not self.pace.due(s.running)):
             return
         self._key, self._force = key, False
@@ -103,12 +103,12 @@ class CanvasLink(QObject):
                                   f"Replay: weights at step {snap.step}")
         else:
             rec, ep = col.last_health, col.last_epoch
-            latest = t.latest
+            latest = s.live.latest
             caption = (f"Training: step {latest.step}, loss {latest.loss:.4g}"
                        if latest is not None else None)
             ov = build_overlay(t.graph, rec.health if rec else None, self._owners,
-                               col.edges.value if col.edges else None,
-                               ep.dead_relu if ep else None, nonfinite(t), caption)
+                               col.readbacks["edges"].value if "edges" in col.readbacks else None,
+                               ep.dead_relu if ep else None, nonfinite(s), caption)
         self.overlay = ov
         setter = self._scene_setter()
         if setter is not None:

@@ -21,7 +21,7 @@ class CurvesPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(1 / 30, 0.02, offset=0.0)
+        self.pace = Pace(1 / 30, 0.02, offset=0.0, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.loss_plot = Plot("Loss", bottom="step", pace=self.pace)
         self.acc_plot = Plot("Accuracy", bottom="step", pace=self.pace)
@@ -76,7 +76,7 @@ class CurvesPanel(QWidget):
 
     def refresh(self) -> None:
         t = self.session.trainer
-        curves = t.curves if t is not None else None
+        curves = self.session.live.curves if t is not None else None
         if curves is not self._curves or (curves is not None and len(curves.loss) < len(self._steps)):
             self._clear()  # a new run, or a NaN rollback that forgot the newest steps
             self._curves = curves
@@ -131,8 +131,8 @@ class CurvesPanel(QWidget):
             if not path:
                 return None
         path = os.fspath(path)
-        t.curves.to_csv(path, "epochs")
-        t.curves.to_csv(os.path.splitext(path)[0] + ".steps.csv", "steps")
+        self.session.live.curves.to_csv(path, "epochs")
+        self.session.live.curves.to_csv(os.path.splitext(path)[0] + ".steps.csv", "steps")
         return path
 
     def export_png(self, path=None) -> str | None:

@@ -26,7 +26,7 @@ class HealthPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(0.2, 0.012, offset=0.15)
+        self.pace = Pace(0.2, 0.012, offset=0.15, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.grad_plot = Plot("gradient norm |g|", bottom="step", pace=self.pace)
         self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step", pace=self.pace)
@@ -95,7 +95,7 @@ class HealthPanel(QWidget):
                 line.setData([], [])
         for line in self._dead.values():
             line.setData([], [])
-        self._curves = t.curves if t is not None else None
+        self._curves = self.session.live.curves if t is not None else None
         self._warned = None
         self._count = {}
         self.warning_label.setText("")
@@ -106,7 +106,7 @@ class HealthPanel(QWidget):
         t = self.session.trainer
         if t is None or not on_screen(self):
             return
-        if t.curves is not self._curves:
+        if self.session.live.curves is not self._curves:
             self.reset()
             return
         if not force and not self.pace.due(self.session.running):
@@ -123,7 +123,7 @@ class HealthPanel(QWidget):
 
     def _draw_lines(self, t, which: int) -> None:
         """which 0: gradient norms, 1: update/weight ratios."""
-        health = t.curves.health
+        health = self.session.live.curves.health
         for name, lines in self._lines.items():
             if name not in health:
                 continue
@@ -139,7 +139,7 @@ class HealthPanel(QWidget):
         (self.grad_plot, self.ratio_plot)[which].settle()
 
     def _draw_dead(self, t, _which=None) -> None:
-        dead = t.curves.dead_relu
+        dead = self.session.live.curves.dead_relu
         colours = ramp(max(1, len(dead)))
         for i, (name, (e, f)) in enumerate(list(dead.items())):
             e, f = e[:], f[:]
@@ -153,15 +153,15 @@ class HealthPanel(QWidget):
         self.dead_plot.settle()
 
     def _show_warnings(self, t) -> None:
-        col = self.session.worker.collector
+        col = self.session.live
         rec = col.last_health
         ep = col.last_epoch
-        key = (id(rec), id(ep), id(nonfinite(t)))
+        key = (id(rec), id(ep), id(nonfinite(self.session)))
         if key == self._warned:
             return
         self._warned = key
         found = warnings(t.graph, rec.health if rec else None, param_owners(t),
-                         ep.dead_relu if ep else None, nonfinite(t))
+                         ep.dead_relu if ep else None, nonfinite(self.session))
         if not found:
             self.warning_label.setText("No warnings: gradients neither vanish nor explode."
                                        if rec else "")

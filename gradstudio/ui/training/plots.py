@@ -2,7 +2,6 @@
 images from arrays, and saving a plot or table to a file."""
 from __future__ import annotations
 
-import csv
 import os
 import time
 
@@ -97,9 +96,9 @@ class Soon:
 
 
 class Turns:
-    """One redraw per timer tick while a job runs: the first panel with news takes the
-    tick, the others wait for the next one (their paints then never pile up in one
-    long event)."""
+    """One redraw per batch of news while a job runs: the first panel with news takes
+    the turn, the others wait for the next one (their paints then never pile up in one
+    long event). Each window's session has its own."""
 
     def __init__(self):
         self.tick = 0
@@ -115,21 +114,19 @@ class Turns:
         return True
 
 
-TURNS = Turns()   # the session's timer advances it; every Pace takes turns on it
-
-
 class Pace:
     """When a panel may redraw while a job runs: at most every ``interval`` seconds, and
     rarely enough that its measured cost (its own refresh work plus the paints of its
     plots) stays under ``share`` of the wall-clock time. The training thread shares the
     interpreter with the GUI thread, so GUI time is training time lost; with paces the
     panels together cost a bounded fraction of it on any machine and any graph.
+    With ``turns`` (the session's :class:`Turns`) a panel also waits its turn.
     When no job runs every refresh is due."""
 
     def __init__(self, interval: float, share: float, offset: float = 0.0,
-                 take_turns: bool = True):
+                 turns: Turns | None = None):
         self.interval, self.share, self.offset = interval, share, offset
-        self.take_turns = take_turns
+        self.turns = turns
         self.next = 0.0
         self._paint = 0.0
 
@@ -142,7 +139,7 @@ class Pace:
     def due(self, running: bool) -> bool:
         """May the panel redraw now? (If so, it has taken this tick's turn.)"""
         return not running or (time.perf_counter() >= self.next
-                               and (not self.take_turns or TURNS.claim()))
+                               and (self.turns is None or self.turns.claim()))
 
     def painted(self, seconds: float) -> None:
         self._paint += seconds
@@ -254,9 +251,3 @@ def ask_path(parent, title: str, start: str, filt: str, suffix: str) -> str | No
         path += suffix
     return path or None
 
-
-def write_csv(path, header: list, rows) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)

@@ -59,7 +59,7 @@ class WeightsPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(0.1, 0.012, offset=0.1)
+        self.pace = Pace(0.1, 0.012, offset=0.1, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.param_box = QComboBox()
         self.param_box.currentIndexChanged.connect(self._param_chosen)
@@ -122,9 +122,9 @@ class WeightsPanel(QWidget):
                 return
 
     def refresh(self) -> None:
-        wants = self.session.worker.wants
         visible = on_screen(self) and self.session.trainer is not None
-        was, wants.weights = wants.weights, visible
+        was = self.session.wants.weights
+        self.session.want(weights=visible)
         if not visible:
             return
         if not was and not self.session.running:
@@ -135,7 +135,7 @@ class WeightsPanel(QWidget):
             return
         t0 = time.perf_counter()
         if self.session.replay is None:
-            if self._take_snapshots(self.session.trainer, self.param_box.currentText()):
+            if self._take_snapshots(self.session.live, self.param_box.currentText()):
                 self._shown = None  # more to take: another turn soon, then redraw
                 self.refresh_soon()
         if rb is self._shown:
@@ -147,12 +147,12 @@ class WeightsPanel(QWidget):
     def _history(self, name: str) -> tuple:
         return self.history.setdefault(name, (History(), History()))
 
-    def _take_snapshots(self, t, name: str, limit: int = 100) -> bool:
+    def _take_snapshots(self, live, name: str, limit: int = 100) -> bool:
         """Weights and gradients over time come from the run's snapshots (complete even
         while this panel was hidden), for the parameter shown, at most ``limit`` new ones
         per redraw (True if more are left)."""
         weights, grads = self._history(name)
-        for snap in list(t.snapshots):  # one C call: safe while the worker appends
+        for snap in list(live.snapshots):
             if snap.step > weights.last and name in snap.params:
                 weights.add(snap.step, snap.params[name])
                 grads.add_histogram(snap.step, snap.grad_histograms.get(name))

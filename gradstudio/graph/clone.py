@@ -1,0 +1,27 @@
+"""A copy of a graph that shares nothing with the original: work off the GUI thread
+(a training run) reads the copy, so the original can be edited meanwhile.
+
+Node ids, names, creation order, attributes, wires, the output and every parameter
+array are copied; listeners are not (nobody hears the copy change), nor is ``meta``
+beyond a shallow copy of its top level.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Graph
+
+
+def clone(graph: Graph) -> Graph:
+    """An independent copy of ``graph`` (same ids, so results map back by id)."""
+    out = Graph()
+    for nid, node in graph.nodes.items():
+        out.add_node(node.op, node.name, dict(node.attrs), node.pos, id=nid,
+                     order=graph.order_of(nid))
+    for e in graph.edges:
+        out.connect(e.src, e.dst, e.port, check_shapes=False)
+    for key, value in graph.params.items():
+        out.params[key] = np.array(value, copy=True)
+    out.output = graph.output
+    out.meta = dict(graph.meta)
+    return out
