@@ -15,8 +15,7 @@ import numpy as np
 from ..engine.plan import Plan
 from ..engine.trace import Trace
 from ..graph.model import Graph
-from .explain import fmt_value
-from .math_overlay import num
+from .numbers import num, tip
 from .overlay import NodeMark, Overlay, error_tone
 
 def kinks(graph: Graph, trace: Trace) -> dict:
@@ -80,7 +79,7 @@ def check_overlay(graph: Graph, plan: Plan, report, trace: Trace | None = None) 
             ov.nodes[nid] = NodeMark(dim=True)
             continue
         bad = [r for r in mine if not r.ok]
-        tips = [f"{r.name}: analytic {fmt_value(r.analytic)}, numeric {fmt_value(r.numeric)}, "
+        tips = [f"{r.name}: analytic {tip(r.analytic)}, numeric {tip(r.numeric)}, "
                 f"max abs err {num(r.abs_error, 2)}, rel err {num(r.rel_error, 2)} "
                 f"({r.checked} elements checked)" for r in mine]
         badge = None

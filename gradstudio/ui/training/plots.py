@@ -54,6 +54,31 @@ def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     return DIVERGING[idx]
 
 
+_SIGNED: dict = {}
+
+
+def signed(values: np.ndarray) -> np.ndarray:
+    """RGBA uint8 image of signed values (weights, their changes) in the canvas's
+    positive/negative palette and colour scale (ui/canvas/marks.py: blue positive, red
+    negative, the theme's zero colour at 0), following the light or dark theme."""
+    from ..canvas.marks import heat_colour, unit_scale
+    from ..canvas.style import THEMES, Style
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    dark = app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    name = "dark" if dark else "light"
+    lut = _SIGNED.get(name)
+    if lut is None:
+        c = Style(THEMES[name]).c
+        lut = np.array([heat_colour(c, t).getRgb() for t in np.linspace(-1, 1, 255)], np.uint8)
+        lut = _SIGNED[name] = np.concatenate([lut, [heat_colour(c, float("nan")).getRgb()]])
+    norm = unit_scale(values)[0]
+    idx = np.where(np.isfinite(norm), np.round((np.nan_to_num(norm) + 1) * 127), 255)
+    return lut[idx.astype(np.intp)]
+
+
 def sequential(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
     """RGBA uint8 image of ``values`` through viridis between ``lo`` and ``hi``."""
     v = np.asarray(values, dtype=np.float64)

@@ -10,9 +10,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...app.training_overlay import fmt, param_owners
+from ...app.numbers import size
+from ...app.training_overlay import param_owners
 from ...training.metrics import HISTOGRAM_BINS as BINS, histogram
-from .plots import (Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note,
+from .plots import (Pace, Plot, Soon, as_matrix, image_plot, live_label, note, signed,
                     on_screen, sequential)
 
 MAX_COLUMNS = 400
@@ -72,7 +73,8 @@ class WeightsPanel(QWidget):
         self.wh_plot.addItem(self.wh_image)
         self.gh_plot.addItem(self.gh_image)
         self.numbers = live_label(1)
-        self.info = note("Orange < 0 < blue; each heat map is scaled to its largest magnitude. "
+        self.info = note("Red < 0 < blue (the canvas's colours); each heat map is scaled to its "
+                         "largest magnitude. "
                          "Below: how the values spread over time (brighter: more of them).")
         top = QHBoxLayout()
         top.addWidget(QLabel("Parameter:"))
@@ -167,15 +169,15 @@ class WeightsPanel(QWidget):
         if name not in params:
             return
         w = as_matrix(params[name])
-        self.w_image.setImage(diverging(w), autoLevels=False)
+        self.w_image.setImage(signed(w), autoLevels=False)
         shape = "×".join(str(d) for d in np.shape(params[name])) or "scalar"
-        text = f"{name} ({shape}) at step {rb.step}: max |W| {fmt(float(np.max(np.abs(w))))}"
+        text = f"{name} ({shape}) at step {rb.step}: max |W| {size(float(np.max(np.abs(w))))}"
         d = (rb.value.get("updates") or {}).get(name)
         if d is not None:
             d = as_matrix(d)
-            self.d_image.setImage(diverging(d), autoLevels=False)
+            self.d_image.setImage(signed(d), autoLevels=False)
             what = "change since the previous snapshot" if self.session.replay else "last update"
-            text += f"; {what}: max |dW| {fmt(float(np.max(np.abs(d))))}"
+            text += f"; {what}: max |dW| {size(float(np.max(np.abs(d))))}"
         else:
             self.d_image.clear()
         self.numbers.setText(text)
