@@ -23,5 +23,6 @@ def clone(graph: Graph) -> Graph:
     for key, value in graph.params.items():
         out.params[key] = np.array(value, copy=True)
     out.output = graph.output
-    out.meta = dict(graph.meta)
+    for key, value in graph.meta.items():
+        out.set_meta(key, value)
     return out
