@@ -69,7 +69,7 @@ class ForwardModePanel(QWidget):
         lay.addWidget(self.summary)
         lay.addStretch(1)
         session.changed.connect(self.fill)
-        session.window.document_changed.connect(self._new_document)
+        session.host.document_changed.connect(self._new_document)
         self.fill()
 
     def _new_document(self) -> None:

@@ -47,7 +47,7 @@ class GradcheckPanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.kinks)
-        session.window.document_changed.connect(self._clear)
+        session.host.document_changed.connect(self._clear)
 
     def _clear(self) -> None:
         self.report = None

@@ -115,7 +115,7 @@ class PlaybackPanel(QWidget):
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
-        session.window.document_changed.connect(self.fill_outputs)
+        session.host.document_changed.connect(self.fill_outputs)
         self.fill_outputs()
         self.sync()
 
@@ -139,7 +139,7 @@ class PlaybackPanel(QWidget):
         nid = self.output.itemData(i)
         if nid is None or nid == self.session.default_output():
             return
-        self.session.window.editor.set_output(nid)  # one undo step; the session reruns
+        self.session.host.editor.set_output(nid)  # one undo step; the session reruns
         self.fill_outputs()
 
     # ---- follow the session -----------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..host import Host
 from ...app.math_check import check_overlay
 from ...app.math_overlay import Texts, forward_mode_overlay, overlay_for
 from ...app.modes import direction_for, node_tangents
@@ -29,6 +30,8 @@ QUIET = ("moved", "meta_changed")  # graph events that do not change any number
 TANGENT_NODES = 150  # forward mode shows every node's tangent up to this many nodes
 
 
+OWNER = "math"  # the canvas overlay's owner while the session shows its marks
+
 class MathSession(QObject):
     changed = Signal()           # a new trace / mode (panels rebuild)
     position_changed = Signal(int)
@@ -36,7 +39,7 @@ class MathSession(QObject):
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        self.host = Host(window)
         self.graph = None
         self.engine: Engine | None = None
         self.trace = None
@@ -57,7 +60,7 @@ class MathSession(QObject):
         self.timer.timeout.connect(self._tick)
         self._rerun_timer = QTimer(self, singleShot=True, interval=0)
         self._rerun_timer.timeout.connect(self._rerun)
-        window.document_changed.connect(self.attach)
+        self.host.document_changed.connect(self.attach)
         self.attach()
 
     # ---- the document -----------------------------------------------------------------
@@ -68,7 +71,7 @@ class MathSession(QObject):
                 self.graph.unsubscribe(self._on_event)
             except ValueError:
                 pass
-        self.graph = self.window.doc.graph
+        self.graph = self.host.graph
         self.graph.subscribe(self._on_event)
         self.engine = Engine(self.graph, dtype="float64")
         self._reset()
@@ -84,7 +87,7 @@ class MathSession(QObject):
 
     @property
     def scene(self):
-        return self.window.view.scene()
+        return self.host.scene
 
     def _on_event(self, ev) -> None:
         if self._busy or ev.kind in QUIET:
@@ -94,7 +97,7 @@ class MathSession(QObject):
 
     def showing(self) -> bool:
         """Is the session's overlay the one on the canvas?"""
-        return self._shown is not None and self.scene.overlay is self._shown
+        return self._shown is not None and self.host.overlay_owner() == OWNER
 
     def _rerun(self) -> None:
         if not self.showing():  # someone else draws on the canvas now: let go
@@ -188,7 +191,7 @@ class MathSession(QObject):
 
     def _show(self, overlay) -> None:
         self._shown = overlay
-        self.scene.set_overlay(overlay)
+        self.host.show_overlay(OWNER, overlay)
 
     def step(self, delta: int) -> None:
         self.stop()
@@ -265,7 +268,7 @@ class MathSession(QObject):
     def clear(self) -> None:
         """Take the session's marks off the canvas."""
         if self.showing():
-            self.scene.set_overlay(None)
+            self.host.clear_overlay(OWNER)
         self._reset()
 
     # ---- forward mode and checks ------------------------------------------------------

@@ -113,7 +113,7 @@ class BoundaryPanel(QWidget):
         session.trainer_changed.connect(self.reset_soon)
         session.data_changed.connect(self.reset_soon)
         session.refreshed.connect(self.refresh_soon)
-        session.window.selection_changed.connect(self.follow_selection)
+        session.host.selection_changed.connect(self.follow_selection)
         self.reset()
 
     # ---- data ------------------------------------------------------------------------

@@ -1,16 +1,19 @@
 """Keeps the canvas's overlay in step with training: gradient magnitudes on wires and
 layers, warning badges, the node a NaN came from, and the weights of a replayed
 snapshot. The overlay itself is built without Qt (gradstudio.app.training_overlay);
-the canvas draws it through ``CanvasScene.set_overlay`` (``None`` clears)."""
+the canvas draws it, owned by "training" (gradstudio/ui/host.py)."""
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import QEvent, QObject
 
+from ...app.numbers import num
 from ...app.training_overlay import build_overlay, param_owners, snapshot_overlay
-from .session import nonfinite
 from .plots import Pace, Soon
+from .session import nonfinite
+
+OWNER = "training"  # the canvas overlay's owner while a run is shown on it
 
 
 class PaintTimer(QObject):
@@ -66,15 +69,9 @@ class CanvasLink(QObject):
         else:
             self.clear()
 
-    def _scene_setter(self):
-        view = self.session.window.view
-        return getattr(view.scene(), "set_overlay", None) if view is not None else None
-
     def clear(self) -> None:
         self.overlay, self._key = None, None
-        setter = self._scene_setter()
-        if setter is not None:
-            setter(None)
+        self.session.host.clear_overlay(OWNER)
 
     def update(self, force: bool = False) -> None:
         s = self.session
@@ -90,8 +87,8 @@ class CanvasLink(QObject):
             return
         force = force or self._force
         col = s.live
-        key = (id(t), id(snap), id(col.last_health), id(col.readbacks.get("edges")), id(col.last_epoch),
-               id(nonfinite(s)))
+        key = (id(t), id(snap), id(col.last_health), id(col.readbacks.get("edges")),
+               id(col.last_epoch), id(nonfinite(s)))
         if key == self._key or (not force and not self.pace.due(s.running)):
             return
         self._key, self._force = key, False
@@ -99,22 +96,21 @@ class CanvasLink(QObject):
             self._owners, self._owner_of = param_owners(t), t
         t0 = time.perf_counter()
         if snap is not None:
-            ov = snapshot_overlay(t.graph, snap.params, self._owners,
+            ov = snapshot_overlay(s.graph, snap.params, self._owners,
                                   f"Replay: weights at step {snap.step}")
         else:
             rec, ep = col.last_health, col.last_epoch
             latest = s.live.latest
-            caption = (f"Training: step {latest.step}, loss {latest.loss:.4g}"
+            caption = (f"Training: step {latest.step}, loss {num(latest.loss, 4)}"
                        if latest is not None else None)
-            ov = build_overlay(t.graph, rec.health if rec else None, self._owners,
+            ov = build_overlay(s.graph, rec.health if rec else None, self._owners,
                                col.readbacks["edges"].value if "edges" in col.readbacks else None,
                                ep.dead_relu if ep else None, nonfinite(s), caption)
         self.overlay = ov
-        setter = self._scene_setter()
-        if setter is not None:
-            view = s.window.view
+        view = s.host.view
+        if view is not None:
             if self._timed is not view:
                 self._timed = view
                 PaintTimer(view, self.pace)
-            setter(ov)
+            s.host.show_overlay(OWNER, ov)
         self.pace.spent(time.perf_counter() - t0)

@@ -33,6 +33,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 from ...graph.clone import clone
 from ...training import Binding, BindingError, Curves, Trainer
+from ..host import Host
 from .live import Live
 from .plots import Soon, Turns
 from .settings import BACKEND, DTYPE, TrainSettings
@@ -76,7 +77,7 @@ class TrainingSession(QObject):
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        self.host = Host(window)
         self.worker = TrainingWorker(self)
         self.worker.stopped.connect(self._job_done)
         self.worker.progress.connect(self._progress)
@@ -100,7 +101,7 @@ class TrainingSession(QObject):
         self.prepare_timer = QTimer(self, singleShot=True, interval=250)
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
-        window.document_changed.connect(self.attach)
+        self.host.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
         self.attach()
@@ -113,7 +114,7 @@ class TrainingSession(QObject):
             self.trainer, self._key = None, None
 
     def eventFilter(self, obj, event) -> bool:
-        if (obj is self.window and event.type() == QEvent.Type.Hide
+        if (obj is self.host.window and event.type() == QEvent.Type.Hide
                 and not event.spontaneous()):  # closed or hidden by the program, not minimised
             self.shutdown()
         return False
@@ -121,7 +122,7 @@ class TrainingSession(QObject):
     # ---- the document -----------------------------------------------------------------
     @property
     def graph(self):
-        return self.window.doc.graph
+        return self.host.graph
 
     def attach(self) -> None:
         """Follow the window's current document (settings and binding from its meta)."""
@@ -131,7 +132,7 @@ class TrainingSession(QObject):
         if self._graph is not None:
             self._graph.unsubscribe(self._on_graph)
             self._graph = None
-        if self.window.doc is None:
+        if self.host.graph is None:
             return
         self._graph = self.graph
         self._graph.subscribe(self._on_graph)
@@ -186,7 +187,7 @@ class TrainingSession(QObject):
         """Make the trainer for the current settings ahead of Play (quietly: a problem
         is shown as a hint; Play shows it as an error). Only for a graph that has
         training settings or after the person touched the Training panel."""
-        if self.running or self.window.doc is None or not self.graph.nodes:
+        if self.running or self.graph is None or not self.graph.nodes:
             return
         if "training" in self.graph.meta or self._touched:
             self.ensure_trainer(quiet=True)
@@ -428,7 +429,7 @@ class TrainingSession(QObject):
             return
         self._storing = True
         try:
-            with self.window.editor.macro(text):
+            with self.host.editor.macro(text):
                 t.store_params(into=self.graph)
                 old = self.graph.meta.get("training")
                 meta = dict(old) if isinstance(old, dict) else {}

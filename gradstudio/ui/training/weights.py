@@ -96,7 +96,7 @@ class WeightsPanel(QWidget):
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
         session.refreshed.connect(self.refresh_soon)
-        session.window.selection_changed.connect(self.follow_selection)
+        session.host.selection_changed.connect(self.follow_selection)
         self.reset()
 
     def reset(self) -> None:
