@@ -163,9 +163,11 @@ def test_records_health_dead_relus_snapshots_and_curves(spiral_data, tmp_path):
                                                                if r.epoch_end]
     t.curves.to_csv(tmp_path / "c.csv")
     assert (tmp_path / "c.csv").read_text().splitlines()[0].startswith("epoch,step,elapsed")
+    before = t.parameters()
+    t.step_batch()
     ups = t.last_update()
-    np.testing.assert_allclose(ups["logits.b"], t.parameters()["logits.b"] -
-                               t._prev[0]["logits.b"], rtol=1e-6)
+    np.testing.assert_allclose(ups["logits.b"], t.parameters()["logits.b"] - before["logits.b"],
+                               rtol=1e-6)
     assert set(t.gradients()) == set(t.param_names)
 
 
@@ -212,7 +214,9 @@ def test_binary_logit_classifier_with_float_targets():
     data = make_dataset("two_gaussians", seed=2)
     t = Trainer(small_net("bce_logits", ["N", 1]), data, batch_size=32, epochs=15)
     last = t.run()
-    assert t.binding.names(t.graph)["prediction"] == "out" and t._threshold == 0.0
+    assert t.binding.names(t.graph)["prediction"] == "out"
+    logits = t.predict(data.X_val)[:, 0]  # scores are logits: class 1 where > 0
+    np.testing.assert_array_equal(t.classify(data.X_val), (logits > 0).astype(np.int64))
     manual = ((t.predict(data.X_val)[:, 0] > 0) == data.y_val).mean()
     assert last.val_accuracy == pytest.approx(manual) and manual > 0.9
 

@@ -194,7 +194,7 @@ def test_a_worker_deleted_mid_job_gives_the_settings_back(qtbot):
     t = trainer()
     w.start(t, "run")
     qtbot.waitUntil(lambda: t.step > 5, timeout=10_000)
-    thread = w._gen.job.thread
+    (thread,) = [th for th in threading.enumerate() if th.name == "gradstudio-training"]
     w.let_go(timeout=0)  # the wait gives up at once: the job's last step still runs
     shiboken6.delete(w)  # as closing its window does
     thread.join(10)

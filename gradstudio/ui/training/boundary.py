@@ -108,7 +108,7 @@ class BoundaryPanel(QWidget):
         lay.addLayout(row, 1)
         lay.addWidget(self.info)
         self._data = None
-        self._shown = None
+        self.shown = None  # the Readback drawn last
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
         session.data_changed.connect(self.reset_soon)
@@ -119,7 +119,7 @@ class BoundaryPanel(QWidget):
     # ---- data ------------------------------------------------------------------------
     def reset(self) -> None:
         """New data or a new run: the points again, nodes to choose from, no boundary yet."""
-        self._shown = None
+        self.shown = None
         self.image.clear()
         self.act_image.clear()
         try:
@@ -177,7 +177,7 @@ class BoundaryPanel(QWidget):
     def _node_chosen(self, *_args) -> None:
         nid = self.node_box.currentData()
         self.session.want(grid_nodes=(nid,) if nid else ())
-        self._shown = None
+        self.shown = None
         if not self.session.running:
             self.session.collect_now()
 
@@ -199,10 +199,10 @@ class BoundaryPanel(QWidget):
             self.session.collect_now()  # just became visible while paused
             return
         rb = self.session.view("grid")
-        if rb is None or rb is self._shown or not self.pace.due(self.session.running):
+        if rb is None or rb is self.shown or not self.pace.due(self.session.running):
             return
         t0 = time.perf_counter()
-        self._shown = rb
+        self.shown = rb
         self.show_grid(rb.value)
         self.pace.spent(time.perf_counter() - t0)
 

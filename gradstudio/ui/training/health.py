@@ -56,7 +56,7 @@ class HealthPanel(QWidget):
         lay.addLayout(row, 1)
         lay.addWidget(self.key)
         lay.addLayout(bottom)
-        self._lines: dict = {}   # parameter name -> (gradient line, ratio line)
+        self.lines: dict = {}   # parameter name -> (gradient line, ratio line)
         self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
@@ -73,15 +73,15 @@ class HealthPanel(QWidget):
         t = self.session.trainer
         names = ([n for n in t.param_names if self.bias_box.isChecked()
                   or len(t.params[n].shape) >= 2] if t is not None else [])
-        if names != list(self._lines):
+        if names != list(self.lines):
             for p in (self.grad_plot, self.ratio_plot):
                 for item in p.getPlotItem().listDataItems():
                     p.removeItem(item)
-            self._lines = {}
+            self.lines = {}
             colours = ramp(len(names))
             for name, colour in zip(names, colours):
                 pen = pg.mkPen(colour, width=2)
-                self._lines[name] = (self.grad_plot.plot(pen=pen), self.ratio_plot.plot(pen=pen))
+                self.lines[name] = (self.grad_plot.plot(pen=pen), self.ratio_plot.plot(pen=pen))
             self.key.setText("&nbsp; ".join(
                 f"<span style='color:{c.name()}'>&#9632;</span>&nbsp;{html.escape(n)}"
                 for n, c in zip(names, colours)) + (" &nbsp;(input side first)" if names else ""))
@@ -90,7 +90,7 @@ class HealthPanel(QWidget):
             self.dead_plot.clear()
             self._dead = {}
         self.dead_plot.setVisible(bool(relus))
-        for pair in self._lines.values():
+        for pair in self.lines.values():
             for line in pair:
                 line.setData([], [])
         for line in self._dead.values():
@@ -124,7 +124,7 @@ class HealthPanel(QWidget):
     def _draw_lines(self, t, which: int) -> None:
         """which 0: gradient norms, 1: update/weight ratios."""
         health = self.session.live.curves.health
-        for name, lines in self._lines.items():
+        for name, lines in self.lines.items():
             if name not in health:
                 continue
             s, v = health[name][0][:], health[name][1 + which][:]  # slices are copies

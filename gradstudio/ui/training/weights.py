@@ -91,7 +91,7 @@ class WeightsPanel(QWidget):
         lay.addWidget(self.numbers)
         lay.addWidget(self.info)
         self._owners: dict = {}
-        self._shown = None
+        self.shown = None  # the Readback drawn last
         self.history: dict = {}
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
@@ -102,7 +102,7 @@ class WeightsPanel(QWidget):
     def reset(self) -> None:
         t = self.session.trainer
         self.history = {}
-        self._shown = None
+        self.shown = None
         for img in (self.w_image, self.d_image, self.wh_image, self.gh_image):
             img.clear()
         self.param_box.blockSignals(True)
@@ -114,7 +114,7 @@ class WeightsPanel(QWidget):
         self.refresh()
 
     def _param_chosen(self, *_args) -> None:
-        self._shown = None
+        self.shown = None
         self.refresh()
 
     def follow_selection(self, ids: list) -> None:
@@ -133,16 +133,16 @@ class WeightsPanel(QWidget):
             self.session.collect_now()
             return
         rb = self.session.view("weights")
-        if rb is None or (rb is not self._shown and not self.pace.due(self.session.running)):
+        if rb is None or (rb is not self.shown and not self.pace.due(self.session.running)):
             return
         t0 = time.perf_counter()
         if self.session.replay is None:
             if self._take_snapshots(self.session.live, self.param_box.currentText()):
-                self._shown = None  # more to take: another turn soon, then redraw
+                self.shown = None  # more to take: another turn soon, then redraw
                 self.refresh_soon()
-        if rb is self._shown:
+        if rb is self.shown:
             return
-        self._shown = rb
+        self.shown = rb
         self.draw(rb)
         self.pace.spent(time.perf_counter() - t0)
 
