@@ -23,14 +23,11 @@ finish a job where it stands (``finish_now``) instead of spinning a nested event
 """
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
-
-log = logging.getLogger(__name__)
 
 PAUSE, RESUME, QUIT, SEND = "pause", "resume", "quit", "send"
 
@@ -38,8 +35,9 @@ PAUSE, RESUME, QUIT, SEND = "pause", "resume", "quit", "send"
 class Job:
     """One run of one generator: its thread, its message queue and how it ended."""
 
-    def __init__(self, gen, name: str):
+    def __init__(self, gen):
         self.gen = gen
+        self.thread: threading.Thread | None = None  # set by GeneratorWorker.start
         self.messages: queue.SimpleQueue = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.reported = False
@@ -48,7 +46,6 @@ class Job:
         # Called once a job that was let go has ended: cleanup(True) on the GUI thread,
         # or cleanup(False) on the job's own thread when the worker is gone.
         self.cleanup = None
-        self.thread = threading.Thread(target=lambda: None, name=name, daemon=True)
 
     @property
     def alive(self) -> bool:
@@ -86,7 +83,7 @@ class GeneratorWorker(QObject):
     def start(self, gen) -> Job:
         if self.running:
             raise RuntimeError("a job is already running")
-        job = Job(gen, self.name)
+        job = Job(gen)
         job.thread = threading.Thread(target=self._work, args=(job,), name=self.name,
                                       daemon=True)
         self.job = job

@@ -20,8 +20,8 @@ Two process-wide settings change while a job runs (:class:`JobHold`), each for a
 a test or a benchmark shows: automatic garbage collection moves to the GUI thread
 (tests/ui/test_training_worker.py: a collection on the training thread destroyed Qt
 objects there, which hung CI), and the interpreter's switch interval drops to 1 ms
-(benchmarks/bench_training_ui.py: with the default 5 ms the GUI thread waits for the
-interpreter lock behind the training loop at every call into Qt).
+(benchmarks/bench_switch_interval.py: at the default 5 ms the GUI thread's events wait 2.2 x
+longer for the interpreter lock behind a busy thread). See docs/threads.md.
 """
 from __future__ import annotations
 
