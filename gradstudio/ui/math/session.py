@@ -63,6 +63,12 @@ class MathSession(QObject):
         self.host.document_changed.connect(self.attach)
         self.attach()
 
+    @property
+    def window(self):
+        """The main window that owns the session (a QWidget: parent and event source).
+        Everything else of the window goes through :attr:`host`."""
+        return self.host.window
+
     # ---- the document -----------------------------------------------------------------
     def attach(self) -> None:
         """Follow the window's current graph (after New/Open)."""

@@ -119,6 +119,12 @@ class TrainingSession(QObject):
             self.shutdown()
         return False
 
+    @property
+    def window(self):
+        """The main window that owns the session (a QWidget: parent and event source).
+        Everything else of the window goes through :attr:`host`."""
+        return self.host.window
+
     # ---- the document -----------------------------------------------------------------
     @property
     def graph(self):
