@@ -41,7 +41,7 @@ class Job:
         self.messages: queue.SimpleQueue = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.reported = False
-        self.batches: list = []   # appended by the job's thread only
+        self.batches: list = []   # appended by the job's thread, emptied as delivered
         self.delivered = 0        # batches reported (GUI thread)
         # Called once a job that was let go has ended: cleanup(True) on the GUI thread,
         # or cleanup(False) on the job's own thread when the worker is gone.
@@ -139,7 +139,8 @@ class GeneratorWorker(QObject):
     def _on_batch(self, job: Job, index: int) -> None:
         if job is self.job and not job.reported and index == job.delivered:
             job.delivered += 1
-            self.yielded.emit(job.batches[index])
+            values, job.batches[index] = job.batches[index], None  # delivered: not kept
+            self.yielded.emit(values)
 
     def _on_state(self, job: Job, state: str) -> None:
         if job is self.job and not job.reported:

@@ -9,7 +9,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QSizePolicy, QWidget
+
+from ..canvas.marks import heat_colour, unit_scale
+from ..canvas.style import THEMES, Style
 
 # TensorFlow Playground's colours: orange for class 0 / negative, blue for class 1 / positive.
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
@@ -61,11 +64,6 @@ def signed(values: np.ndarray) -> np.ndarray:
     """RGBA uint8 image of signed values (weights, their changes) in the canvas's
     positive/negative palette and colour scale (ui/canvas/marks.py: blue positive, red
     negative, the theme's zero colour at 0), following the light or dark theme."""
-    from ..canvas.marks import heat_colour, unit_scale
-    from ..canvas.style import THEMES, Style
-
-    from PySide6.QtWidgets import QApplication
-
     app = QApplication.instance()
     dark = app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
     name = "dark" if dark else "light"
