@@ -128,9 +128,9 @@ def training_job(trainer, job: str, wants: Wants, collector: Collector):
     if job == "run":
         source = trainer.steps()
     elif job == "batch":
-        source = iter((trainer.step_batch(),))
+        source = (trainer.step_batch() for _ in range(1))
     else:
-        source = iter(trainer.step_epoch())
+        source = _epoch(trainer)
     last = trainer.snapshots[-1] if trainer.snapshots else None
     for rec in source:
         snap = trainer.snapshots[-1] if trainer.snapshots else None
@@ -141,6 +141,15 @@ def training_job(trainer, job: str, wants: Wants, collector: Collector):
             wants = sent
     yield Update(None, None, collector.see(trainer, wants, force=True), trainer.epoch,
                  dict(trainer.last_eval))
+
+
+def _epoch(trainer):
+    """Trainer.step_epoch one step at a time (so a job can end between two of them)."""
+    while True:
+        rec = trainer.step_batch()
+        yield rec
+        if rec.epoch_end or rec.nonfinite is not None:
+            return
 
 
 class JobHold:
