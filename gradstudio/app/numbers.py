@@ -49,7 +49,8 @@ def brief(value, digits: int = 5, each: int = 3) -> str:
         return "[" + ", ".join(num(v, each) for v in arr.reshape(-1)) + "]"
     a = arr.astype(float)
     with np.errstate(all="ignore"):
-        return f"{shape_text(arr)}: {num(a.min(), each)} … {num(a.max(), each)}, mean {num(a.mean(), each)}"
+        lo, hi, mean = (num(v, each) for v in (a.min(), a.max(), a.mean()))
+    return f"{shape_text(arr)}: {lo} … {hi}, mean {mean}"
 
 
 def tip(value) -> str:

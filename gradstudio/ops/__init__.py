@@ -3,5 +3,5 @@ from .base import Attr, AttrError, Kink, OpDef, OpError, Port, ShapeError, SubNo
 from .registry import CATEGORIES, all_ops, exists, get, register
 from . import sources, elementwise, reductions, linalg, layers  # noqa: F401  (register ops)
 
-__all__ = ["Attr", "AttrError", "Kink", "OpDef", "OpError", "Port", "ShapeError", "SubNode", "Subgraph",
-           "CATEGORIES", "all_ops", "exists", "get", "register"]
+__all__ = ["Attr", "AttrError", "Kink", "OpDef", "OpError", "Port", "ShapeError", "SubNode",
+           "Subgraph", "CATEGORIES", "all_ops", "exists", "get", "register"]

@@ -232,8 +232,8 @@ class TrainingSession(QObject):
                             epochs=s.epochs, stop=s.stop())
                 return t
             steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
-            t = Trainer(clone(self.graph), data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
-                        seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
+            t = Trainer(clone(self.graph), data, binding, cfg, batch_size=s.batch_size,
+                        epochs=s.epochs, seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
                         health_every=min(HEALTH_EVERY, max(1, steps // HEALTH_POINTS)),
                         eval_chunk=EVAL_CHUNK)
@@ -377,8 +377,9 @@ class TrainingSession(QObject):
             self.graph_edited.emit()
             self.prepare_timer.start()
             return
-        if nonfinite(self) is not None:
-            self.message.emit(f"Training stopped at {nonfinite(self).message}. Nothing was lost: the "
+        stop = nonfinite(self)
+        if stop is not None:
+            self.message.emit(f"Training stopped at {stop.message}. Nothing was lost: the "
                               "parameters of the last good step are in the graph; lower the "
                               "learning rate and press Play to go on.", "error")
             self._set_state("failed")
