@@ -392,3 +392,27 @@ def test_gradient_histograms_count_as_numpy_does(n):
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_allclose(edges, ref_edges, rtol=1e-12)
     assert edges[-1] == finite.max() and histogram(np.array([np.inf, np.nan])) is None
+
+
+def test_a_trainer_on_a_clone_leaves_the_original_alone_until_stored():
+    """The GUI trains a frozen copy (graph.clone): the original hears nothing while it
+    trains; store_params(into=original) writes what was trained where the owning node
+    is unchanged, and nothing into a node edited meanwhile."""
+    from gradstudio.graph.clone import clone
+
+    g = load(EXAMPLES / "spiral.gsg")
+    heard = []
+    g.subscribe(heard.append)
+    t = Trainer(clone(g), make_dataset("spiral", size=100, seed=0), batch_size=16, epochs=2)
+    t.run()
+    assert heard == [] and t.step > 0
+    edited = next(n.id for n in g.nodes.values() if n.op == "linear")
+    before = {k: np.array(v) for k, v in g.params.items()}
+    g.set_attr(edited, "seed", g.nodes[edited].attrs["seed"] + 1)
+    t.store_params(into=g)
+    for name, w in t.parameters().items():
+        key = t.engine.param_key(name, t.binding.loss)
+        if key.startswith(edited + "."):
+            assert key not in g.params or np.array_equal(g.params[key], before.get(key))
+        else:
+            np.testing.assert_array_equal(g.params[key], w)
