@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 
-COMMANDS = ("eval", "check", "train")
+COMMANDS = ("eval", "check", "train", "export", "import", "data")
 
 
 class UsageError(Exception):
@@ -48,13 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     from .training import cli_train
 
     cli_train.add_parser(sub)
+    from .interop import cli as interop_cli
+
+    interop_cli.add_parsers(sub)
     return p
 
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                                "{eval,check,train} ...", description="Opens the gradstudio app on FILE "
-                                "(default: an example). Commands: eval, check, train; see "
+                                "{eval,check,train,export,import,data} ...", description="Opens the gradstudio app "
+                                "on FILE (default: an example). Commands: eval, check, train, export, "
+                                "import, data; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     p.add_argument("file", nargs="?", help="a .gsg graph file to open")
@@ -165,12 +169,21 @@ def _cmd_train(args) -> int:
     return cli_train.run(args)
 
 
+def _cmd_interop(args) -> int:
+    from .interop import cli as interop_cli
+
+    return {"export": interop_cli.run_export, "import": interop_cli.run_import,
+            "data": interop_cli.run_data}[args.command](args)
+
+
 def _user_errors() -> tuple:
     from .engine import BackendError, FeedError, GraphInvalid
     from .graph.model import GraphError
     from .ops import OpError
 
-    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError]
+    from .interop.cli import errors as interop_errors
+
+    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, *interop_errors()]
     try:
         from .graph.fileformat import GraphFileError
         errs.append(GraphFileError)
@@ -196,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
-        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train}[args.command](args)
+        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train, "export": _cmd_interop,
+                "import": _cmd_interop, "data": _cmd_interop}[args.command](args)
     except _user_errors() as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
