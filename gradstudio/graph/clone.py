@@ -2,10 +2,11 @@
 (a training run) reads the copy, so the original can be edited meanwhile.
 
 Node ids, names, creation order, attributes, wires, the output and every parameter
-array are copied; listeners are not (nobody hears the copy change), nor is ``meta``
-beyond a shallow copy of its top level.
+array are copied, and ``meta``; listeners are not (nobody hears the copy change).
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -24,5 +25,5 @@ def clone(graph: Graph) -> Graph:
         out.params[key] = np.array(value, copy=True)
     out.output = graph.output
     for key, value in graph.meta.items():
-        out.set_meta(key, value)
+        out.set_meta(key, copy.deepcopy(value))
     return out
