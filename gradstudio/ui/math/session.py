@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..host import Host
 from ...app.math_check import check_overlay
 from ...app.math_overlay import Texts, forward_mode_overlay, overlay_for
 from ...app.modes import direction_for, node_tangents
@@ -25,12 +24,14 @@ from ...engine.plan import GraphInvalid
 from ...engine.run import FeedError
 from ...graph.model import GraphError
 from ...graph.validate import output_node
+from ..host import Host
 
 QUIET = ("moved", "meta_changed")  # graph events that do not change any number
 TANGENT_NODES = 150  # forward mode shows every node's tangent up to this many nodes
 
 
 OWNER = "math"  # the canvas overlay's owner while the session shows its marks
+
 
 class MathSession(QObject):
     changed = Signal()           # a new trace / mode (panels rebuild)
