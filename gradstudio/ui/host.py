@@ -23,6 +23,12 @@ class Host:
         return doc.graph if doc is not None else None
 
     @property
+    def path(self) -> str | None:
+        """Where the current document is saved (None: not yet)."""
+        doc = self.window.doc
+        return doc.path if doc is not None else None
+
+    @property
     def editor(self):
         """The current document's GraphEditor: every change a person makes is one undo step."""
         return self.window.editor
