@@ -70,6 +70,8 @@ class CanvasLink(QObject):
             self.clear()
 
     def clear(self) -> None:
+        """Take the training overlay off the canvas (another panel's, say a hand step's
+        in the Math area, stays: the host clears only an overlay owned by "training")."""
         self.overlay, self._key = None, None
         self.session.host.clear_overlay(OWNER)
 
