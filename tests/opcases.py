@@ -233,12 +233,9 @@ generated tests over the inputs listed in `tests/opcases.py`.
 - `g` is the gradient arriving at an op's output. *Local gradient* gives, per input, the
   derivative of the output with respect to that input (the input receives `g` times it,
   elementwise), or the whole expression where it already contains `g` (matmul, transpose, reshape).
-- Tie conventions (where the derivative is not defined, this is the value used):
-  - `relu'(0) = 0`
-  - `abs'(0) = 0`
-  - `maximum(a, b)` and `minimum(a, b)` with `a == b` split the gradient 0.5 / 0.5
-  - a `max` reduction splits the gradient evenly among all tied positions:
-    the gradient of `max([1, 3, 3])` is `[0, 0.5, 0.5]`
+- Tie conventions (where the derivative is not defined, this is the value used; each is
+  the op's `kink` in its definition, which the math views also show):
+{ties}
 - Ports of kind `labels` take class labels or targets and never receive a gradient.
 - Composites (layers and losses) expand to the primitives listed; their parameters are
   stored as `<node id>.<name>`, e.g. `linear_1.W`.
@@ -266,7 +263,9 @@ def _expansion(op) -> str:
 
 
 def render_doc() -> str:
-    out = [DOC_HEAD]
+    ties = "\n".join(f"  - `{op.name}`: {op.kink.rule}" for op in ops.all_ops()
+                     if op.kink is not None and not op.is_composite)
+    out = [DOC_HEAD.format(ties=ties)]
     for cat in ops.CATEGORIES:
         members = [op for op in ops.all_ops() if op.category == cat]
         if not members:
@@ -283,6 +282,14 @@ def render_doc() -> str:
             if op.local_grad:
                 grads = ", ".join(f"`{p.name}`: `{lg}`" for p, lg in zip(op.inputs, op.local_grad))
                 out.append(f"- Local gradient: {grads}")
+            if op.kink is not None:
+                out.append(f"- Tie rule: {op.kink.rule}")
+            for wrt, note in op.jacobian:
+                out.append(f"- Jacobian{'' if wrt == '*' else f' w.r.t. `{wrt}`'}: {note}")
+            if op.output:
+                out.append(f"- As a model's prediction: a {op.output}")
+            if op.takes:
+                out.append(f"- Takes as its prediction: {op.takes}")
             if op.is_composite:
                 out.append(f"- Expands to (default attributes): {_expansion(op)}")
             if op.attrs:

@@ -87,3 +87,23 @@ def test_forward_mode_needs_one_pass_per_input_and_agrees_with_reverse():
     assert big.elements == 8 * 4 + 4 * 16 + 16 + 16 * 3 + 3
     assert big.forward_passes == 20 and big.agree and big.notes
     assert big.forward_total_s == pytest.approx(big.forward_s * big.elements / 20)
+
+
+def test_what_the_math_views_say_of_an_op_comes_from_its_definition():
+    """Kinks, Jacobian notes and tie rules are fields of the op definitions: every op whose
+    gradient has a tie or a kink states its rule, and the docs state each rule."""
+    import re
+    from pathlib import Path
+
+    from gradstudio import ops
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "ops.md").read_text()
+    for op in ops.all_ops():
+        text = " ".join(op.local_grad) + " " + op.description
+        if re.search(r"\bties?\b", text) or "'(0)" in text:
+            assert op.kink is not None, op.name
+        if op.kink is not None:
+            assert op.kink.rule in doc, op.name
+    assert ops.get("relu_layer").kink is ops.get("relu").kink
+    assert ops.get("sigmoid").output == ops.get("softmax_layer").output == "probability"
+    assert ops.get("bce_logits").takes == "logits" and ops.get("mse").takes == "value"

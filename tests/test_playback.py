@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gradstudio import Engine, load
-from gradstudio.app.explain import chain_rule, fan_out_sum, fmt_value, pattern_label
+from gradstudio.app.explain import chain_rule, fan_out_sum, pattern_label
+from gradstudio.app.numbers import num, tip
 from gradstudio.app.playback import Timeline
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -56,16 +57,16 @@ def test_chain_rule_text_has_the_numbers_plugged_in(lecture):
     g, tr = lecture
     n = ids(g)
     edge = g.in_edge(n["a2"], "a")  # x1 -> a2 = x1 * x2
-    assert chain_rule(g, tr, edge) == "df/dx1 += df/da2 * x2 = 1.0 * 5.0 = 5.0"
+    assert chain_rule(g, tr, edge) == "df/dx1 += df/da2 * x2 = 1 * 5 = 5"
     edge = g.in_edge(n["a1"], "x")  # x2 -> a1 = sin(x2)
-    assert chain_rule(g, tr, edge) == "df/dx2 += df/da1 * cos(x2) = -1.0 * 0.2837 = -0.2837"
+    assert chain_rule(g, tr, edge) == "df/dx2 += df/da1 * cos(x2) = -1 * 0.28366 = -0.28366"
 
 
 def test_fan_out_sum_for_the_lectures_x2(lecture):
     g, tr = lecture
     n = ids(g)
     text = fan_out_sum(g, tr, n["x2"])
-    assert text.startswith("df/dx2 = 2.0 + -0.2837 = 1.7163")
+    assert text.startswith("df/dx2 = 2 + -0.28366 = 1.7163")
     assert "2 paths" in text
     assert fan_out_sum(g, tr, n["a2"]) is None
 
@@ -89,7 +90,9 @@ def test_update_frames_show_old_grad_and_new():
     assert tl.state_at(len(tl) - 1).updated == {"layer1.W", "layer1.b", "layer2.W", "layer2.b"}
 
 
-def test_fmt_value():
-    assert fmt_value(5.0) == "5.0"
-    assert fmt_value(np.array([1.0, 2.5])) == "[1.0, 2.5]"
-    assert fmt_value(np.arange(12.0).reshape(3, 4)) == "3x4: min 0.0, mean 5.5, max 11.0"
+def test_one_number_formatter():
+    """A value reads the same wherever it shows (tooltip, node, panel)."""
+    assert tip(5.0) == "5" == num(5.0)
+    assert tip(np.array([1.0, 2.5])) == "[1, 2.5]"
+    assert tip(np.arange(12.0).reshape(3, 4)) == "3x4: 0 … 11, mean 5.5"
+    assert tip(0.0001234) == "1.234e-04" == num(0.0001234)

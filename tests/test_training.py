@@ -180,9 +180,11 @@ def test_records_health_dead_relus_snapshots_and_curves(spiral_data, tmp_path):
                                                                if r.epoch_end]
     t.curves.to_csv(tmp_path / "c.csv")
     assert (tmp_path / "c.csv").read_text().splitlines()[0].startswith("epoch,step,elapsed")
+    before = t.parameters()
+    t.step_batch()
     ups = t.last_update()
-    np.testing.assert_allclose(ups["logits.b"], t.parameters()["logits.b"] -
-                               t._prev[0]["logits.b"], rtol=1e-6)
+    np.testing.assert_allclose(ups["logits.b"], t.parameters()["logits.b"] - before["logits.b"],
+                               rtol=1e-6)
     assert set(t.gradients()) == set(t.param_names)
 
 
@@ -229,7 +231,9 @@ def test_binary_logit_classifier_with_float_targets():
     data = make_dataset("two_gaussians", seed=2)
     t = Trainer(small_net("bce_logits", ["N", 1]), data, batch_size=32, epochs=15)
     last = t.run()
-    assert t.binding.names(t.graph)["prediction"] == "out" and t._threshold == 0.0
+    assert t.binding.names(t.graph)["prediction"] == "out"
+    logits = t.predict(data.X_val)[:, 0]  # scores are logits: class 1 where > 0
+    np.testing.assert_array_equal(t.classify(data.X_val), (logits > 0).astype(np.int64))
     manual = ((t.predict(data.X_val)[:, 0] > 0) == data.y_val).mean()
     assert last.val_accuracy == pytest.approx(manual) and manual > 0.9
 
@@ -405,3 +409,27 @@ def test_gradient_histograms_count_as_numpy_does(n):
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_allclose(edges, ref_edges, rtol=1e-12)
     assert edges[-1] == finite.max() and histogram(np.array([np.inf, np.nan])) is None
+
+
+def test_a_trainer_on_a_clone_leaves_the_original_alone_until_stored():
+    """The GUI trains a frozen copy (graph.clone): the original hears nothing while it
+    trains; store_params(into=original) writes what was trained where the owning node
+    is unchanged, and nothing into a node edited meanwhile."""
+    from gradstudio.graph.clone import clone
+
+    g = load(EXAMPLES / "spiral.gsg")
+    heard = []
+    g.subscribe(heard.append)
+    t = Trainer(clone(g), make_dataset("spiral", size=100, seed=0), batch_size=16, epochs=2)
+    t.run()
+    assert heard == [] and t.step > 0
+    edited = next(n.id for n in g.nodes.values() if n.op == "linear")
+    before = {k: np.array(v) for k, v in g.params.items()}
+    g.set_attr(edited, "seed", g.nodes[edited].attrs["seed"] + 1)
+    t.store_params(into=g)
+    for name, w in t.parameters().items():
+        key = t.engine.param_key(name, t.binding.loss)
+        if key.startswith(edited + "."):
+            assert key not in g.params or np.array_equal(g.params[key], before.get(key))
+        else:
+            np.testing.assert_array_equal(g.params[key], w)

@@ -7,6 +7,7 @@ import pytest
 
 from gradstudio import Graph, load
 from gradstudio.app import training_overlay as to
+from gradstudio.app.numbers import size
 from gradstudio.app.overlay import EdgeMark, NodeMark
 from gradstudio.training import Dataset, ParamHealth, Trainer, make_dataset
 
@@ -54,7 +55,7 @@ def test_wires_show_the_gradient_shrinking_towards_the_input(deep):
     # widths never grow towards the input along the chain (the gradient vanishes)
     chain = [by[(f"sigmoid{i}", f"layer{i + 1}")].width for i in range(1, 8)]
     assert chain == sorted(chain) and chain[0] < chain[-1]
-    assert "RMS of the gradient" in first.tooltip and first.label == to.fmt(edges[
+    assert "RMS of the gradient" in first.tooltip and first.label == size(edges[
         next(e for e in edges if name.get(e) == ("x", "layer1"))][0])
 
 
@@ -71,7 +72,7 @@ def test_parameter_nodes_show_gradient_norms_and_vanishing_badges(deep):
     assert layer1.badge == "vanishing gradient" and logits.badge is None
     assert layer1.grad.startswith("|g| ") and "layer1.W: |g|" in layer1.tooltip
     gw, gb = health["layer1.W"].grad_norm, health["layer1.b"].grad_norm
-    assert layer1.grad == f"|g| {to.fmt(np.hypot(gw, gb))}"
+    assert layer1.grad == f"|g| {size(np.hypot(gw, gb))}"
     # a zero-initialised bias has |db|/|b| near 1 early on: that is not "exploding"
     assert health["layer3.b"].weight_norm < 1e-3 and health["layer3.b"].update_ratio > 0.5
     assert health["layer3.b"].warning is None
@@ -129,11 +130,11 @@ def test_snapshot_overlay_shows_the_weights_as_they_were():
     mark = ov.nodes[t.graph.by_name("layer1").id]
     assert mark.heat.shape == snap.params["layer1.W"].shape
     rms = float(np.sqrt(np.mean(snap.params["layer1.W"] ** 2)))
-    assert f"W rms {to.fmt(rms)}" in mark.value and ov.caption == "replay: step 0"
+    assert f"W rms {size(rms)}" in mark.value and ov.caption == "replay: step 0"
 
 
 @pytest.mark.parametrize("x, text", [(None, "–"), (0.0, "0"), (float("nan"), "nan"),
                                      (float("inf"), "inf"), (0.0314159, "0.0314"),
-                                     (1.234e-5, "1.23e-05"), (12345.0, "1.23e+04")])
-def test_fmt(x, text):
-    assert to.fmt(x) == text
+                                     (1.234e-5, "1.23e-05"), (12345.0, "12345"), (1.234e5, "1.23e+05")])
+def test_size(x, text):
+    assert size(x) == text

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..engine.trace import Trace
 from ..graph.model import Edge, Graph
+from .numbers import num, tip
 
 PATTERNS = {
     "distribute": "distributes the gradient unchanged to its inputs",
@@ -16,28 +17,6 @@ PATTERNS = {
     "switch": "switches: each input's gradient is scaled by the other input",
     "route": "routes the gradient to the selected path only (recorded in the forward pass)",
 }
-
-
-def fmt_value(value, digits: int = 4) -> str:
-    """A number as text, or a tensor as its shape and min/mean/max."""
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        return _num(float(arr), digits)
-    if arr.size == 0:
-        return f"empty {tuple(arr.shape)}"
-    if arr.size <= 4:
-        return "[" + ", ".join(_num(float(v), digits) for v in arr.reshape(-1)) + "]"
-    shape = "x".join(str(d) for d in arr.shape)
-    return (f"{shape}: min {_num(float(arr.min()), digits)}, mean {_num(float(arr.mean()), digits)}, "
-            f"max {_num(float(arr.max()), digits)}")
-
-
-def _num(v: float, digits: int) -> str:
-    if not np.isfinite(v):
-        return str(v)
-    if v == int(v) and abs(v) < 1e15:
-        return f"{v:.1f}"
-    return f"{v:.{digits}g}" if abs(v) < 1e-3 or abs(v) >= 1e5 else f"{round(v, digits)}"
 
 
 def pattern_label(graph: Graph, node_id: str) -> str | None:
@@ -75,15 +54,15 @@ def chain_rule(graph: Graph, trace: Trace, edge: Edge) -> str:
     local = local_text(graph, edge)
     if re.search(r"\bg\b", local):  # a whole vector-Jacobian product, e.g. "g @ b^T"
         vjp = re.sub(r"\bg\b", _d(dst, loss), local)
-        return f"{head}{vjp} = {fmt_value(contrib)}"
+        return f"{head}{vjp} = {tip(contrib)}"
     if re.search(r"[\s+\-/]", local.strip("-")) and not local.startswith("["):
         local = f"({local})"
     if np.ndim(contrib) == 0 and np.ndim(up) == 0:
         up_f, c_f = float(up), float(contrib)
         local_val = c_f / up_f if up_f != 0 else None
-        local_num = _num(local_val, 4) if local_val is not None else local
-        return (f"{head}{_d(dst, loss)} * {local} = {_num(up_f, 4)} * {local_num} = {_num(c_f, 4)}")
-    return f"{head}{_d(dst, loss)} * {local} = {fmt_value(contrib)}"
+        local_num = num(local_val, 5) if local_val is not None else local
+        return (f"{head}{_d(dst, loss)} * {local} = {num(up_f, 5)} * {local_num} = {num(c_f, 5)}")
+    return f"{head}{_d(dst, loss)} * {local} = {tip(contrib)}"
 
 
 def fan_out_sum(graph: Graph, trace: Trace, node_id: str) -> str | None:
@@ -93,7 +72,7 @@ def fan_out_sum(graph: Graph, trace: Trace, node_id: str) -> str | None:
     if len(outs) < 2 or node_id not in trace.node_grads:
         return None
     loss = graph.nodes[trace.output].name
-    parts = " + ".join(fmt_value(trace.edge_grads[e]) for e in outs)
+    parts = " + ".join(tip(trace.edge_grads[e]) for e in outs)
     paths = ", ".join(f"via {graph.nodes[e.dst].name}" for e in outs)
     return (f"{_d(graph.nodes[node_id].name, loss)} = {parts} = "
-            f"{fmt_value(trace.node_grads[node_id])}  ({len(outs)} paths: {paths})")
+            f"{tip(trace.node_grads[node_id])}  ({len(outs)} paths: {paths})")

@@ -5,7 +5,8 @@ input and parameter node shows its relative error, disagreements get a warning b
 ``kinks`` finds the places where the trace sits exactly on a non-differentiable point
 (relu or |x| at 0, a tie in max/min), where the engine's stated tie convention decides
 the analytic gradient and central differences see the average of both sides.
-``jacobian_note`` says how to read a local Jacobian.
+``jacobian_note`` says how to read a local Jacobian. Both read what they say from the
+op's definition (``OpDef.kink``, ``OpDef.jacobian``), never from its name.
 """
 from __future__ import annotations
 
@@ -14,37 +15,25 @@ import numpy as np
 from ..engine.plan import Plan
 from ..engine.trace import Trace
 from ..graph.model import Graph
-from .explain import fmt_value
-from .math_overlay import num
+from .numbers import num, tip
 from .overlay import NodeMark, Overlay, error_tone
-
-RELU = ("relu", "relu_layer")
-TIES = ("maximum", "minimum")
-
 
 def kinks(graph: Graph, trace: Trace) -> dict:
     """{node id: explanation} for nodes evaluated exactly at a kink in this trace."""
     out = {}
     for nid, node in graph.nodes.items():
+        kink = node.opdef.kink
+        if kink is None or kink.at is None:
+            continue
         ins = [trace.node_values.get(e.src) if e is not None else None
                for e in graph.in_edges(nid)]
         if not ins or any(v is None for v in ins):
             continue
-        if node.op in RELU or node.op == "abs":
-            x = np.asarray(ins[0], dtype=float)
-            k = int(np.count_nonzero(x == 0))
-            if k:
-                if node.op == "abs":
-                    rule = "|x|'(0) = sign(0) = 0; central differences see (1 + -1)/2 = 0"
-                else:
-                    rule = "relu'(0) = 0 by convention; central differences see (1 + 0)/2 = 0.5"
-                out[nid] = f"{_count(k, x)} at exactly 0: {rule}"
-        elif node.op in TIES:
-            a, b = np.broadcast_arrays(np.asarray(ins[0], float), np.asarray(ins[1], float))
-            k = int(np.count_nonzero(a == b))
-            if k:
-                out[nid] = (f"{_count(k, a, 'tie')} between a and b: each side gets 0.5 of the "
-                            "gradient by convention; central differences agree only for smooth sides")
+        hit = np.asarray(kink.at(*(np.asarray(v, dtype=float) for v in ins)))
+        k = int(np.count_nonzero(hit))
+        if k:
+            tail = f"; {kink.numeric}" if kink.numeric else ""
+            out[nid] = f"{_count(k, hit, kink.what)} {kink.where}: {kink.rule}{tail}"
     return out
 
 
@@ -90,7 +79,7 @@ def check_overlay(graph: Graph, plan: Plan, report, trace: Trace | None = None) 
             ov.nodes[nid] = NodeMark(dim=True)
             continue
         bad = [r for r in mine if not r.ok]
-        tips = [f"{r.name}: analytic {fmt_value(r.analytic)}, numeric {fmt_value(r.numeric)}, "
+        tips = [f"{r.name}: analytic {tip(r.analytic)}, numeric {tip(r.numeric)}, "
                 f"max abs err {num(r.abs_error, 2)}, rel err {num(r.rel_error, 2)} "
                 f"({r.checked} elements checked)" for r in mine]
         badge = None
@@ -108,22 +97,9 @@ def check_overlay(graph: Graph, plan: Plan, report, trace: Trace | None = None) 
 def jacobian_note(graph: Graph, node_id: str, wrt: str) -> str:
     """How to read the local Jacobian d(out)/d(wrt) of a node (rows: output elements,
     columns: the elements of ``wrt``, both flattened in row-major order)."""
-    node = graph.nodes[node_id]
-    op = node.op
     base = "Rows: output elements; columns: elements of " + wrt + " (row-major order)."
-    if op in RELU:
-        return (base + " ReLU is elementwise, so only the diagonal is non-zero: 1 where the "
-                "input is > 0, 0 where it is ≤ 0 (relu'(0) = 0).")
-    if op == "linear" and wrt == "x":
-        return (base + " For Linear, out = x @ W + b, so d(out)/dx = Wᵀ (we multiply x @ W; "
-                "the lecture's h = W x uses the transposed W and gets W).")
-    if op == "linear" and wrt.endswith(".W"):
-        return (base + " d(out_j)/dW[i, j] = x_i: each output depends only on its own column of "
-                "W, so the matrix is sparse (the lecture's 'one row of W per output').")
-    if op == "linear" and wrt.endswith(".b"):
-        return base + " d(out)/db = I: each output gets its own bias."
-    if op in ("sigmoid", "tanh", "exp", "sin", "cos", "log", "sigmoid_layer", "tanh_layer"):
-        return base + " An elementwise op: a diagonal Jacobian holding the local derivative."
-    if op in ("softmax", "softmax_layer"):
-        return base + " Softmax couples every output to every input: diag(y) - y yᵀ."
+    local = wrt.rsplit(".", 1)[-1]
+    for key, note in graph.nodes[node_id].opdef.jacobian:
+        if key in ("*", local):
+            return f"{base} {note}"
     return base

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..engine.trace import Trace
 from ..graph.model import Graph
-from .explain import chain_rule, fan_out_sum, fmt_value, pattern_label
+from .explain import chain_rule, fan_out_sum, pattern_label
+from .numbers import brief, num, shape_text, tip
 from .overlay import EdgeMark, NodeMark, Overlay, magnitude, sign, width
 from .playback import State, Timeline
 
@@ -27,37 +28,6 @@ PATTERN_TAGS = {   # a few words on the node after its backward step (the toolti
     "switch": "switches the inputs",
     "route": "routes to the selected input",
 }
-
-
-def num(v: float, digits: int = 4) -> str:
-    """A number in at most ``digits`` significant digits (5.5, 1.716, -0.2837, 3.2e-05)."""
-    v = float(v)
-    if not np.isfinite(v):
-        return str(v)
-    if v == 0:
-        return "0"
-    if abs(v) < 1e-3 or abs(v) >= 1e5:
-        return f"{v:.{max(1, digits - 2)}e}"
-    text = f"{v:.{digits}g}"
-    return text if "e" not in text else f"{v:.1f}"
-
-
-def shape_text(arr) -> str:
-    return "x".join(str(d) for d in np.shape(arr)) or "scalar"
-
-
-def brief(value, digits: int = 5) -> str:
-    """Compact text of a value: a number, a short list, or shape: min … max, mean."""
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        return num(arr, digits)
-    if arr.size == 0:
-        return f"empty {shape_text(arr)}"
-    if arr.size <= 4:
-        return "[" + ", ".join(num(v, 3) for v in arr.reshape(-1)) + "]"
-    a = arr.astype(float)
-    with np.errstate(all="ignore"):
-        return f"{shape_text(arr)}: {num(a.min(), 3)} … {num(a.max(), 3)}, mean {num(a.mean(), 3)}"
 
 
 def wire_label(g) -> str:
@@ -112,7 +82,7 @@ def _node_grad_text(graph: Graph, trace: Trace, nid: str) -> str:
     outs = [e for e in graph.out_edges(nid) if e in trace.edge_grads]
     if outs:
         return chain_rule(graph, trace, outs[0])
-    return f"{_d(trace, graph, nid)} = {fmt_value(trace.node_grads[nid])}"
+    return f"{_d(trace, graph, nid)} = {tip(trace.node_grads[nid])}"
 
 
 def update_text(u, lr: float | None, digits: int = 4) -> str:
@@ -144,7 +114,7 @@ class Texts:
         if got is None:
             v = self.trace.node_values[nid]
             got = self._values[nid] = (f"= {brief(v)}", heat_of(v),
-                                       f"{formula_text(self.graph, nid)} = {fmt_value(v)}")
+                                       f"{formula_text(self.graph, nid)} = {tip(v)}")
         return got
 
     def grad(self, nid: str) -> tuple:
@@ -254,7 +224,7 @@ def _applied_marks(ov: Overlay, graph: Graph, applied: dict) -> None:
 
 def _carries(graph: Graph, tr: Trace, e) -> str:
     return (f"{graph.nodes[e.src].name} → {graph.nodes[e.dst].name}.{e.port} carries "
-            f"{fmt_value(tr.node_values[e.src])}")
+            f"{tip(tr.node_values[e.src])}")
 
 
 def caption(graph: Graph, timeline: Timeline, state: State, lr: float | None = None) -> str:
@@ -273,7 +243,7 @@ def caption(graph: Graph, timeline: Timeline, state: State, lr: float | None = N
     head = f"{frame.phase.title()} {k}/{n[frame.phase]}"
     nid = frame.node
     if frame.phase == "forward":
-        return f"{head}: {formula_text(graph, nid)} = {fmt_value(tr.node_values[nid])}"
+        return f"{head}: {formula_text(graph, nid)} = {tip(tr.node_values[nid])}"
     if frame.phase == "update":
         return f"{head}: {update_text(timeline.updates[frame.param], lr)}"
     lines = [f"{head}: {_node_grad_text(graph, tr, nid)}"]
@@ -312,14 +282,14 @@ def forward_mode_overlay(graph: Graph, trace: Trace, tangents: dict, wrt: str,
         ov.nodes[nid] = NodeMark(value=f"= {brief(v)}", grad=tan, heat=heat_of(v),
                                  active=upto is not None and nid == shown_list[-1],
                                  dim=t is None, tooltip=f"{formula_text(graph, nid)} = "
-                                 f"{fmt_value(v)}\n{tan} (carried forward with the value)")
+                                 f"{tip(v)}\n{tan} (carried forward with the value)")
     for e in graph.edges:
         if e.src in shown and e.src in tangents:
             t = tangents[e.src]
             ov.edges[e] = EdgeMark(label=wire_label(t), sign=sign(t), width=width(magnitude(t), ref),
                                    active=upto is not None and bool(shown) and e.dst == shown_list[-1],
                                    tooltip=f"tangent d{graph.nodes[e.src].name}/d{wrt} = "
-                                   f"{fmt_value(t)} flows forward into {graph.nodes[e.dst].name}")
+                                   f"{tip(t)} flows forward into {graph.nodes[e.dst].name}")
     last = shown_list[-1] if shown_list else None
     out = trace.output
     if last is None:
@@ -327,10 +297,10 @@ def forward_mode_overlay(graph: Graph, trace: Trace, tangents: dict, wrt: str,
     elif last == out or upto is None:
         t = tangents.get(out)
         ov.caption = (f"Forward mode: d{graph.nodes[out].name}/d{wrt} = "
-                      f"{fmt_value(t) if t is not None else '0'} after one forward pass "
+                      f"{tip(t) if t is not None else '0'} after one forward pass "
                       f"(one pass per input: reverse mode gets all inputs in one backward pass)")
     else:
         t = tangents.get(last)
         ov.caption = (f"Forward mode {len(shown_list)}/{len(order)}: {formula_text(graph, last)}, "
-                      f"d{graph.nodes[last].name}/d{wrt} = {fmt_value(t) if t is not None else '0'}")
+                      f"d{graph.nodes[last].name}/d{wrt} = {tip(t) if t is not None else '0'}")
     return ov

@@ -27,20 +27,10 @@ import numpy as np
 from ..graph.model import Graph
 from ..training.binding import feature_shape, label_array, label_shape
 from ..training.metrics import ParamHealth
+from .numbers import size
 from .overlay import EdgeMark, NodeMark, Overlay, magnitude, sign, width
 
 DEAD_RELU_WARN = 0.5   # badge a ReLU node when at least this fraction of its units is dead
-
-
-def fmt(x: float | None) -> str:
-    """A gradient size in 3 significant digits ("1.2e-05", "0.0314", "nan")."""
-    if x is None:
-        return "–"
-    if not math.isfinite(x):
-        return "nan" if math.isnan(x) else "inf"
-    if x == 0:
-        return "0"
-    return f"{x:.2e}" if (abs(x) < 1e-3 or abs(x) >= 1e4) else f"{x:.3g}"
 
 
 def param_owners(trainer) -> dict:
@@ -109,7 +99,7 @@ def warnings(graph: Graph, health: dict | None, owners: dict, dead_relu: dict | 
         h = combined(items)
         if h.warning is not None and nid in graph.nodes:
             out.append((nid, f"{graph.nodes[nid].name}: {h.warning} gradient (|g| "
-                             f"{fmt(h.grad_norm)}, |dW|/|W| {fmt(h.update_ratio)})"))
+                             f"{size(h.grad_norm)}, |dW|/|W| {size(h.update_ratio)})"))
     by_name = {n.name: n.id for n in graph.nodes.values()}
     for name, frac in (dead_relu or {}).items():
         if frac >= DEAD_RELU_WARN and name in by_name:
@@ -132,13 +122,13 @@ def build_overlay(graph: Graph, health: dict | None, owners: dict, edges: dict |
         if nid not in graph.nodes:
             continue
         h = combined(items)
-        lines = [f"{name}: |g| {fmt(p.grad_norm)}, |W| {fmt(p.weight_norm)}, "
-                 f"|dW|/|W| {fmt(p.update_ratio)}" for name, p in items]
+        lines = [f"{name}: |g| {size(p.grad_norm)}, |W| {size(p.weight_norm)}, "
+                 f"|dW|/|W| {size(p.update_ratio)}" for name, p in items]
         ov.nodes[nid] = NodeMark(
-            grad=f"|g| {fmt(h.grad_norm)}",
+            grad=f"|g| {size(h.grad_norm)}",
             badge=f"{h.warning} gradient" if h.warning else None,
             tooltip="Gradient health at the latest measured step\n" + "\n".join(lines)
-            + f"\nlayer as a whole: |g| {fmt(h.grad_norm)}, |dW|/|W| {fmt(h.update_ratio)}")
+            + f"\nlayer as a whole: |g| {size(h.grad_norm)}, |dW|/|W| {size(h.update_ratio)}")
     by_name = {n.name: n.id for n in graph.nodes.values()}
     for name, frac in (dead_relu or {}).items():
         nid = by_name.get(name)
@@ -155,9 +145,9 @@ def build_overlay(graph: Graph, health: dict | None, owners: dict, edges: dict |
         finite = [m for m, _ in live.values() if math.isfinite(m) and m > 0]
         ref = max(finite) if finite else 0.0
         for e, (mag, sgn) in live.items():
-            ov.edges[e] = EdgeMark(label=fmt(mag), sign=sgn, width=width(mag, ref),
-                                   tooltip=f"RMS of the gradient this wire carries back: {fmt(mag)}"
-                                   f" ({fmt(mag / ref) if ref else '–'} of the largest)")
+            ov.edges[e] = EdgeMark(label=size(mag), sign=sgn, width=width(mag, ref),
+                                   tooltip=f"RMS of the gradient this wire carries back: {size(mag)}"
+                                   f" ({size(mag / ref) if ref else '–'} of the largest)")
     if nonfinite is not None and nonfinite.node in graph.nodes:
         mark = ov.nodes.setdefault(nonfinite.node, NodeMark())
         mark.badge = f"{nonfinite.value.upper()} first here"
@@ -176,9 +166,9 @@ def snapshot_overlay(graph: Graph, params: dict, owners: dict, caption: str) -> 
         if nid in graph.nodes:
             grouped.setdefault(nid, []).append((name, np.asarray(value)))
     for nid, items in grouped.items():
-        text = ", ".join(f"{name.rsplit('.', 1)[-1]} rms {fmt(magnitude(v))}" for name, v in items)
+        text = ", ".join(f"{name.rsplit('.', 1)[-1]} rms {size(magnitude(v))}" for name, v in items)
         heat = items[0][1]
         ov.nodes[nid] = NodeMark(value=text, heat=heat if heat.ndim <= 2 else heat.reshape(
-            heat.shape[0], -1), tooltip="\n".join(f"{n}: shape {v.shape}, rms {fmt(magnitude(v))}"
+            heat.shape[0], -1), tooltip="\n".join(f"{n}: shape {v.shape}, rms {size(magnitude(v))}"
                                                   for n, v in items))
     return ov

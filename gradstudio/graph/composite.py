@@ -48,10 +48,9 @@ def forget_broken(graph: Graph) -> list:
     their remaining nodes stay as plain nodes. Returns the dropped group ids."""
     broken = [gid for gid, rec in groups(graph).items()
               if any(m not in graph.nodes for m in rec["members"].values())]
-    for gid in broken:
-        del graph.meta[GROUPS][gid]
-    if broken and not graph.meta[GROUPS]:
-        del graph.meta[GROUPS]
+    if broken:
+        kept = {gid: rec for gid, rec in groups(graph).items() if gid not in broken}
+        graph.set_meta(GROUPS, kept or None)
     return broken
 
 
@@ -154,7 +153,7 @@ def expand_node(graph: Graph, node_id: str) -> str:
         graph.connect(out_id, dst, port, check_shapes=False)
     if was_output:
         graph.set_output(out_id)
-    graph.meta.setdefault(GROUPS, {})[gid] = record
+    graph.set_meta(GROUPS, {**groups(graph), gid: record})
     return gid
 
 
@@ -231,7 +230,6 @@ def collapse_group(graph: Graph, group_id: str) -> str:
         graph.connect(node_id, dst, port, check_shapes=False)
     if was_output:
         graph.set_output(node_id)
-    del graph.meta[GROUPS][group_id]
-    if not graph.meta[GROUPS]:
-        del graph.meta[GROUPS]
+    kept = {gid: rec for gid, rec in groups(graph).items() if gid != group_id}
+    graph.set_meta(GROUPS, kept or None)
     return node_id

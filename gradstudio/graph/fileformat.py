@@ -453,7 +453,8 @@ def _build(doc: dict) -> Graph:
         if _owner(key, graph.nodes) is None:
             raise _Bad(f"parameter {key!r} belongs to no node of the graph")
         graph.set_param(key, _decode_param(key, raw))
-    graph.meta = _typed(doc.get("meta", {}), dict, "'meta'")
+    for key, value in _typed(doc.get("meta", {}), dict, "'meta'").items():
+        graph.set_meta(key, value)  # meta changes only through the graph's own method
     return graph
 
 

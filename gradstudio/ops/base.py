@@ -243,6 +243,22 @@ class Subgraph:
 
 
 @dataclass(frozen=True)
+class Kink:
+    """A point where an op is not differentiable, and the convention (tie rule) that
+    gives its derivative there. The math views badge a node evaluated exactly there;
+    the docs state the rule (docs/ops.md).
+
+    ``at(*inputs)``: a boolean array marking the input elements that sit exactly on the
+    kink (host numpy arrays); None when the views do not look for it."""
+
+    rule: str                    # the convention, e.g. "relu'(0) = 0 by convention"
+    at: Callable | None = None
+    what: str = "input"          # what ``at`` counts: "input" or "tie"
+    where: str = "at exactly 0"  # where the counted elements are
+    numeric: str = ""            # what central differences see there
+
+
+@dataclass(frozen=True)
 class OpDef:
     name: str
     title: str
@@ -266,6 +282,13 @@ class OpDef:
     local_grad: tuple = ()
     kind: str = "primitive"  # "primitive", "source" or "composite"
     saves: bool = False  # forward returns (value, saved); vjp and jvp get saved (see above)
+    # What the math views, evaluation and the docs know of the op, stated here only:
+    kink: Kink | None = None  # a non-differentiable point and its tie rule
+    # How to read its local Jacobian: ((wrt, note), ...); wrt is an input port, the local
+    # name of a parameter ("W" for "linear_1.W") or "*" for any.
+    jacobian: tuple = ()
+    output: str = ""  # its value as a model's prediction: "probability", or "" (a score)
+    takes: str = ""   # a loss: the prediction it expects: "logits", "probability" or "value"
 
     @property
     def is_composite(self) -> bool:

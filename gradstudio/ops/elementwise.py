@@ -1,13 +1,13 @@
 """Elementwise ops: arithmetic (broadcasting binary ops), unary functions and activations.
 
-Tie conventions (stated in docs/ops.md and tested): relu'(0) = 0, abs'(0) = 0,
-maximum/minimum ties split the gradient 0.5/0.5.
+Tie conventions are each op's ``kink`` (stated in docs/ops.md, shown by the math views
+and tested): relu'(0) = 0, abs'(0) = 0, maximum/minimum ties split the gradient 0.5/0.5.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Attr, OpDef, Port, scaled, tangent_sum
+from .base import Attr, Kink, OpDef, Port, scaled, tangent_sum
 from .registry import register
 from . import shapes
 
@@ -19,10 +19,15 @@ def _same_shape(attrs, x):
     return tuple(x)
 
 
-def unary(name, title, category, formula, description, f, df, local_grad, attrs=(), pattern=""):
+ELEMENTWISE = (("*", "An elementwise op: a diagonal Jacobian holding the local derivative."),)
+
+
+def unary(name, title, category, formula, description, f, df, local_grad, attrs=(), pattern="",
+          **known):
     """Register an elementwise op from its function ``f(xp, attrs, x)`` and its
-    derivative ``df(xp, attrs, x, y)``; vjp and jvp both follow from df."""
-    register(OpDef(
+    derivative ``df(xp, attrs, x, y)``; vjp and jvp both follow from df. ``known``:
+    what else the op's definition states (kink, output)."""
+    register(OpDef(jacobian=ELEMENTWISE, **known,
         name=name, title=title, category=category, formula=formula, description=description,
         inputs=X, attrs=attrs,
         forward=lambda xp, a, x: f(xp, a, x),
@@ -36,10 +41,10 @@ def _binary_shape(name):
     return lambda attrs, a, b: shapes.broadcast(name, a, b)
 
 
-def binary(name, title, formula, description, f, da, db, local_grad, pattern=""):
+def binary(name, title, formula, description, f, da, db, local_grad, pattern="", **known):
     """Register a broadcasting binary op from ``f`` and its partials ``da``, ``db``
     (each ``(xp, a, b, y)``); the engine reduces broadcast gradients."""
-    register(OpDef(
+    register(OpDef(**known,
         name=name, title=title, category="Arithmetic", formula=formula, description=description,
         inputs=AB,
         forward=lambda xp, at, a, b: f(xp, a, b),
@@ -112,18 +117,21 @@ def _max_mask(xp, a, b):
     return _mask(xp, a > b, like) + 0.5 * _mask(xp, a == b, like)
 
 
+TIE = Kink("a == b splits the gradient 0.5 / 0.5 by convention", at=lambda a, b: a == b,
+           what="tie", where="between a and b",
+           numeric="central differences agree only for smooth sides")
 binary("maximum", "Maximum", "max(a, b)",
        "Elementwise larger of a and b. The gradient is routed to the input that won (split 0.5/0.5 on a tie).",
        lambda xp, a, b: xp.maximum(a, b),
        lambda xp, a, b, y: _max_mask(xp, a, b),
        lambda xp, a, b, y: 1.0 - _max_mask(xp, a, b),
-       ("[a > b] (0.5 on a tie)", "[b > a] (0.5 on a tie)"), pattern="route")
+       ("[a > b] (0.5 on a tie)", "[b > a] (0.5 on a tie)"), pattern="route", kink=TIE)
 binary("minimum", "Minimum", "min(a, b)",
        "Elementwise smaller of a and b. The gradient is routed to the input that won (split 0.5/0.5 on a tie).",
        lambda xp, a, b: xp.minimum(a, b),
        lambda xp, a, b, y: _max_mask(xp, b, a),
        lambda xp, a, b, y: 1.0 - _max_mask(xp, b, a),
-       ("[a < b] (0.5 on a tie)", "[b < a] (0.5 on a tie)"), pattern="route")
+       ("[a < b] (0.5 on a tie)", "[b < a] (0.5 on a tie)"), pattern="route", kink=TIE)
 
 unary("neg", "Negate", "Arithmetic", "-x", "Negation.",
       lambda xp, a, x: -x, lambda xp, a, x, y: -1.0, "-1")
@@ -140,7 +148,9 @@ unary("log", "Log", "Elementwise", "ln(x)", "Natural logarithm (undefined for x 
 unary("sqrt", "Square root", "Elementwise", "sqrt(x)", "Square root (undefined for x < 0).",
       lambda xp, a, x: xp.sqrt(x), lambda xp, a, x, y: 0.5 / y, "1 / (2 sqrt(x))")
 unary("abs", "Absolute value", "Elementwise", "|x|", "Absolute value; abs'(0) is taken as 0.",
-      lambda xp, a, x: xp.abs(x), lambda xp, a, x, y: xp.sign(x), "sign(x)")
+      lambda xp, a, x: xp.abs(x), lambda xp, a, x, y: xp.sign(x), "sign(x)",
+      kink=Kink("|x|'(0) = sign(0) = 0", at=lambda x: x == 0,
+                numeric="central differences see (1 + -1)/2 = 0"))
 unary("sin", "Sine", "Elementwise", "sin(x)", "Sine.",
       lambda xp, a, x: xp.sin(x), lambda xp, a, x, y: xp.cos(x), "cos(x)")
 unary("cos", "Cosine", "Elementwise", "cos(x)", "Cosine.",
@@ -163,7 +173,8 @@ unary("tanh", "Tanh", "Activations", "tanh(x)", "Hyperbolic tangent.",
       lambda xp, a, x: xp.tanh(x), lambda xp, a, x, y: 1.0 - y * y, "1 - tanh(x)^2")
 unary("sigmoid", "Sigmoid", "Activations", "1 / (1 + exp(-x))",
       "Logistic sigmoid, computed without overflow.",
-      _sigmoid, lambda xp, a, x, y: y * (1.0 - y), "sigmoid(x) (1 - sigmoid(x))")
+      _sigmoid, lambda xp, a, x, y: y * (1.0 - y), "sigmoid(x) (1 - sigmoid(x))",
+      output="probability")
 register(OpDef(
     name="relu", title="ReLU", category="Activations", formula="max(0, x)",
     description="Rectified linear unit. The gradient is routed through where x > 0; "
@@ -175,6 +186,10 @@ register(OpDef(
     vjp=lambda xp, a, g, y, x: (g * ((x > 0) if xp is np else _mask(xp, x > 0, g)),),
     jvp=lambda xp, a, ts, y, x: ts[0] * _mask(xp, x > 0, ts[0]),
     shape=_same_shape, local_grad=("[x > 0]",), pattern="route",
+    kink=Kink("relu'(0) = 0 by convention", at=lambda x: x == 0,
+              numeric="central differences see (1 + 0)/2 = 0.5"),
+    jacobian=(("*", "ReLU is elementwise, so only the diagonal is non-zero: 1 where the "
+                    "input is > 0, 0 where it is ≤ 0 (relu'(0) = 0)."),),
 ))
 unary("softplus", "Softplus", "Activations", "ln(1 + exp(x))",
       "Smooth relu, computed without overflow; its derivative is sigmoid(x).",

@@ -45,6 +45,11 @@ register(OpDef(
            Attr("init", "choice", "glorot", choices=INITS, doc="Initialiser of W."),
            Attr("seed", "int", 0, minimum=0, doc="Seed of the initialisers.")),
     expand=_linear, fused=LINEAR,
+    jacobian=(("x", "For Linear, out = x @ W + b, so d(out)/dx = Wᵀ (we multiply x @ W; the "
+                    "lecture's h = W x uses the transposed W and gets W)."),
+              ("W", "d(out_j)/dW[i, j] = x_i: each output depends only on its own column of W, "
+                    "so the matrix is sparse (the lecture's 'one row of W per output')."),
+              ("b", "d(out)/db = I: each output gets its own bias.")),
 ))
 
 
@@ -61,6 +66,7 @@ for _op, _title, _formula in (("relu", "ReLU layer", "max(0, x)"),
         name=f"{_op}_layer", title=_title, category="Layers", kind="composite", formula=_formula,
         description=f"The {_op} activation as a layer (elementwise, no parameters).",
         inputs=(Port("x"),), expand=_single(_op), local_grad=_prim.local_grad, pattern=_prim.pattern,
+        kink=_prim.kink, jacobian=_prim.jacobian, output=_prim.output,
     ))
 
 
@@ -100,7 +106,7 @@ register(OpDef(
     inputs=(Port("logits"), Port("labels", kind="labels")),
     attrs=(Attr("labels", "choice", "int", choices=("int", "onehot"),
                 doc="int: class indices; onehot: rows of 0/1."),),
-    expand=_xent, fused=SOFTMAX_XENT,
+    expand=_xent, fused=SOFTMAX_XENT, takes="logits",
 ))
 
 
@@ -114,7 +120,7 @@ register(OpDef(
     name="mse", title="Mean squared error", category="Losses", kind="composite",
     local_grad=("2 (pred - target) / n", "-2 (pred - target) / n"),
     formula="mean((pred - target)^2)", description="Regression loss.",
-    inputs=(Port("pred"), Port("target")), expand=_mse,
+    inputs=(Port("pred"), Port("target")), expand=_mse, takes="value",
 ))
 
 
@@ -131,7 +137,7 @@ register(OpDef(
     local_grad=("(sigmoid(logits) - targets) / n", "none"),
     formula="mean(ln(1 + exp(z)) - z * y)",
     description="Binary classification loss from logits z and 0/1 targets y, computed stably.",
-    inputs=(Port("logits"), Port("targets", kind="labels")), expand=_bce,
+    inputs=(Port("logits"), Port("targets", kind="labels")), expand=_bce, takes="logits",
 ))
 
 

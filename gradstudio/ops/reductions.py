@@ -4,7 +4,7 @@ A max reduction splits the gradient evenly among tied positions.
 """
 from __future__ import annotations
 
-from .base import Attr, OpDef, Port
+from .base import Attr, Kink, OpDef, Port
 from .registry import register
 from . import shapes
 
@@ -75,6 +75,8 @@ register(OpDef(
     jvp=lambda xp, a, ts, y, x: xp.sum(ts[0] * _argmax_mask(xp, a, y, x),
                                        axis=a["axis"], keepdims=a["keepdims"]),
     shape=_shape("max"), local_grad=("[x = max] / ties",), pattern="route",
+    kink=Kink("a max reduction splits the gradient evenly among all tied positions: the "
+              "gradient of max([1, 3, 3]) is [0, 0.5, 0.5]"),
 ))
 
 
@@ -106,6 +108,8 @@ register(OpDef(
     vjp=lambda xp, a, g, y, x: (y * (g - xp.sum(g * y, axis=-1, keepdims=True)),),
     jvp=lambda xp, a, ts, y, x: y * (ts[0] - xp.sum(ts[0] * y, axis=-1, keepdims=True)),
     shape=_need_axis("softmax"), local_grad=("diag(y) - y y^T",),
+    jacobian=(("*", "Softmax couples every output to every input: diag(y) - y yᵀ."),),
+    output="probability",
 ))
 register(OpDef(
     name="log_softmax", title="Log-softmax", category="Activations",

@@ -111,11 +111,6 @@ def _count(shape) -> str:
     return "*".join(syms + [str(n)]) if syms else str(n)
 
 
-def concrete(shape, bindings: dict) -> tuple:
-    """Replace symbols by their bound sizes (unbound symbols stay)."""
-    return tuple(bindings.get(d, d) if isinstance(d, str) else d for d in shape)
-
-
 def unify(declared, actual, bindings: dict) -> str | None:
     """Match an actual shape against a declared one, binding symbols.
 

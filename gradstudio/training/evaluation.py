@@ -13,7 +13,7 @@ import numpy as np
 
 from .metrics import confusion_matrix
 
-RELU_OPS = ("relu", "relu_layer")
+RELU_OPS = ("relu", "relu_layer")  # whose dead units the health panel counts
 
 
 @dataclass
@@ -37,10 +37,11 @@ class Evaluation:
             if len(shape) == 2 and shape[1] != 1:
                 self._pred_mode = "argmax"
             else:  # one score per sample: a probability or 0/1 fit (0.5), else a logit (0)
-                self._pred_mode = "threshold"
-                users = {g.nodes[e.dst].op for e in g.out_edges(self._pred)}
-                prob = g.nodes[self._pred].op in ("sigmoid", "sigmoid_layer") or "mse" in users
-                self._threshold = 0.5 if prob and "bce_logits" not in users else 0.0
+                self._pred_mode = "threshold"  # what the op definitions say the score is:
+                takes = {g.nodes[e.dst].opdef.takes for e in g.out_edges(self._pred)}
+                prob = (g.nodes[self._pred].opdef.output == "probability"
+                        or bool(takes & {"probability", "value"}))
+                self._threshold = 0.5 if prob and "logits" not in takes else 0.0
         self.relu_nodes = [n for n in g.topo_order()
                            if g.nodes[n].op in RELU_OPS and n in self._upstream]
 

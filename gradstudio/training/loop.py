@@ -66,10 +66,12 @@ class Trainer(Evaluation):
         self._loss = b.loss
         self._version = graph.version
         plan = self.engine.program(b.loss, prune=True).plan
+        self.engine.program(b.loss)  # evaluation's plan: compiled here, not in the first step
         self.param_names = list(plan.params)
         if not self.param_names:
             raise TrainingError("the loss depends on no parameter: there is nothing to train")
         self._wrt = frozenset(self.param_names)
+        self.engine.program(b.loss, prune=True, wrt=self._wrt)  # the training step's plan
         self._param_steps = {n: plan.steps[i] for n, i in plan.params.items()}
         self._upstream = nx.ancestors(graph.nx, b.loss) | {b.loss}
         fnode = graph.nodes[b.features]
@@ -379,9 +381,26 @@ class Trainer(Evaluation):
             for name, w in self.params.items():
                 self.engine.set_param(name, w, output=self._loss)
 
-    def store_params(self) -> None:
+    def store_params(self, into: Graph | None = None) -> None:
         """Write the current parameters into the graph (emits param_changed events). Call it
-        when no ``steps()`` is running, on the thread that owns the graph."""
+        when no ``steps()`` is running, on the thread that owns the graph.
+
+        ``into``: another graph to write them into, the one the trainer's graph was
+        copied from (:func:`gradstudio.graph.clone.clone`); a parameter goes there only
+        where its node still has the op and attributes it had in the copy, so an edit
+        made meanwhile never receives a value of the wrong shape."""
         for name, w in self.params.items():  # an interrupted step may have set only some
             self.engine.set_param(name, w, output=self._loss)
-        self.engine.store_params()
+        if into is None or into is self.graph:
+            self.engine.store_params()
+            return
+        for name, w in self.params.items():
+            key = self.engine.param_key(name, self._loss)
+            owner = key if key in self.graph.nodes else key.rsplit(".", 1)[0]
+            mine, theirs = self.graph.nodes.get(owner), into.nodes.get(owner)
+            if mine is None or theirs is None or (mine.op, mine.attrs) != (theirs.op, theirs.attrs):
+                continue
+            host = self.backend.to_host(w)
+            old = into.params.get(key)
+            if old is None or not np.array_equal(old, host):
+                into.set_param(key, host)

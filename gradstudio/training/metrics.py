@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import math
-import threading
 from array import array
 from dataclasses import dataclass, field
 
@@ -156,58 +155,60 @@ EPOCH_COLUMNS = ("epoch", "step", "elapsed", "train_loss", "train_accuracy", "va
 
 @dataclass
 class Curves:
-    """Append-only history of a run. The training thread appends; a GUI timer reads
-    ``len``/slices (``steps_since``/``epochs_since``), which is safe under the GIL."""
+    """Append-only history of a run, used by one thread: the trainer keeps its own, and
+    the window keeps a copy built on the GUI thread from the records a job hands over."""
 
     step: array = field(default_factory=lambda: array("q"))
     loss: array = field(default_factory=lambda: array("d"))
     epochs: list = field(default_factory=list)            # tuples in EPOCH_COLUMNS order
     health: dict = field(default_factory=dict)            # name -> (steps, grad_norm, ratio)
     dead_relu: dict = field(default_factory=dict)         # node name -> (epochs, fraction)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def copy(self) -> "Curves":
+        """An independent copy (call it on the thread that appends)."""
+        return Curves(array("q", self.step), array("d", self.loss), list(self.epochs),
+                      {k: tuple(array(a.typecode, a) for a in v) for k, v in self.health.items()},
+                      {k: tuple(array(a.typecode, a) for a in v)
+                       for k, v in self.dead_relu.items()})
 
     def add_step(self, rec: StepRecord) -> None:
-        with self._lock:
-            self.step.append(rec.step)
-            self.loss.append(rec.loss)
-            for name, h in (rec.health or {}).items():
-                s, g, r = self.health.setdefault(name, (array("q"), array("d"), array("d")))
-                s.append(rec.step)
-                g.append(h.grad_norm)
-                r.append(h.update_ratio)
-            if rec.epoch_end:
-                self.epochs.append((rec.epoch, rec.step, rec.elapsed, rec.train_loss,
-                                    rec.train_accuracy, rec.val_loss, rec.val_accuracy))
-                for name, frac in (rec.dead_relu or {}).items():
-                    e, f = self.dead_relu.setdefault(name, (array("q"), array("d")))
-                    e.append(rec.epoch)
-                    f.append(frac)
+        self.step.append(rec.step)
+        self.loss.append(rec.loss)
+        for name, h in (rec.health or {}).items():
+            s, g, r = self.health.setdefault(name, (array("q"), array("d"), array("d")))
+            s.append(rec.step)
+            g.append(h.grad_norm)
+            r.append(h.update_ratio)
+        if rec.epoch_end:
+            self.epochs.append((rec.epoch, rec.step, rec.elapsed, rec.train_loss,
+                                rec.train_accuracy, rec.val_loss, rec.val_accuracy))
+            for name, frac in (rec.dead_relu or {}).items():
+                e, f = self.dead_relu.setdefault(name, (array("q"), array("d")))
+                e.append(rec.epoch)
+                f.append(frac)
 
     def truncate(self, step: int) -> None:
         """Forget everything after ``step`` (used by rollback and reset)."""
-        with self._lock:
-            keep = sum(1 for s in self.step if s <= step)
-            del self.step[keep:], self.loss[keep:]
-            self.epochs = [e for e in self.epochs if e[1] <= step]
-            for s, g, r in self.health.values():
-                k = sum(1 for v in s if v <= step)
-                del s[k:], g[k:], r[k:]
-            last_epoch = self.epochs[-1][0] if self.epochs else 0
-            for e, f in self.dead_relu.values():
-                k = sum(1 for v in e if v <= last_epoch)
-                del e[k:], f[k:]
+        keep = sum(1 for s in self.step if s <= step)
+        del self.step[keep:], self.loss[keep:]
+        self.epochs = [e for e in self.epochs if e[1] <= step]
+        for s, g, r in self.health.values():
+            k = sum(1 for v in s if v <= step)
+            del s[k:], g[k:], r[k:]
+        last_epoch = self.epochs[-1][0] if self.epochs else 0
+        for e, f in self.dead_relu.values():
+            k = sum(1 for v in e if v <= last_epoch)
+            del e[k:], f[k:]
 
     def steps_since(self, start: int = 0) -> tuple:
         """(steps, losses) as numpy arrays from index ``start``: what a plot appends."""
-        with self._lock:
-            n = min(len(self.step), len(self.loss))
-            return (np.frombuffer(self.step, np.int64, n)[start:].copy(),
-                    np.frombuffer(self.loss, np.float64, n)[start:].copy())
+        n = min(len(self.step), len(self.loss))
+        return (np.frombuffer(self.step, np.int64, n)[start:].copy(),
+                np.frombuffer(self.loss, np.float64, n)[start:].copy())
 
     def epoch_table(self) -> dict:
         """Column name -> numpy array over epochs (None read as NaN)."""
-        with self._lock:
-            rows = list(self.epochs)
+        rows = list(self.epochs)
         return {c: np.array([np.nan if r[i] is None else r[i] for r in rows], dtype=float)
                 for i, c in enumerate(EPOCH_COLUMNS)}
 

@@ -6,9 +6,8 @@ emits its disconnections, parameter removals and output change first). Undo repl
 the inverse of those events newest first through the Graph's own mutators; redo
 replays them again in order. So any edit, however composed (paste, expand, auto
 layout, a macro of several edits), is restored exactly: ids, names, attributes,
-positions, wires, parameter values and the output choice. Expanding and collapsing
-layers also write ``graph.meta["groups"]``, which is plain data: those steps keep a
-copy of ``meta`` from before and after.
+positions, wires, parameter values, the output choice and ``meta`` entries (expanded
+layers' groups, training settings), which change only through ``Graph.set_meta``.
 
 An edit that fails part way (GraphError) is rolled back and nothing is pushed, so a
 refused edit leaves the graph and the history as they were. ``macro`` groups edits
@@ -33,13 +32,12 @@ PASTE_OFFSET = 30.0
 
 
 class _Record:
-    """An edit in progress: the events so far and a copy of meta from before."""
+    """An edit in progress: the events so far."""
 
     def __init__(self, text: str, merge=None):
         self.text = text
         self.merge = merge
         self.events: list[tuple] = []
-        self.meta_before = None
 
 
 class EditCommand(QUndoCommand):
@@ -50,8 +48,6 @@ class EditCommand(QUndoCommand):
         self.editor = editor
         self.events = rec.events
         self.merge = rec.merge
-        self.meta = None if rec.meta_before is None else (rec.meta_before,
-                                                          copy.deepcopy(editor.graph.meta))
         self._done = True  # the edit already happened when it was pushed
 
     def id(self) -> int:
@@ -65,21 +61,12 @@ class EditCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.editor._replay(reversed(self.events), forward=False)
-        if self.meta is not None:
-            _set_meta(self.editor.graph, self.meta[0])
 
     def redo(self) -> None:
         if self._done:
             self._done = False
             return
         self.editor._replay(self.events, forward=True)
-        if self.meta is not None:
-            _set_meta(self.editor.graph, self.meta[1])
-
-
-def _set_meta(graph: Graph, value: dict) -> None:
-    graph.meta.clear()
-    graph.meta.update(copy.deepcopy(value))
 
 
 def _node_state(node) -> tuple:
@@ -119,7 +106,7 @@ class GraphEditor:
             item = (k, ev.edge)
         elif k == "param_changed":
             item = (k, ev.key, _copy_value(ev.old), _copy_value(g.params.get(ev.key)))
-        elif k in ("attr_changed", "renamed", "moved", "output_changed"):
+        elif k in ("attr_changed", "renamed", "moved", "output_changed", "meta_changed"):
             item = (k, ev.node, ev.key, copy.deepcopy(ev.old), copy.deepcopy(ev.new))
         else:
             return
@@ -138,13 +125,11 @@ class GraphEditor:
             self._replaying = False
 
     @contextmanager
-    def _step(self, text: str, meta: bool = False, merge=None):
+    def _step(self, text: str, merge=None):
         outer = self._rec is None
         if outer:
             self._rec = _Record(text, merge)
         rec = self._rec
-        if meta and rec.meta_before is None:
-            rec.meta_before = copy.deepcopy(self.graph.meta)
         start = len(rec.events)
         try:
             yield rec
@@ -153,20 +138,18 @@ class GraphEditor:
             del rec.events[start:]
             self._replay(reversed(undo), forward=False)
             if outer:
-                if rec.meta_before is not None:
-                    _set_meta(self.graph, rec.meta_before)
                 self._rec = None
             raise
         if outer:
             self._rec = None
-            if rec.events or (rec.meta_before is not None and rec.meta_before != self.graph.meta):
+            if rec.events:
                 self.undo_stack.push(EditCommand(self, rec))
 
     @contextmanager
     def macro(self, text: str):
         """``with editor.macro("Wire up"):`` groups the edits inside into one undo step.
         An exception inside rolls them all back and pushes nothing."""
-        with self._step(text, meta=True):
+        with self._step(text):
             yield self
 
     # ---- edits ----------------------------------------------------------------------
@@ -182,7 +165,7 @@ class GraphEditor:
         if not ids:
             return
         text = f"Delete {self.graph.nodes[ids[0]].name}" if len(ids) == 1 else f"Delete {len(ids)} nodes"
-        with self._step(text, meta=bool(composite.groups(self.graph))):
+        with self._step(text):
             for i in ids:
                 self.graph.remove_node(i)
             composite.forget_broken(self.graph)  # a layer taken apart cannot collapse
@@ -282,13 +265,13 @@ class GraphEditor:
 
     def expand(self, node_id: str) -> str:
         """Expand a layer into its primitive nodes; returns the group id for ``collapse``."""
-        with self._step(f"Expand {self.graph.node(node_id).name}", meta=True):
+        with self._step(f"Expand {self.graph.node(node_id).name}"):
             return composite.expand_node(self.graph, node_id)
 
     def collapse(self, group_id: str) -> str:
         """Collapse an expanded layer back into one node; returns its id."""
         name = composite.groups(self.graph).get(group_id, {}).get("name", group_id)
-        with self._step(f"Collapse {name}", meta=True):
+        with self._step(f"Collapse {name}"):
             return composite.collapse_group(self.graph, group_id)
 
     def auto_layout(self, node_size=None) -> None:
@@ -326,3 +309,5 @@ def _apply(g: Graph, ev: tuple, forward: bool) -> None:
             g.move(node, value)
         elif kind == "output_changed":
             g.set_output(value)
+        elif kind == "meta_changed":
+            g.set_meta(key, copy.deepcopy(value))

@@ -81,8 +81,8 @@ def export_model(win, kind: str, path=None, dtype: str | None = None) -> bool:
         if not path:
             return False
     session = getattr(getattr(win, "training", None), "session", None)
-    if session is not None and hasattr(session, "pause_and_wait"):
-        session.pause_and_wait()  # a running job's parameters go into the graph first
+    if session is not None:
+        session.pause_now()  # a running job's parameters go into the graph first
     graph = win.doc.graph
     try:
         if kind == "onnx":

@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path) -> bool:
-        self.training.session.pause_and_wait()  # a running job's parameters go into the graph
+        self.training.session.pause_now()  # a running job's parameters go into the graph
         try:
             self.doc.save(path)
         except GraphFileError as exc:

@@ -199,3 +199,22 @@ def test_macro_is_one_step_and_rolls_back_on_error(ed):
     assert snapshot(ed.graph) == before
     ed.add_node("cos", (0, 800))  # the editor still works: nothing was left open
     assert ed.undo_stack.count() == n + 1
+
+
+def test_meta_changes_are_events_undone_like_any_other(ed):
+    """graph.meta changes only through Graph.set_meta; undo replays those events (no
+    copies of meta on the side), each step restoring exactly its own change."""
+    events = []
+    ed.graph.subscribe(lambda ev: events.append((ev.kind, ev.key)) if ev.kind == "meta_changed"
+                       else None)
+    with ed.macro("Settings"):
+        ed.graph.set_meta("training", {"epochs": 3})
+    gid = ed.expand("linear_1")
+    assert events == [("meta_changed", "training"), ("meta_changed", "groups")]
+    ed.undo_stack.undo()
+    assert "groups" not in ed.graph.meta and ed.graph.meta["training"] == {"epochs": 3}
+    ed.undo_stack.undo()
+    assert "training" not in ed.graph.meta
+    ed.undo_stack.redo()
+    ed.undo_stack.redo()
+    assert ed.graph.meta["training"] == {"epochs": 3} and gid in ed.graph.meta["groups"]

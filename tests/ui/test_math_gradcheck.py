@@ -40,7 +40,7 @@ def test_relu_at_zero_shows_the_disagreement(main_window, qtbot):
     qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
     (row,) = panel.rows()
     assert row[0] == "x" and row[-1] == "NO"
-    assert row[3] == "[0.0, 1.0]" and row[4].startswith("[0.5")  # analytic relu'(0) = 0 vs 0.5
+    assert row[3] == "[0, 1]" and row[4].startswith("[0.5")  # analytic relu'(0) = 0 vs 0.5
     assert "1 of 1 disagree" in panel.summary.text()
     assert "relu'(0) = 0 by convention" in panel.kinks.text()
     scene = win.view.scene()

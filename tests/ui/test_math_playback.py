@@ -58,10 +58,10 @@ def test_run_forward_and_backward_show_the_lecture_numbers(main_window, qtbot):
     assert "= 2 + -0.2837  (2 paths)" in text_of(win, n["x2"])  # the fan-out sum
     assert "= 0.5 + 5  (2 paths)" in text_of(win, n["x1"])
     wire = win.view.scene().wire_item(win.doc.graph.in_edge(n["a2"], "a"))
-    assert wire.toolTip() == "df/dx1 += df/da2 * x2 = 1.0 * 5.0 = 5.0"  # hover: the chain rule
-    assert win.view.scene().node_item(n["x2"]).toolTip().startswith("x2 (input) = 5.0\ndf/dx2 = 2.0")
+    assert wire.toolTip() == "df/dx1 += df/da2 * x2 = 1 * 5 = 5"  # hover: the chain rule
+    assert win.view.scene().node_item(n["x2"]).toolTip().startswith("x2 (input) = 5\ndf/dx2 = 2")
     assert panel.frame_label.text().startswith(f"{s.index + 1}/{s.length()}")
-    assert "df/dx1 = 0.5 + 5.0 = 5.5" in panel.explain.text()  # the last step, explained
+    assert "df/dx1 = 0.5 + 5 = 5.5" in panel.explain.text()  # the last step, explained
 
 
 def test_stepping_back_restores_exactly_what_was_shown(main_window, qtbot):

@@ -55,7 +55,7 @@ def test_play_pause_step_epoch_stop_reset_with_clicks(main_window, qtbot):
     qtbot.waitUntil(lambda: s.trainer.step >= 30, timeout=WAIT)
     # the bottom panels appeared with the first run and redraw from the timer
     assert win.docks["training_curves"].isVisible()
-    qtbot.waitUntil(lambda: len(tp.curves._steps) > 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(tp.curves.steps) > 0, timeout=WAIT)
     click(qtbot, b["pause"])
     wait_state(qtbot, tp, "paused")
     t = s.trainer
@@ -83,7 +83,7 @@ def test_play_pause_step_epoch_stop_reset_with_clicks(main_window, qtbot):
     click(qtbot, b["stop"])
     wait_state(qtbot, tp, "idle")
     assert "Stopped at step" in tp.controls.message_label.text()
-    assert [r.number for r in s.runs] == [1] and s.runs[0].curves is t.curves
+    assert [r.number for r in s.runs] == [1] and s.runs[0].curves.loss == t.curves.loss
     qtbot.waitUntil(lambda: s.trainer is not None and s.trainer is not t, timeout=WAIT)
 
     click(qtbot, b["reset"])
@@ -92,7 +92,7 @@ def test_play_pause_step_epoch_stop_reset_with_clicks(main_window, qtbot):
     for name, value in s.trainer.parameters().items():
         np.testing.assert_array_equal(value, fresh[name].astype(value.dtype))
     assert win.stack.text(win.stack.count() - 1) == "Reset parameters"
-    qtbot.waitUntil(lambda: len(tp.curves._steps) == 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(tp.curves.steps) == 0, timeout=WAIT)
     win.stack.undo()  # the reset is one undo step: the trained values come back
     key = s.trainer.engine.param_key("layer1.W", s.trainer.binding.loss) if s.trainer else None
     assert key is None or not np.array_equal(win.doc.graph.params[key], fresh["layer1.W"])
@@ -195,7 +195,7 @@ def test_curves_update_live_and_export(main_window, qtbot, tmp_path):
     click(qtbot, tp.controls.buttons["play"])
     wait_state(qtbot, tp, "finished")
     t = tp.session.trainer
-    qtbot.waitUntil(lambda: len(tp.curves._steps) == t.step, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(tp.curves.steps) == t.step, timeout=WAIT)
     arr = tp.curves.epoch_arrays()
     assert len(arr["epoch"]) == 40 and np.all(np.isfinite(arr["val_accuracy"]))
     xs, ys = tp.curves.val_acc.getData()
@@ -209,9 +209,9 @@ def test_curves_update_live_and_export(main_window, qtbot, tmp_path):
     from PySide6.QtGui import QImage
     assert not QImage(png).isNull()
     # the other panels draw what the run left when they are shown
-    qtbot.waitUntil(lambda: tp.boundary._shown is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: tp.boundary.shown is not None, timeout=WAIT)
     win.docks["training_weights"].raise_()
-    qtbot.waitUntil(lambda: tp.weights._shown is not None and tp.weights.history["layer1.W"][0]
+    qtbot.waitUntil(lambda: tp.weights.shown is not None and tp.weights.history["layer1.W"][0]
                     .last == t.step, timeout=WAIT)
     rows = tp.weights.history["layer1.W"][0].rows
     assert [r[0] for r in rows] == [s.step for s in t.snapshots]  # weights over time
@@ -221,9 +221,9 @@ def test_curves_update_live_and_export(main_window, qtbot, tmp_path):
     assert tp.weights.w_image.image is not None and "layer1.W (2×32)" in tp.weights.numbers.text()
     win.docks["training_health"].raise_()
     qtbot.waitUntil(lambda: tp.health.grad_plot.isVisible(), timeout=WAIT)
-    qtbot.waitUntil(lambda: tp.health._lines["layer1.W"][0].getData()[0] is not None,
+    qtbot.waitUntil(lambda: tp.health.lines["layer1.W"][0].getData()[0] is not None,
                     timeout=WAIT)
-    assert set(tp.health._lines) == {"layer1.W", "layer2.W", "layer3.W", "logits.W"}
+    assert set(tp.health.lines) == {"layer1.W", "layer2.W", "layer3.W", "logits.W"}
 
 
 def test_curves_settle_when_a_run_ends(main_window, qtbot):
@@ -233,15 +233,15 @@ def test_curves_settle_when_a_run_ends(main_window, qtbot):
     click(qtbot, tp.controls.buttons["play"])
     wait_state(qtbot, tp, "finished")
     t = tp.session.trainer
-    qtbot.waitUntil(lambda: len(tp.curves._steps) == t.step, timeout=WAIT)
-    assert t.step == 1200 and tp.curves._ds == 1  # up to 2000 points a curve drawn as they are
+    qtbot.waitUntil(lambda: len(tp.curves.steps) == t.step, timeout=WAIT)
+    assert t.step == 1200 and tp.curves.factor == 1  # up to 2000 points a curve drawn as they are
     qtbot.wait(200)
     changes = []
     for plot in (tp.curves.loss_plot, tp.curves.acc_plot):
         plot.getPlotItem().getViewBox().sigRangeChanged.connect(lambda *a: changes.append(a))
     qtbot.wait(300)
     assert changes == []
-    tp.curves._downsample(10_000)  # a long run: the per-step loss is drawn 1 point in 5
+    tp.curves.downsample(10_000)  # a long run: the per-step loss is drawn 1 point in 5
     assert tp.curves.batch_curve.opts["downsample"] == 5
     assert len(tp.curves.batch_curve.getData()[0]) < t.step
     # while the per-epoch curves, a point an epoch, are drawn whole
@@ -334,7 +334,9 @@ def test_problems_are_explained_and_documents_switch_safely(main_window, qtbot):
     win.open_file(EXAMPLES / "deep_sigmoid.gsg", as_copy=True)  # while the run goes on
     assert not tp.session.running
     qtbot.waitUntil(lambda: tp.session.trainer is not None, timeout=WAIT)
-    assert tp.session.trainer.graph is win.doc.graph and tp.session.state == "idle"
+    t = tp.session.trainer  # a frozen copy of the new document's graph
+    assert t.graph is not win.doc.graph and list(t.graph.nodes) == list(win.doc.graph.nodes)
+    assert tp.session.state == "idle"
 
 
 def test_canvas_shows_gradients_and_warnings_while_training(main_window, qtbot):
@@ -404,16 +406,16 @@ def test_a_panel_that_asks_as_a_job_ends_gets_its_read_back(main_window, qtbot):
     tp = open_example(win, qtbot, "spiral", size=200, epochs=5)
     s = tp.session
     assert s.step_batch()
-    qtbot.waitUntil(lambda: s.state == "paused" and tp.boundary._shown is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: s.state == "paused" and tp.boundary.shown is not None, timeout=WAIT)
     assert tp.boundary.isVisible()
-    s.worker.wants.grid = False  # as if the boundary had not asked yet
-    s.worker.collector.grid = None
+    s.want(grid=False)  # as if the boundary had not asked yet
+    s.live.readbacks.pop("grid")
     assert s.step_batch()
-    s.worker._thread.join(10)  # the job's last read-back came and went: no grid in it
-    assert s.running and s.worker.collector.grid is None
-    tp.boundary.refresh()  # a timer tick while the GUI still sees the job running
-    assert s.worker.wants.grid
+    assert s.worker.wait(10)  # the job's last read-back came and went: no grid in it
+    assert s.running and s.view("grid") is None
+    tp.boundary.refresh()  # news while the GUI still sees the job running
+    assert s.wants.grid
     qtbot.waitUntil(lambda: s.state == "paused" and not s.running, timeout=WAIT)
-    qtbot.waitUntil(lambda: s.worker.collector.grid is not None, timeout=WAIT)
-    assert s.worker.collector.grid.step == s.trainer.step == 2
-    qtbot.waitUntil(lambda: tp.boundary._shown is s.worker.collector.grid, timeout=WAIT)
+    qtbot.waitUntil(lambda: s.view("grid") is not None, timeout=WAIT)
+    assert s.view("grid").step == s.trainer.step == 2
+    qtbot.waitUntil(lambda: tp.boundary.shown is s.view("grid"), timeout=WAIT)

@@ -35,19 +35,25 @@ def same_mark(a, b) -> bool:
     return True
 
 
+def unit_scale(values) -> tuple:
+    """The one colour scale of signed values: (values / the largest finite magnitude, in
+    [-1, 1] with NaN kept, and that magnitude). :func:`heat_colour` colours the result."""
+    arr = np.asarray(values, dtype=float)
+    finite = np.abs(arr[np.isfinite(arr)])
+    top = float(finite.max()) if finite.size else 0.0
+    return (arr / top if top > 0 else np.where(np.isfinite(arr), 0.0, np.nan)), top
+
+
 def heat_grid(heat) -> np.ndarray | None:
-    """``heat`` as a 2-D grid of numbers in [-1, 1] (scaled by the largest magnitude;
-    NaN stays NaN), cut to HEAT_ROWS x HEAT_COLS; None when there is nothing to draw."""
+    """``heat`` as a 2-D grid of numbers in [-1, 1] (:func:`unit_scale`), cut to
+    HEAT_ROWS x HEAT_COLS; None when there is nothing to draw."""
     if heat is None:
         return None
     arr = np.asarray(heat, dtype=float)
     if arr.ndim == 0 or arr.size == 0:
         return None
     grid = arr.reshape(1, -1) if arr.ndim == 1 else arr.reshape(arr.shape[0], -1)
-    grid = grid[:HEAT_ROWS, :HEAT_COLS]
-    finite = np.abs(grid[np.isfinite(grid)])
-    top = float(finite.max()) if finite.size else 0.0
-    return grid / top if top > 0 else np.where(np.isfinite(grid), 0.0, np.nan)
+    return unit_scale(grid[:HEAT_ROWS, :HEAT_COLS])[0]
 
 
 def mix(a: QColor, b: QColor, t: float) -> QColor:
@@ -58,6 +64,8 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
 
 
 def heat_colour(c: dict, v: float) -> QColor:
+    """The one positive/negative palette: ``v`` in [-1, 1] from the theme's zero colour
+    to its positive (blue) or negative (red) colour; NaN in the problem colour."""
     if v != v:  # NaN
         return QColor(c["problem"])
     return mix(c["heat_mid"], c["grad_pos"] if v > 0 else c["grad_neg"], abs(v) ** 0.7)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ... import ops
+from ...app.numbers import num
 from ...ops.shapes import fmt
 from .far import far_pen
 from .marks import Band, same_mark
@@ -58,9 +59,9 @@ def describe(graph, node_id: str, is_output: bool = False) -> Look:
     left0, info = "", []
     if node.op == "parameter":
         left0 = a["init"] + ("" if a["scale"] == 1.0 or a["init"] in ("zeros", "constant")
-                             else f" ×{a['scale']:g}")
+                             else f" ×{num(a['scale'])}")
         if a["init"] == "constant":
-            left0 += f" {a['value']:g}"
+            left0 += f" {num(a['value'])}"
     elif node.op == "input":
         left0 = "int labels" if a["dtype"] == "int" else "float"
         if a["value"] is not None:

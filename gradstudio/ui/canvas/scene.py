@@ -323,11 +323,13 @@ class CanvasScene(QGraphicsScene):
             frame.set_rect(rect.adjusted(-14.0, -34.0, 14.0, 14.0) if not rect.isNull() else rect)
 
     # ---- overlay --------------------------------------------------------------------
-    def set_overlay(self, overlay) -> None:
+    def set_overlay(self, overlay, owner: str | None = None) -> None:
         """Draw ``overlay`` (an Overlay of NodeMarks and EdgeMarks by node id and Edge,
-        and a caption) on the items; ``None`` clears it. Items whose mark did not
-        change are left alone, so stepping through an animation repaints little."""
+        and a caption) on the items; ``None`` clears it. ``owner`` names who drew it
+        (gradstudio/ui/host.py). Items whose mark did not change are left alone, so
+        stepping through an animation repaints little."""
         self.overlay = overlay
+        self.overlay_owner = owner if overlay is not None else None
         nodes = overlay.nodes if overlay is not None else {}
         edges = overlay.edges if overlay is not None else {}
         for nid, item in self._nodes.items():

@@ -12,8 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from ...app.explain import fmt_value
-from ...app.math_overlay import num
+from ...app.numbers import num, tip
 from ...app.modes import compare_modes
 from ...engine.plan import GraphInvalid
 from ...engine.run import FeedError
@@ -72,7 +71,7 @@ class ForwardModePanel(QWidget):
         lay.addWidget(self.summary)
         lay.addStretch(1)
         session.changed.connect(self.fill)
-        session.window.document_changed.connect(self._new_document)
+        session.host.document_changed.connect(self._new_document)
         self.fill()
 
     def _new_document(self) -> None:
@@ -132,12 +131,12 @@ class ForwardModePanel(QWidget):
         out = s.trace.output
         t = s.tangents.get(out)
         text = (f"Forward mode: d{s.graph.nodes[out].name}/d{s.wrt} = "
-                f"<b>{fmt_value(t) if t is not None else '0 (the output does not depend on it)'}"
+                f"<b>{tip(t) if t is not None else '0 (the output does not depend on it)'}"
                 f"</b> after one pass.")
         try:
             _, grads = s.engine.value_and_grad(None)
             g = np.asarray(s.engine.backend.to_host(grads[name])).reshape(-1)[self.element.value()]
-            text += f" Reverse mode gives {fmt_value(g)}."
+            text += f" Reverse mode gives {tip(g)}."
         except (FeedError, KeyError):
             pass
         self.result.setText(text)

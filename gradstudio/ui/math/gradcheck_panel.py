@@ -10,9 +10,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...app.explain import fmt_value
 from ...app.math_check import check_caption, kinks
-from ...app.math_overlay import num
+from ...app.numbers import num, tip
 from ...engine.gradcheck import gradcheck
 from ...engine.plan import GraphInvalid
 from ...engine.run import FeedError
@@ -50,7 +49,7 @@ class GradcheckPanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.kinks)
-        session.window.document_changed.connect(self._clear)
+        session.host.document_changed.connect(self._clear)
 
     def _clear(self) -> None:
         self.report = None
@@ -86,8 +85,8 @@ class GradcheckPanel(QWidget):
         ok_fg = QColor("#2e7d32")
         self.table.setRowCount(len(report.rows))
         for r, row in enumerate(report.rows):
-            cells = (row.name, row.kind, str(row.checked), fmt_value(row.analytic),
-                     fmt_value(row.numeric), num(row.abs_error, 3), num(row.rel_error, 3),
+            cells = (row.name, row.kind, str(row.checked), tip(row.analytic),
+                     tip(row.numeric), num(row.abs_error, 3), num(row.rel_error, 3),
                      "yes" if row.ok else "NO")
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)

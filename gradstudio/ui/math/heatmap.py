@@ -8,7 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..canvas.marks import heat_colour
+from ...app.numbers import num
+from ..canvas.marks import heat_colour, unit_scale
 
 MAX_CELLS = 256   # rows and columns drawn at most
 
@@ -69,7 +70,7 @@ class Heatmap(QWidget):
         i, j = hit
         QToolTip.showText(e.globalPosition().toPoint(),
                           f"row {i} ({self.row_title}), column {j} ({self.col_title}): "
-                          f"{self.matrix[i, j]:.6g}", self)
+                          f"{num(self.matrix[i, j], 6)}", self)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -81,9 +82,7 @@ class Heatmap(QWidget):
         m = self.matrix
         rows, cols = m.shape
         left, top, cell = self._geometry()
-        finite = np.abs(m[np.isfinite(m)])
-        scale = float(finite.max()) if finite.size else 0.0
-        norm = m / scale if scale > 0 else np.where(np.isfinite(m), 0.0, np.nan)
+        norm, scale = unit_scale(m)
         p.setPen(Qt.PenStyle.NoPen)
         for i in range(rows):
             for j in range(cols):
@@ -115,14 +114,11 @@ class Heatmap(QWidget):
             p.drawText(QRectF(0, top + i * cell, left - 6, max(cell, 12.0)),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
         legend = (f"columns: {self.col_title} · rows: {self.row_title} · "
-                  f"blue +, red −, scale ±{scale:.3g}")
+                  f"blue +, red −, scale ±{num(scale, 3)}")
         p.drawText(QRectF(6, top + rows * cell + 4, self.width() - 12, 16), Qt.AlignmentFlag.AlignLeft,
                    p.fontMetrics().elidedText(legend, Qt.TextElideMode.ElideRight, self.width() - 12))
 
 
 def _short(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 100 or abs(v) < 0.01:
-        return f"{v:.0e}"
-    return f"{v:.2g}" if abs(v) < 1 else f"{v:.3g}"
+    """A cell's number: the one formatter, at 2 digits, scientific outside [0.01, 100)."""
+    return num(v, 2, small=0.01, large=100)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPus
 
 from ...graph.model import GraphError
 from ...ops.shapes import fmt
+from ..host import Host
 from ..inspector import format_value, parse_value
 from ..theme import ERROR_COLOUR
 
@@ -45,7 +46,7 @@ def random_value(graph, node_id: str, seed: int, batch: int):
 class InputsPanel(QWidget):
     def __init__(self, window, parent=None):
         super().__init__(parent)
-        self.window = window
+        self.host = Host(window)
         self.edits: dict[str, QLineEdit] = {}
         self.randoms: dict[str, QPushButton] = {}
         top = QHBoxLayout()
@@ -77,12 +78,12 @@ class InputsPanel(QWidget):
         self._rows_key = None
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.rebuild)
-        window.document_changed.connect(self.attach)
+        self.host.document_changed.connect(self.attach)
         self.attach()
 
     @property
     def editor(self):
-        return self.window.editor
+        return self.host.editor
 
     def attach(self) -> None:
         if self._graph is not None:
@@ -90,7 +91,7 @@ class InputsPanel(QWidget):
                 self._graph.unsubscribe(self._on_event)
             except ValueError:
                 pass
-        self._graph = self.window.doc.graph
+        self._graph = self.host.graph
         self._graph.subscribe(self._on_event)
         self.rebuild()
 
@@ -206,7 +207,7 @@ class InputsPanel(QWidget):
 
     def _refuse(self, text: str, node_id: str) -> bool:
         self.message.setText(text)
-        self.message.setStyleSheet(f"color: {ERROR_COLOUR.get(self.window.theme, '#b3261e')};")
+        self.message.setStyleSheet(f"color: {ERROR_COLOUR.get(self.host.theme, '#b3261e')};")
         edit = self.edits.get(node_id)
         if edit is not None:
             edit.setText(format_value("value", self._graph.nodes[node_id].attrs["value"]))

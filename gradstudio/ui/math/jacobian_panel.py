@@ -49,9 +49,9 @@ class JacobianPanel(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.heatmap, 1)
         lay.addWidget(self.note)
-        session.window.selection_changed.connect(self.show_nodes)
+        session.host.selection_changed.connect(self.show_nodes)
         session.changed.connect(self._stale)
-        session.window.document_changed.connect(lambda: self.show_nodes([]))
+        session.host.document_changed.connect(lambda: self.show_nodes([]))
         self.show_nodes([])
 
     @property

@@ -180,7 +180,7 @@ class PlaybackPanel(QWidget):
         nid = self.output.itemData(i)
         if nid is None or nid == self.session.default_output():
             return
-        self.session.window.editor.set_output(nid)  # one undo step; the session reruns
+        self.session.host.editor.set_output(nid)  # one undo step; the session reruns
         self.fill_outputs()
 
     # ---- follow the session -----------------------------------------------------------

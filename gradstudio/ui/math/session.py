@@ -34,8 +34,12 @@ from ...engine.errors import FeedError, MissingValueError, OutputNotScalarError
 from ...graph.model import GraphError
 from ...graph.validate import output_node
 from ...training.optimizers import OptimizerConfig, OptimizerError
+from ..host import Host
 
 QUIET = ("moved", "meta_changed")  # graph events that do not change any number
+
+
+OWNER = "math"  # the canvas overlay's owner while the session shows its marks
 
 
 class MathSession(QObject):
@@ -46,7 +50,7 @@ class MathSession(QObject):
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        self.host = Host(window)
         self.graph = None
         self.engine: Engine | None = None
         self.trace = None
@@ -76,8 +80,14 @@ class MathSession(QObject):
         self.timer.timeout.connect(self._tick)
         self._rerun_timer = QTimer(self, singleShot=True, interval=0)
         self._rerun_timer.timeout.connect(self._rerun)
-        window.document_changed.connect(self.attach)
+        self.host.document_changed.connect(self.attach)
         self.attach()
+
+    @property
+    def window(self):
+        """The main window that owns the session (a QWidget: parent and event source).
+        Everything else of the window goes through :attr:`host`."""
+        return self.host.window
 
     # ---- the document -----------------------------------------------------------------
     def attach(self) -> None:
@@ -87,7 +97,7 @@ class MathSession(QObject):
                 self.graph.unsubscribe(self._on_event)
             except ValueError:
                 pass
-        self.graph = self.window.doc.graph
+        self.graph = self.host.graph
         self.graph.subscribe(self._on_event)
         self.engine = Engine(self.graph, dtype="float64")
         self.descent = HandDescent(OptimizerConfig("sgd", lr=self.lr))
@@ -107,7 +117,7 @@ class MathSession(QObject):
 
     @property
     def scene(self):
-        return self.window.view.scene()
+        return self.host.scene
 
     def _on_event(self, ev) -> None:
         if self._busy or ev.kind in QUIET:
@@ -120,7 +130,7 @@ class MathSession(QObject):
 
     def showing(self) -> bool:
         """Is the session's overlay the one on the canvas?"""
-        return self._shown is not None and self.scene.overlay is self._shown
+        return self._shown is not None and self.host.overlay_owner() == OWNER
 
     def _rerun(self) -> None:
         if not self.showing():  # someone else draws on the canvas now: let go
@@ -218,7 +228,7 @@ class MathSession(QObject):
 
     def _show(self, overlay) -> None:
         self._shown = overlay
-        self.scene.set_overlay(overlay)
+        self.host.show_overlay(OWNER, overlay)
 
     def step(self, delta: int) -> None:
         self.stop()
@@ -381,7 +391,7 @@ class MathSession(QObject):
             return False
         self._busy = True
         try:
-            with self.window.editor.macro(f"Gradient descent step {p.step} "
+            with self.host.editor.macro(f"Gradient descent step {p.step} "
                                           f"({describe(p.config)})"):
                 for key, new in p.values().items():
                     old = self.graph.params.get(key)
@@ -424,7 +434,7 @@ class MathSession(QObject):
     def clear(self) -> None:
         """Take the session's marks off the canvas."""
         if self.showing():
-            self.scene.set_overlay(None)
+            self.host.clear_overlay(OWNER)
         self._reset()
 
     # ---- forward mode and checks ------------------------------------------------------

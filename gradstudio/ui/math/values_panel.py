@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...app.explain import fmt_value
+from ...app.numbers import brief, tip
 from ...ops.shapes import fmt
 from .follow import follow_graph
 
@@ -23,7 +23,7 @@ def cell_text(value) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0 and arr.dtype.kind == "f":
         return repr(float(arr))
-    return fmt_value(arr, 6)
+    return brief(arr, 6, 6)
 
 
 class CopyTable(QTableWidget):
@@ -121,7 +121,7 @@ class ValuesPanel(QWidget):
             cells = (node.name, node.op, "?" if shape is None else fmt(shape), value, grad)
             for c, v in enumerate(cells):
                 if c >= 3:
-                    text = "" if v is None else fmt_value(v)
+                    text = "" if v is None else tip(v)
                     full_text = "" if v is None else cell_text(v)
                 else:
                     text = full_text = str(v)

@@ -35,7 +35,7 @@ class BindingBox(QGroupBox):
     def fill(self) -> None:
         """Offer the graph's nodes that fit each role; select the session's binding
         (or the one a new trainer guessed)."""
-        if self.session.window.doc is None:
+        if self.session.graph is None:
             return
         g = self.session.graph
         t = self.session.trainer

@@ -77,7 +77,7 @@ class BoundaryPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(1 / 15, 0.015, offset=0.05)
+        self.pace = Pace(1 / 15, 0.015, offset=0.05, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.plot = Plot("Decision boundary", pace=self.pace)
         self.plot.getPlotItem().getViewBox().setAspectLocked(True)
@@ -108,18 +108,18 @@ class BoundaryPanel(QWidget):
         lay.addLayout(row, 1)
         lay.addWidget(self.info)
         self._data = None
-        self._shown = None
+        self.shown = None  # the Readback drawn last
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
         session.data_changed.connect(self.reset_soon)
         session.refreshed.connect(self.refresh_soon)
-        session.window.selection_changed.connect(self.follow_selection)
+        session.host.selection_changed.connect(self.follow_selection)
         self.reset()
 
     # ---- data ------------------------------------------------------------------------
     def reset(self) -> None:
         """New data or a new run: the points again, nodes to choose from, no boundary yet."""
-        self._shown = None
+        self.shown = None
         self.image.clear()
         self.act_image.clear()
         try:
@@ -176,8 +176,8 @@ class BoundaryPanel(QWidget):
 
     def _node_chosen(self, *_args) -> None:
         nid = self.node_box.currentData()
-        self.session.worker.wants.grid_nodes = (nid,) if nid else ()
-        self._shown = None
+        self.session.want(grid_nodes=(nid,) if nid else ())
+        self.shown = None
         if not self.session.running:
             self.session.collect_now()
 
@@ -190,19 +190,19 @@ class BoundaryPanel(QWidget):
 
     # ---- drawing -----------------------------------------------------------------------
     def refresh(self) -> None:
-        wants = self.session.worker.wants
         visible = on_screen(self) and self._data is not None and self._data.n_features == 2
-        was, wants.grid = wants.grid, visible
+        was = self.session.wants.grid
+        self.session.want(grid=visible)
         if not visible:
             return
         if not was and not self.session.running:
             self.session.collect_now()  # just became visible while paused
             return
         rb = self.session.view("grid")
-        if rb is None or rb is self._shown or not self.pace.due(self.session.running):
+        if rb is None or rb is self.shown or not self.pace.due(self.session.running):
             return
         t0 = time.perf_counter()
-        self._shown = rb
+        self.shown = rb
         self.show_grid(rb.value)
         self.pace.spent(time.perf_counter() - t0)
 

@@ -19,7 +19,7 @@ class ConfusionPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(0.25, 0.004, offset=0.2)
+        self.pace = Pace(0.25, 0.004, offset=0.2, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.title = live_label(1)
         self.table = QTableWidget()
@@ -65,7 +65,7 @@ class ConfusionPanel(QWidget):
         t = self.session.trainer
         if t is None or not on_screen(self):
             return
-        rec = self.session.worker.collector.last_epoch
+        rec = self.session.live.last_epoch
         if (rec is None or rec is self._shown or rec.confusion is None
                 or not self.pace.due(self.session.running)):
             return

@@ -21,7 +21,7 @@ class CurvesPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(1 / 30, 0.02, offset=0.0)
+        self.pace = Pace(1 / 30, 0.02, offset=0.0, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.loss_plot = Plot("Loss", bottom="step", pace=self.pace)
         self.acc_plot = Plot("Accuracy", bottom="step", pace=self.pace)
@@ -30,7 +30,7 @@ class CurvesPanel(QWidget):
         # Downsampling by a factor set from the number of points, never from the view:
         # pyqtgraph's clip-to-view and automatic downsampling redo the data on every range
         # change, and with auto-range that can feed back on itself and repaint forever.
-        self._ds = 1
+        self.factor = 1  # the per-step loss is drawn one point in ``factor``
         # which colour is which: a line of text under the plots (a legend inside a plot
         # sits on the curves)
         self.key = QLabel(" &nbsp; ".join(
@@ -71,30 +71,30 @@ class CurvesPanel(QWidget):
 
     def _clear(self) -> None:
         self._curves = None
-        self._steps = np.zeros(0, np.int64)
+        self.steps = np.zeros(0, np.int64)  # the steps whose loss is drawn
         self._losses = np.zeros(0)
         self._epochs = np.zeros((0, len(EPOCH_COLUMNS)))
-        self._downsample(0)
+        self.downsample(0)
         for item in (self.batch_curve, self.train_loss, self.val_loss, self.train_acc,
                      self.val_acc):
             item.setData([], [])
 
     def refresh(self) -> None:
         t = self.session.trainer
-        curves = t.curves if t is not None else None
-        if curves is not self._curves or (curves is not None and len(curves.loss) < len(self._steps)):
+        curves = self.session.live.curves if t is not None else None
+        if curves is not self._curves or (curves is not None and len(curves.loss) < len(self.steps)):
             self._clear()  # a new run, or a NaN rollback that forgot the newest steps
             self._curves = curves
-        if curves is None or not on_screen(self) or len(curves.loss) == len(self._steps):
+        if curves is None or not on_screen(self) or len(curves.loss) == len(self.steps):
             return
         if not self.pace.due(self.session.running):
             return
         t0 = time.perf_counter()
-        s, losses = curves.steps_since(len(self._steps))
-        self._steps = np.concatenate([self._steps, s])
+        s, losses = curves.steps_since(len(self.steps))
+        self.steps = np.concatenate([self.steps, s])
         self._losses = np.concatenate([self._losses, losses])
-        self._downsample(len(self._steps))
-        self.batch_curve.setData(self._steps, self._losses, skipFiniteCheck=True)
+        self.downsample(len(self.steps))
+        self.batch_curve.setData(self.steps, self._losses, skipFiniteCheck=True)
         rows = curves.epochs[len(self._epochs):]
         if rows:
             new = np.array([[np.nan if v is None else v for v in r] for r in rows], float)
@@ -104,12 +104,12 @@ class CurvesPanel(QWidget):
         self.acc_plot.settle()
         self.pace.spent(time.perf_counter() - t0)
 
-    def _downsample(self, points: int) -> None:
+    def downsample(self, points: int) -> None:
         """Draw at most about MAX_POINTS points of the per-step loss (peaks kept); the
         per-epoch curves have a point an epoch and are drawn whole."""
         ds = max(1, points // MAX_POINTS)
-        if ds != self._ds:
-            self._ds = ds
+        if ds != self.factor:
+            self.factor = ds
             self.batch_curve.setDownsampling(ds=ds, auto=False, method="peak")
 
     def _draw_epochs(self) -> None:
@@ -136,8 +136,8 @@ class CurvesPanel(QWidget):
             if not path:
                 return None
         path = os.fspath(path)
-        t.curves.to_csv(path, "epochs")
-        t.curves.to_csv(os.path.splitext(path)[0] + ".steps.csv", "steps")
+        self.session.live.curves.to_csv(path, "epochs")
+        self.session.live.curves.to_csv(os.path.splitext(path)[0] + ".steps.csv", "steps")
         return path
 
     def export_png(self, path=None) -> str | None:

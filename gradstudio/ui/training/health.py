@@ -26,7 +26,7 @@ class HealthPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(0.2, 0.012, offset=0.15)
+        self.pace = Pace(0.2, 0.012, offset=0.15, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.grad_plot = Plot("gradient norm |g|", bottom="step", pace=self.pace)
         self.ratio_plot = Plot("update/weight |ΔW|/|W|", bottom="step", pace=self.pace)
@@ -59,7 +59,7 @@ class HealthPanel(QWidget):
         lay.addWidget(self.plots, 1)
         lay.addWidget(self.key)
         lay.addLayout(bottom)
-        self._lines: dict = {}   # parameter name -> (gradient line, ratio line)
+        self.lines: dict = {}   # parameter name -> (gradient line, ratio line)
         self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
@@ -77,15 +77,15 @@ class HealthPanel(QWidget):
         t = self.session.trainer
         names = ([n for n in t.param_names if self.bias_box.isChecked()
                   or len(t.params[n].shape) >= 2] if t is not None else [])
-        if names != list(self._lines):
+        if names != list(self.lines):
             for p in (self.grad_plot, self.ratio_plot):
                 for item in p.getPlotItem().listDataItems():
                     p.removeItem(item)
-            self._lines = {}
+            self.lines = {}
             colours = ramp(len(names))
             for name, colour in zip(names, colours):
                 pen = pg.mkPen(colour, width=2)
-                self._lines[name] = (self.grad_plot.plot(pen=pen), self.ratio_plot.plot(pen=pen))
+                self.lines[name] = (self.grad_plot.plot(pen=pen), self.ratio_plot.plot(pen=pen))
             self.key.setText("&nbsp; ".join(
                 f"<span style='color:{c.name()}'>&#9632;</span>&nbsp;{html.escape(n)}"
                 for n, c in zip(names, colours)) + (" &nbsp;(input side first)" if names else ""))
@@ -94,12 +94,12 @@ class HealthPanel(QWidget):
             self.dead_plot.clear()
             self._dead = {}
         self.dead_plot.setVisible(bool(relus))
-        for pair in self._lines.values():
+        for pair in self.lines.values():
             for line in pair:
                 line.setData([], [])
         for line in self._dead.values():
             line.setData([], [])
-        self._curves = t.curves if t is not None else None
+        self._curves = self.session.live.curves if t is not None else None
         self._warned = None
         self._count = {}
         self.warning_label.setText("")
@@ -111,7 +111,7 @@ class HealthPanel(QWidget):
         t = self.session.trainer
         if t is None or not on_screen(self):
             return
-        if t.curves is not self._curves:
+        if self.session.live.curves is not self._curves:
             self.reset()
             return
         if not force and not self.pace.due(self.session.running):
@@ -128,8 +128,8 @@ class HealthPanel(QWidget):
 
     def _draw_lines(self, t, which: int) -> None:
         """which 0: gradient norms, 1: update/weight ratios."""
-        health = t.curves.health
-        for name, lines in self._lines.items():
+        health = self.session.live.curves.health
+        for name, lines in self.lines.items():
             if name not in health:
                 continue
             s, v = health[name][0][:], health[name][1 + which][:]  # slices are copies
@@ -144,7 +144,7 @@ class HealthPanel(QWidget):
         (self.grad_plot, self.ratio_plot)[which].settle()
 
     def _draw_dead(self, t, _which=None) -> None:
-        dead = t.curves.dead_relu
+        dead = self.session.live.curves.dead_relu
         colours = ramp(max(1, len(dead)))
         for i, (name, (e, f)) in enumerate(list(dead.items())):
             e, f = e[:], f[:]
@@ -158,15 +158,15 @@ class HealthPanel(QWidget):
         self.dead_plot.settle()
 
     def _show_warnings(self, t) -> None:
-        col = self.session.worker.collector
+        col = self.session.live
         rec = col.last_health
         ep = col.last_epoch
-        key = (id(rec), id(ep), id(nonfinite(t)))
+        key = (id(rec), id(ep), id(nonfinite(self.session)))
         if key == self._warned:
             return
         self._warned = key
         found = warnings(t.graph, rec.health if rec else None, param_owners(t),
-                         ep.dead_relu if ep else None, nonfinite(t))
+                         ep.dead_relu if ep else None, nonfinite(self.session))
         if not found:
             self._found = []
             self.warning_label.setText("No warnings: gradients neither vanish nor explode."

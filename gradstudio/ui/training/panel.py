@@ -69,7 +69,7 @@ class TrainingPanel(QScrollArea):
         lay.addStretch(1)
         self._loading = False
         self._shown_rec = None
-        self.pace = Pace(0.1, 0.003, take_turns=False)  # a label: cheap, never waits
+        self.pace = Pace(0.1, 0.003)  # a label: cheap, never waits its turn
         session.settings_changed.connect(self.load_settings)
         session.state_changed.connect(self._state)
         session.message.connect(self.show_message)
@@ -331,7 +331,7 @@ class TrainingPanel(QScrollArea):
 
     def update_status(self) -> None:
         t = self.session.trainer
-        rec = t.latest if t is not None else None
+        rec = self.session.live.latest if t is not None else None
         if rec is not None and (rec is self._shown_rec or not self.pace.due(self.session.running)):
             return
         t0 = time.perf_counter()
@@ -341,12 +341,13 @@ class TrainingPanel(QScrollArea):
             self.progress.setValue(0)
             return
         self.progress.setMaximum(max(1, t.epochs))
-        self.progress.setValue(min(t.epoch, t.epochs))
-        self.progress.setFormat(f"epoch {t.epoch} / {t.epochs}")
+        epoch = self.session.live.epoch
+        self.progress.setValue(min(epoch, t.epochs))
+        self.progress.setFormat(f"epoch {epoch} / {t.epochs}")
         if rec is None:
             self.status.setText(f"{self.session.label()}: ready.")
             return
-        ev = t.last_eval
+        ev = self.session.live.last_eval
         acc = ev.get("val_accuracy", ev.get("train_accuracy"))
         speed = f", {rec.step / rec.elapsed:,.0f} steps/s" if rec.elapsed > 0 else ""
         self.status.setText(f"Step {rec.step}, batch loss {rec.loss:.4g}"

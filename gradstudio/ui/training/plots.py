@@ -2,7 +2,6 @@
 images from arrays, and saving a plot or table to a file."""
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -11,7 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import (QApplication, QFileDialog, QGridLayout, QLabel, QSizePolicy,
+                               QWidget)
+
+from ..canvas.marks import heat_colour, unit_scale
+from ..canvas.style import THEMES, Style
 
 # TensorFlow Playground's colours: orange for class 0 / negative, blue for class 1 / positive.
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
@@ -56,6 +59,26 @@ def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     return DIVERGING[idx]
 
 
+_SIGNED: dict = {}
+
+
+def signed(values: np.ndarray) -> np.ndarray:
+    """RGBA uint8 image of signed values (weights, their changes) in the canvas's
+    positive/negative palette and colour scale (ui/canvas/marks.py: blue positive, red
+    negative, the theme's zero colour at 0), following the light or dark theme."""
+    app = QApplication.instance()
+    dark = app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    name = "dark" if dark else "light"
+    lut = _SIGNED.get(name)
+    if lut is None:
+        c = Style(THEMES[name]).c
+        lut = np.array([heat_colour(c, t).getRgb() for t in np.linspace(-1, 1, 255)], np.uint8)
+        lut = _SIGNED[name] = np.concatenate([lut, [heat_colour(c, float("nan")).getRgb()]])
+    norm = unit_scale(values)[0]
+    idx = np.where(np.isfinite(norm), np.round((np.nan_to_num(norm) + 1) * 127), 255)
+    return lut[idx.astype(np.intp)]
+
+
 def sequential(values: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
     """RGBA uint8 image of ``values`` through viridis between ``lo`` and ``hi``."""
     v = np.asarray(values, dtype=np.float64)
@@ -98,9 +121,9 @@ class Soon:
 
 
 class Turns:
-    """One redraw per timer tick while a job runs: the first panel with news takes the
-    tick, the others wait for the next one (their paints then never pile up in one
-    long event)."""
+    """One redraw per batch of news while a job runs: the first panel with news takes
+    the turn, the others wait for the next one (their paints then never pile up in one
+    long event). Each window's session has its own."""
 
     def __init__(self):
         self.tick = 0
@@ -116,21 +139,19 @@ class Turns:
         return True
 
 
-TURNS = Turns()   # the session's timer advances it; every Pace takes turns on it
-
-
 class Pace:
     """When a panel may redraw while a job runs: at most every ``interval`` seconds, and
     rarely enough that its measured cost (its own refresh work plus the paints of its
     plots) stays under ``share`` of the wall-clock time. The training thread shares the
     interpreter with the GUI thread, so GUI time is training time lost; with paces the
     panels together cost a bounded fraction of it on any machine and any graph.
+    With ``turns`` (the session's :class:`Turns`) a panel also waits its turn.
     When no job runs every refresh is due."""
 
     def __init__(self, interval: float, share: float, offset: float = 0.0,
-                 take_turns: bool = True):
+                 turns: Turns | None = None):
         self.interval, self.share, self.offset = interval, share, offset
-        self.take_turns = take_turns
+        self.turns = turns
         self.next = 0.0
         self._paint = 0.0
 
@@ -143,7 +164,7 @@ class Pace:
     def due(self, running: bool) -> bool:
         """May the panel redraw now? (If so, it has taken this tick's turn.)"""
         return not running or (time.perf_counter() >= self.next
-                               and (not self.take_turns or TURNS.claim()))
+                               and (self.turns is None or self.turns.claim()))
 
     def painted(self, seconds: float) -> None:
         self._paint += seconds
@@ -323,9 +344,3 @@ def ask_path(parent, title: str, start: str, filt: str, suffix: str) -> str | No
         path += suffix
     return path or None
 
-
-def write_csv(path, header: list, rows) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)

@@ -71,7 +71,7 @@ class ReplayPanel(QWidget):
         self.run_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.run_list.setMinimumWidth(150)
         self.run_list.itemChanged.connect(lambda _i: self.redraw_runs())
-        self.pace = Pace(0.5, 0.004, offset=0.25)
+        self.pace = Pace(0.5, 0.004, offset=0.25, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.plot = Plot(None, bottom="step", pace=self.pace)
         self.marker = marker_line()  # the replayed step (ReplayMarkers moves it)
@@ -121,7 +121,7 @@ class ReplayPanel(QWidget):
 
     def _sync_slider(self) -> None:
         t = self.session.trainer
-        n = len(t.snapshots) if t is not None else 0
+        n = len(self.session.live.snapshots) if t is not None else 0
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, n - 1))
         if self.session.replay is None:
@@ -134,9 +134,9 @@ class ReplayPanel(QWidget):
     def scrub(self, index: int) -> None:
         """Show snapshot ``index`` of the current run (not while a job runs)."""
         t = self.session.trainer
-        if t is None or self.session.running or not t.snapshots:
+        if t is None or self.session.running or not self.session.live.snapshots:
             return
-        snaps = list(t.snapshots)
+        snaps = list(self.session.live.snapshots)
         index = max(0, min(index, len(snaps) - 1))
         snap = snaps[index]
         prev = snaps[index - 1] if index > 0 else snap
@@ -168,7 +168,7 @@ class ReplayPanel(QWidget):
         s = self.session
         out = [(f"run{r.number}", r.label, r.curves) for r in s.runs]
         if s.trainer is not None:
-            out.append(("current", s.label() + " (current)", s.trainer.curves))
+            out.append(("current", s.label() + " (current)", s.live.curves))
         return out
 
     def _fill_runs(self) -> None:
@@ -226,7 +226,7 @@ class ReplayPanel(QWidget):
         if self.session.replay is None:
             self._sync_slider()
         if self.session.trainer is not None and "current" in getattr(self, "lines", {}):
-            x, y = run_series(self.session.trainer.curves, self.metric_box.currentData())
+            x, y = run_series(self.session.live.curves, self.metric_box.currentData())
             ok = np.isfinite(y)
             self.lines["current"].setData(x[ok], y[ok])
             self.plot.settle()

@@ -1,12 +1,24 @@
 """A window's training session: settings, data, binding, the Trainer, its worker and the
 runs kept for comparison. Panels read from it; only the control panel changes it.
 
-Threads: everything here runs on the GUI thread. The Trainer runs on the worker's
-thread only inside a job; between jobs (paused, stopped, finished) the session uses
-it directly: it writes the trained parameters into the graph with
-``Trainer.store_params()`` as one undo step ("Train to step N"), so the document is
-marked modified and File ▸ Save writes them; undoing that step restores the previous
-parameters (and retires the Trainer, whose weights no longer match the graph).
+Threads (see also docs/threads.md): everything here runs on the GUI thread, which
+owns the window's graph. A Trainer is made here on a *frozen copy* of the graph
+(:func:`gradstudio.graph.clone.clone`: its plan is compiled and its parameter arrays
+are its own before a job starts), so a job on the worker's thread never reads or
+writes the graph the window shows. The Trainer runs on the worker's thread only inside
+a job; the panels then read :attr:`TrainingSession.live`, filled from what the job
+hands over. Between jobs (paused, stopped, finished) the session uses the Trainer
+directly: it writes the trained parameters into the graph with
+``Trainer.store_params(into=graph)`` as one undo step ("Train to step N"), so the
+document is marked modified and File ▸ Save writes them; undoing that step restores
+the previous parameters (and retires the Trainer, whose weights no longer match the
+graph).
+
+An edit of the graph during a job stops the job after its current step; the run's
+numbers are those of its frozen copy, untouched by the edit. A structural edit keeps
+what was trained (stored where the parameters' nodes are unchanged; the window says
+so), a change of parameter values (an undo of "Train to step N", say) drops the job's
+steps: the graph's values win, and the window says that too.
 
 A run is one Trainer's life. It ends on Stop, on Reset, when settings that need new
 data or a new binding change, or when Play is pressed after it finished; its curves
@@ -16,31 +28,29 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 from ...app.descent import describe
-from ...engine import FeedError, GraphInvalid, compile_graph, init_params
-from ...graph.model import GraphError
-from ...ops import OpError
-from ...training import Binding, BindingError, Curves, DataError, Trainer, TrainingError
-from .plots import TURNS, Soon
+from ...engine import compile_graph, init_params
+from ...graph.clone import clone
+from ...training import Binding, BindingError, Curves, DataError, Trainer
+from ..host import Host
+from .live import Live
+from .plots import Soon, Turns
 from .settings import BACKEND, DTYPE, TrainSettings
-from .worker import TrainingWorker
+from .worker import PROBLEMS, TrainingWorker
 
 SNAPSHOTS = 200      # snapshots kept per run (spread over the planned steps)
 HEALTH_POINTS = 150  # gradient health is measured about this many times per run,
 HEALTH_EVERY = 25    # but at least every this many steps
-REFRESH_MS = 50      # the panels' timer while a job runs (20 Hz)
 MAX_RUNS = 8
 # Evaluate (epoch ends, boundary grids) in chunks this small: a larger matrix product
 # makes OpenBLAS start its thread pool, whose spinning threads then take the CPU from
 # the training thread and the GUI (a 48 x 48 grid: 1.5 ms in one thread, 14 ms and a
 # 40 % slower training loop with the pool on a 2-core machine).
 EVAL_CHUNK = 256
-PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
 REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
            "target_accuracy": "reached the target accuracy"}
 
@@ -60,10 +70,10 @@ def opens_quietly(graph, settings: TrainSettings) -> bool:
                if s.source is not None and s.source.kind == "param")
 
 
-def nonfinite(trainer):
-    """The NaN/inf stop of the trainer's newest step, or None. (``Trainer.failure``
+def nonfinite(session):
+    """The NaN/inf stop of the run's newest step, or None. (``Trainer.failure``
     outlives a later good ``step_batch``; the newest record does not.)"""
-    rec = trainer.latest if trainer is not None else None
+    rec = session.live.latest if session.trainer is not None else None
     return rec.nonfinite if rec is not None else None
 
 
@@ -80,16 +90,17 @@ class TrainingSession(QObject):
     settings_changed = Signal()    # settings/binding replaced (a new document)
     graph_edited = Signal()        # the graph's structure changed (binding choices)
     data_changed = Signal()        # other data chosen (the boundary panel shows its points)
-    refreshed = Signal()           # 20 Hz during a job, and once after it
+    refreshed = Signal()           # news from a job (at most 20 Hz), and once after it
     message = Signal(str, str)     # text, kind: info | error | hint (found ahead of Play)
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        self.host = Host(window)
         self.worker = TrainingWorker(self)
         self.worker.stopped.connect(self._job_done)
-        self.timer = QTimer(self, interval=REFRESH_MS)
-        self.timer.timeout.connect(self._tick)
+        self.worker.progress.connect(self._progress)
+        self.live = Live()      # what the panels show of the run (GUI thread)
+        self.turns = Turns()    # this window's panels take turns to redraw
         self.settings = TrainSettings()
         self.binding: Binding | None = None
         self.trainer: Trainer | None = None
@@ -112,7 +123,7 @@ class TrainingSession(QObject):
         self._refused: str | None = None  # the refusal Play showed, until something changes
         self._asked = False  # the person asked for the data (Play, a step, Reset)
         self._quiet = None   # (key, opens_quietly) of the last check
-        window.document_changed.connect(self.attach)
+        self.host.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
         self.attach()
@@ -122,30 +133,34 @@ class TrainingSession(QObject):
         goes on training a graph that is gone."""
         if self.worker.running:
             self.worker.let_go()
-            self.timer.stop()
             self.trainer, self._key = None, None
 
     def eventFilter(self, obj, event) -> bool:
-        if (obj is self.window and event.type() == QEvent.Type.Hide
+        if (obj is self.host.window and event.type() == QEvent.Type.Hide
                 and not event.spontaneous()):  # closed or hidden by the program, not minimised
             self.shutdown()
         return False
 
+    @property
+    def window(self):
+        """The main window that owns the session (a QWidget: parent and event source).
+        Everything else of the window goes through :attr:`host`."""
+        return self.host.window
+
     # ---- the document -----------------------------------------------------------------
     @property
     def graph(self):
-        return self.window.doc.graph
+        return self.host.graph
 
     def attach(self) -> None:
         """Follow the window's current document (settings and binding from its meta)."""
         if self.worker.running:  # the old graph is gone; its run with it (its end is ignored)
             self.worker.let_go()
-            self.timer.stop()
         self._pending = None
         if self._graph is not None:
             self._graph.unsubscribe(self._on_graph)
             self._graph = None
-        if self.window.doc is None:
+        if self.host.graph is None:
             return
         self._graph = self.graph
         self._graph.subscribe(self._on_graph)
@@ -156,6 +171,7 @@ class TrainingSession(QObject):
         except BindingError:
             self.binding = None
         self.trainer, self._key, self._data = None, None, None
+        self.live.adopt(None)
         self.runs, self.run_number = [], 0
         self._touched = self._asked = False
         self._refused = None
@@ -170,10 +186,13 @@ class TrainingSession(QObject):
             return
         self._refused = None
         if self.worker.running:
+            # The job runs on its own copy of the graph: the edit cannot reach it. It
+            # ends after its current step; _job_done says what became of it.
             if ev.kind == "param_changed":  # e.g. undo: the graph's values win
                 self._pending = "discard"
-                self.worker.pause()
-            # a structural edit stops the job by itself (TrainingError at its next step)
+            elif self._pending not in ("discard", "reset"):
+                self._pending = "edited"
+            self.worker.end_job()
         elif self.trainer is not None:
             self._close_run()
             self.trainer_changed.emit()
@@ -202,7 +221,7 @@ class TrainingSession(QObject):
         """Make the trainer for the current settings ahead of Play (quietly: a problem
         is shown as a hint; Play shows it as an error). Only for a graph that has
         training settings or after the person touched the Training panel."""
-        if self.running or self.window.doc is None or not self.graph.nodes:
+        if self.running or self.graph is None or not self.graph.nodes:
             return
         if self._touched or ("training" in self.graph.meta and self._quietly()):
             self.ensure_trainer(quiet=True)
@@ -223,7 +242,7 @@ class TrainingSession(QObject):
             if self.settings.dataset == "file" and not (self._touched or self._asked):
                 raise DataError(f"the data file {self.settings.table.get('file')!r} is read when "
                                 "you press Play (or choose it with Import…)")
-            path = self.window.doc.path
+            path = self.host.path
             self._data = (key, self.settings.make_dataset(os.path.dirname(path) if path else None))
         return self._data[1]
 
@@ -257,8 +276,8 @@ class TrainingSession(QObject):
                             snapshot_every=max(1, steps // SNAPSHOTS))  # if not yet started
                 return t
             init_params(self.graph, binding.loss)  # the explicit step, here on the GUI thread
-            t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
-                        seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
+            t = Trainer(clone(self.graph), data, binding, cfg, batch_size=s.batch_size,
+                        epochs=s.epochs, seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
                         health_every=min(HEALTH_EVERY, max(1, steps // HEALTH_POINTS)),
                         eval_chunk=EVAL_CHUNK)
@@ -273,6 +292,7 @@ class TrainingSession(QObject):
         self._close_run()
         self.binding = binding
         self.trainer, self._key = t, key
+        self.live.adopt(t)
         self.run_number += 1
         self.trainer_changed.emit()
         return t
@@ -300,13 +320,14 @@ class TrainingSession(QObject):
 
     def _close_run(self) -> None:
         t, self.trainer, self._key = self.trainer, None, None
+        curves = self.live.curves
         if not self.running:
-            self.worker.collector.reset()  # its records belong to the run that ends
+            self.live.adopt(None)  # its records belong to the run that ends
         if t is not None and t.step > 0:
-            self._archive(t)
+            self._archive(t, curves)
 
-    def _archive(self, t: Trainer) -> None:
-        self.runs.append(Run(self.run_number, self.label(t), t.curves))
+    def _archive(self, t: Trainer, curves: Curves) -> None:
+        self.runs.append(Run(self.run_number, self.label(t), curves))
         del self.runs[:-MAX_RUNS]
 
     # ---- controls -----------------------------------------------------------------------
@@ -325,24 +346,19 @@ class TrainingSession(QObject):
 
     def pause(self) -> None:
         if self.running:
-            self.worker.pause()
+            self.worker.end_job()
 
-    def pause_and_wait(self, timeout_s: float = 10.0) -> None:
-        """Pause a running job and wait for it, so its parameters are stored in the graph
-        (File > Save during a run saves the run as it is now)."""
-        if not self.running:
-            return
-        self.pause()
-        deadline = time.monotonic() + timeout_s
-        while self.running and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        QCoreApplication.processEvents()  # deliver the job's "stopped" signal: it stores
+    def pause_now(self, timeout_s: float = 10.0) -> bool:
+        """Pause a running job now: it ends after its current step and is handled
+        before this returns (its parameters stored in the graph), so File ▸ Save during
+        a run saves the run as it is. The job's thread is joined; no event loop runs."""
+        return self.worker.finish_now(timeout_s)
 
     def stop(self) -> None:
         """End the run: its parameters stay in the graph, its curves go to ``runs``."""
         if self.running:
             self._pending = "stop"
-            self.worker.pause()
+            self.worker.end_job()
         else:
             self._finish_stop()
 
@@ -350,7 +366,7 @@ class TrainingSession(QObject):
         """Re-initialise the parameters from their seeds (one undo step) and start over."""
         if self.running:
             self._pending = "reset"
-            self.worker.pause()
+            self.worker.end_job()
         else:
             self._do_reset()
 
@@ -366,7 +382,6 @@ class TrainingSession(QObject):
             return False
         self._trained_with(t)
         self.worker.start(t, job)
-        self.timer.start()
         self._set_state("running")
         return True
 
@@ -387,11 +402,11 @@ class TrainingSession(QObject):
         if t is None:
             return
         if t.step > 0:
-            self._archive(t)
+            self._archive(t, self.live.curves)
             self.run_number += 1
         self._trained = (None, [])
         t.reset()
-        self.worker.collector.reset()
+        self.live.adopt(t)
         self.store("Reset parameters")
         self.message.emit("Parameters re-initialised from their seeds.", "info")
         self._set_state("idle")
@@ -402,19 +417,37 @@ class TrainingSession(QObject):
         t, err = self.worker.trainer, self.worker.error
         if t is None or t is not self.trainer:  # a job let go meanwhile (another document)
             return
-        self.timer.stop()
+        self.live.settle(t)
         pending, self._pending = self._pending, None
         if err is not None or pending == "discard":
             self.trainer, self._key = None, None
+            self.live.adopt(None)
             if err is not None:
                 self.message.emit(f"Training stopped: {err}", "error")
+            else:
+                self.message.emit("The parameters in the graph were changed during the run, so "
+                                  "the run stopped and its steps were dropped: the graph keeps "
+                                  "its values.", "info")
             self._set_state("idle")
             self.trainer_changed.emit()
             self.prepare_timer.start()
             return
         self.store(f"Train to step {t.step}")
-        if nonfinite(t) is not None:
-            self.message.emit(f"Training stopped at {nonfinite(t).message}. Nothing was lost: the "
+        if pending == "edited":
+            self.message.emit(f"The graph was edited during the run, so training stopped at "
+                              f"step {t.step} (epoch {t.epoch}) on the graph as it was when the "
+                              "run started. Its parameters are in the graph where their nodes "
+                              "are unchanged; Play starts a new run on the edited graph.",
+                              "info")
+            self._close_run()
+            self._set_state("idle")
+            self.trainer_changed.emit()
+            self.graph_edited.emit()
+            self.prepare_timer.start()
+            return
+        stop = nonfinite(self)
+        if stop is not None:
+            self.message.emit(f"Training stopped at {stop.message}. Nothing was lost: the "
                               "parameters of the last good step are in the graph; lower the "
                               "learning rate and press Play to go on.", "error")
             self._set_state("failed")
@@ -436,14 +469,27 @@ class TrainingSession(QObject):
 
     def _readbacks_behind(self, t: Trainer) -> bool:
         """Does a visible panel want a read-back that the job's end did not make?"""
-        col, wants = self.worker.collector, self.worker.wants
-        return any(getattr(wants, kind) and (getattr(col, kind) is None
-                                             or getattr(col, kind).step != t.step)
+        have, wants = self.live.readbacks, self.worker.wants
+        return any(getattr(wants, kind) and (have.get(kind) is None
+                                             or have[kind].step != t.step)
                    for kind in ("grid", "weights", "edges"))
 
-    def _tick(self) -> None:
-        TURNS.next()
+    def _progress(self, updates: list) -> None:
+        """A job's news (GUI thread): into ``live``, then the panels redraw in turns."""
+        if self.worker.trainer is not self.trainer:
+            return
+        self.live.apply(updates)
+        self.turns.next()
         self.refreshed.emit()
+
+    @property
+    def wants(self):
+        """What the visible panels want read back (see :class:`worker.Wants`)."""
+        return self.worker.wants
+
+    def want(self, **changes) -> None:
+        """A panel changes what it wants read back (a running job hears it)."""
+        self.worker.want(**changes)
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -458,8 +504,8 @@ class TrainingSession(QObject):
             return
         self._storing = True
         try:
-            with self.window.editor.macro(text):
-                t.store_params()
+            with self.host.editor.macro(text):
+                t.store_params(into=self.graph)
                 old = self.graph.meta.get("training")
                 meta = dict(old) if isinstance(old, dict) else {}
                 meta.update(self.settings.to_meta())
@@ -479,7 +525,7 @@ class TrainingSession(QObject):
         ("grid", "weights" or "edges"; None if there is none yet)."""
         if self.replay is not None:
             return self.replay.get(kind)
-        return getattr(self.worker.collector, kind)
+        return self.live.readbacks.get(kind)
 
     def set_replay(self, readbacks: dict | None) -> None:
         """Show a snapshot's read-backs (None: back to live)."""
@@ -494,5 +540,6 @@ class TrainingSession(QObject):
     def _collect(self) -> None:
         t = self.trainer
         if t is not None and not self.running:
-            self.worker.collector.see(t, None, self.worker.wants, force=True)
+            for kind, rb in self.worker.collector.see(t, self.worker.wants, force=True):
+                self.live.readbacks[kind] = rb
             self.refreshed.emit()

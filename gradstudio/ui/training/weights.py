@@ -10,9 +10,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...app.training_overlay import fmt, param_owners
+from ...app.numbers import size
+from ...app.training_overlay import param_owners
 from ...training.metrics import HISTOGRAM_BINS as BINS, histogram
-from .plots import (Pace, Plot, Soon, as_matrix, diverging, image_plot, live_label, note,
+from .plots import (Pace, Plot, Soon, as_matrix, image_plot, live_label, note, signed,
                     on_screen, sequential)
 
 MAX_COLUMNS = 400
@@ -59,7 +60,7 @@ class WeightsPanel(QWidget):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.pace = Pace(0.1, 0.012, offset=0.1)
+        self.pace = Pace(0.1, 0.012, offset=0.1, turns=session.turns)
         session.state_changed.connect(self.pace.start)
         self.param_box = QComboBox()
         self.param_box.currentIndexChanged.connect(self._param_chosen)
@@ -72,7 +73,8 @@ class WeightsPanel(QWidget):
         self.wh_plot.addItem(self.wh_image)
         self.gh_plot.addItem(self.gh_image)
         self.numbers = live_label(1)
-        self.info = note("Orange < 0 < blue; each heat map is scaled to its largest magnitude. "
+        self.info = note("Red < 0 < blue (the canvas's colours); each heat map is scaled to its "
+                         "largest magnitude. "
                          "Below: how the values spread over time (brighter: more of them).")
         top = QHBoxLayout()
         top.addWidget(QLabel("Parameter:"))
@@ -89,18 +91,18 @@ class WeightsPanel(QWidget):
         lay.addWidget(self.numbers)
         lay.addWidget(self.info)
         self._owners: dict = {}
-        self._shown = None
+        self.shown = None  # the Readback drawn last
         self.history: dict = {}
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
         session.trainer_changed.connect(self.reset_soon)
         session.refreshed.connect(self.refresh_soon)
-        session.window.selection_changed.connect(self.follow_selection)
+        session.host.selection_changed.connect(self.follow_selection)
         self.reset()
 
     def reset(self) -> None:
         t = self.session.trainer
         self.history = {}
-        self._shown = None
+        self.shown = None
         for img in (self.w_image, self.d_image, self.wh_image, self.gh_image):
             img.clear()
         self.param_box.blockSignals(True)
@@ -112,7 +114,7 @@ class WeightsPanel(QWidget):
         self.refresh()
 
     def _param_chosen(self, *_args) -> None:
-        self._shown = None
+        self.shown = None
         self.refresh()
 
     def follow_selection(self, ids: list) -> None:
@@ -122,37 +124,37 @@ class WeightsPanel(QWidget):
                 return
 
     def refresh(self) -> None:
-        wants = self.session.worker.wants
         visible = on_screen(self) and self.session.trainer is not None
-        was, wants.weights = wants.weights, visible
+        was = self.session.wants.weights
+        self.session.want(weights=visible)
         if not visible:
             return
         if not was and not self.session.running:
             self.session.collect_now()
             return
         rb = self.session.view("weights")
-        if rb is None or (rb is not self._shown and not self.pace.due(self.session.running)):
+        if rb is None or (rb is not self.shown and not self.pace.due(self.session.running)):
             return
         t0 = time.perf_counter()
         if self.session.replay is None:
-            if self._take_snapshots(self.session.trainer, self.param_box.currentText()):
-                self._shown = None  # more to take: another turn soon, then redraw
+            if self._take_snapshots(self.session.live, self.param_box.currentText()):
+                self.shown = None  # more to take: another turn soon, then redraw
                 self.refresh_soon()
-        if rb is self._shown:
+        if rb is self.shown:
             return
-        self._shown = rb
+        self.shown = rb
         self.draw(rb)
         self.pace.spent(time.perf_counter() - t0)
 
     def _history(self, name: str) -> tuple:
         return self.history.setdefault(name, (History(), History()))
 
-    def _take_snapshots(self, t, name: str, limit: int = 100) -> bool:
+    def _take_snapshots(self, live, name: str, limit: int = 100) -> bool:
         """Weights and gradients over time come from the run's snapshots (complete even
         while this panel was hidden), for the parameter shown, at most ``limit`` new ones
         per redraw (True if more are left)."""
         weights, grads = self._history(name)
-        for snap in list(t.snapshots):  # one C call: safe while the worker appends
+        for snap in list(live.snapshots):
             if snap.step > weights.last and name in snap.params:
                 weights.add(snap.step, snap.params[name])
                 grads.add_histogram(snap.step, snap.grad_histograms.get(name))
@@ -167,15 +169,15 @@ class WeightsPanel(QWidget):
         if name not in params:
             return
         w = as_matrix(params[name])
-        self.w_image.setImage(diverging(w), autoLevels=False)
+        self.w_image.setImage(signed(w), autoLevels=False)
         shape = "×".join(str(d) for d in np.shape(params[name])) or "scalar"
-        text = f"{name} ({shape}) at step {rb.step}: max |W| {fmt(float(np.max(np.abs(w))))}"
+        text = f"{name} ({shape}) at step {rb.step}: max |W| {size(float(np.max(np.abs(w))))}"
         d = (rb.value.get("updates") or {}).get(name)
         if d is not None:
             d = as_matrix(d)
-            self.d_image.setImage(diverging(d), autoLevels=False)
+            self.d_image.setImage(signed(d), autoLevels=False)
             what = "change since the previous snapshot" if self.session.replay else "last update"
-            text += f"; {what}: max |dW| {fmt(float(np.max(np.abs(d))))}"
+            text += f"; {what}: max |dW| {size(float(np.max(np.abs(d))))}"
         else:
             self.d_image.clear()
         self.numbers.setText(text)

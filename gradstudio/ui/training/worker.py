@@ -1,25 +1,27 @@
-"""Training off the GUI thread.
+"""Training off the GUI thread, through the one background mechanism
+(:mod:`gradstudio.ui.generator_worker`).
 
-A :class:`TrainingWorker` runs one job at a time (the Trainer's ``steps()``, one batch
-or one epoch) on a Python thread. The worker thread never touches a widget or the graph; it
-keeps a few references the GUI reads on its 20 Hz timer:
+A job ("run", "batch" or "epoch") is a generator, :func:`training_job`, run on the
+worker's thread against a Trainer whose graph is a frozen copy made on the GUI thread
+(see :mod:`gradstudio.ui.training.session`): the thread never sees the graph a window
+shows, nor a widget. Per step it yields an :class:`Update` (the step's record, the
+snapshot the step took, the read-backs made after it); the worker hands them to the GUI
+thread in batches (``progress``, at most 20 a second), where the session keeps its own
+copy of what the panels show. The panels' wishes (``Wants``: which read-backs a visible
+panel needs) go to the job as messages, and so does the end of a job: nothing is shared
+between the threads but the Trainer, which the GUI thread touches only when no job runs.
 
-- ``trainer.latest`` and ``trainer.curves`` (the Trainer's own);
-- ``collector.last_health`` / ``collector.last_epoch``: the newest record that measured
-  gradient health / that ended an epoch (confusion matrix, dead ReLUs);
-- ``collector.grid``, ``collector.weights``, ``collector.edges``: read-backs for the
-  boundary, weights and canvas views, made *between* steps on the worker thread (the
-  only thread that may evaluate with the trainer's engine while a run goes on).
+Read-backs (the boundary grid, weights, the canvas's edge gradients) are budgeted in
+time: each kind runs at most every ``INTERVAL`` seconds and, when it is slow, rarely
+enough to take at most ``SHARE`` of the worker's time, so the panels cost the training
+loop a bounded fraction whatever the graph's size.
 
-Read-backs are asked for by the GUI (``wants``: only what a visible panel shows) and
-budgeted in time: each kind runs at most every ``INTERVAL`` seconds and, when it is
-slow, rarely enough to take at most ``SHARE`` of the worker's time. So the panels cost
-the training loop a bounded fraction whatever the graph's size.
-
-Every reference is replaced whole, never mutated, so the GUI reads a consistent value
-without locks (one attribute read is atomic under the GIL). ``pause()`` only sets the
-Trainer's flag, which is safe from any thread; the job then ends after its current step
-and ``stopped`` is emitted on the GUI thread, where the session stores parameters.
+Two process-wide settings change while a job runs (:class:`JobHold`), each for a reason
+a test or a benchmark shows: automatic garbage collection moves to the GUI thread
+(tests/ui/test_training_worker.py: a collection on the training thread destroyed Qt
+objects there, which hung CI), and the interpreter's switch interval drops to 1 ms
+(benchmarks/bench_switch_interval.py: at the default 5 ms the GUI thread's events wait 2.2 x
+longer for the interpreter lock behind a busy thread). See docs/threads.md.
 """
 from __future__ import annotations
 
@@ -28,24 +30,29 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...app.training_overlay import probe_edges
+from ...engine import FeedError, GraphInvalid
+from ...graph.model import GraphError
+from ...ops import OpError
+from ...training import TrainingError
+from ..generator_worker import GeneratorWorker
 
 log = logging.getLogger(__name__)
 
-# While a job runs, the interpreter switches threads at most this long after another
-# thread asked (Python's default is 5 ms). The GUI thread asks for the interpreter for
-# every Python slot and every paint of a Python-subclassed widget; with 5 ms per ask a
-# single redraw could wait tens of milliseconds behind the training loop.
 SWITCH_INTERVAL = 0.001
+# The errors a job reports as a person's problem (a message, no traceback in the log).
+PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
+KINDS = ("grid", "weights", "edges")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Wants:
-    """What the visible panels need read back (written by the GUI, read by the worker)."""
+    """What the visible panels need read back. Immutable: the GUI replaces it and sends
+    the new one to a running job."""
 
     grid: bool = False
     grid_nodes: tuple = ()       # node ids whose activations to take over the plane too
@@ -60,49 +67,50 @@ class Readback:
     value: object
 
 
+@dataclass(frozen=True)
+class Update:
+    """What one step of a job hands to the GUI thread."""
+
+    record: object = None        # the StepRecord (None: read-backs only)
+    snapshot: object = None      # the Snapshot the step took, if any
+    readbacks: tuple = ()        # (kind, Readback) made after the step
+    epoch: int = 0               # the trainer's epoch and evaluation after the step
+    last_eval: dict | None = None
+
+
 class Collector:
-    """Time-budgeted read-backs on the worker thread."""
+    """Time-budgeted read-backs (on whichever thread runs the trainer)."""
 
     INTERVAL = {"grid": 0.1, "weights": 0.15, "edges": 0.25}
     SHARE = {"grid": 0.015, "weights": 0.01, "edges": 0.01}
 
     def __init__(self):
-        self.reset()
-
-    def reset(self) -> None:
-        self.last_health = None
-        self.last_epoch = None
-        self.grid: Readback | None = None
-        self.weights: Readback | None = None
-        self.edges: Readback | None = None
         self._next = dict.fromkeys(self.INTERVAL, 0.0)
 
-    def see(self, trainer, rec, wants: Wants, force: bool = False) -> None:
-        if rec is not None and rec.health is not None:
-            self.last_health = rec
-        if rec is not None and rec.epoch_end:
-            self.last_epoch = rec
+    def see(self, trainer, wants: Wants, force: bool = False) -> tuple:
+        """The read-backs due now: ((kind, Readback), ...)."""
         now = time.perf_counter()
-        for kind in ("grid", "weights", "edges"):
+        out = []
+        for kind in KINDS:
             if not getattr(wants, kind) or (not force and now < self._next[kind]):
                 continue
             t0 = time.perf_counter()
             try:
                 value = getattr(self, f"_{kind}")(trainer, wants)
-            except Exception:  # a view must never stop training; say so once and go on
+            except Exception:  # a view must never stop training; say so and go on
                 log.exception("training read-back %s failed", kind)
                 value = None
             t1 = time.perf_counter()
             self._next[kind] = t1 + max(self.INTERVAL[kind], (t1 - t0) / self.SHARE[kind])
             if value is not None:
-                setattr(self, kind, Readback(trainer.step, value))
+                out.append((kind, Readback(trainer.step, value)))
+        return tuple(out)
 
     @staticmethod
     def _grid(trainer, wants):
         if trainer.data.n_features != 2:
             return None
-        bounds = trainer.data.bounds()
-        return trainer.grid(wants.resolution, bounds, tuple(wants.grid_nodes))
+        return trainer.grid(wants.resolution, trainer.data.bounds(), tuple(wants.grid_nodes))
 
     @staticmethod
     def _weights(trainer, wants):
@@ -112,6 +120,36 @@ class Collector:
     @staticmethod
     def _edges(trainer, wants):
         return probe_edges(trainer)
+
+
+def training_job(trainer, job: str, wants: Wants, collector: Collector):
+    """The generator a job runs: one :class:`Update` per step; a ``Wants`` sent in
+    replaces the panels' wishes."""
+    if job == "run":
+        source = trainer.steps()
+    elif job == "batch":
+        source = (trainer.step_batch() for _ in range(1))
+    else:
+        source = _epoch(trainer)
+    last = trainer.snapshots[-1] if trainer.snapshots else None
+    for rec in source:
+        snap = trainer.snapshots[-1] if trainer.snapshots else None
+        snap, last = (snap if snap is not last else None), snap
+        sent = yield Update(rec, snap, collector.see(trainer, wants), trainer.epoch,
+                            dict(trainer.last_eval))
+        if sent is not None:
+            wants = sent
+    yield Update(None, None, collector.see(trainer, wants, force=True), trainer.epoch,
+                 dict(trainer.last_eval))
+
+
+def _epoch(trainer):
+    """Trainer.step_epoch one step at a time (so a job can end between two of them)."""
+    while True:
+        rec = trainer.step_batch()
+        yield rec
+        if rec.epoch_end or rec.nonfinite is not None:
+            return
 
 
 class JobHold:
@@ -154,6 +192,7 @@ class JobHold:
         self.held = False
         if on_gui_thread:
             self._timer.stop()
+            self._timer.deleteLater()
         with JobHold._lock:
             JobHold._count -= 1
             last = JobHold._count == 0
@@ -179,17 +218,11 @@ class JobHold:
 
 
 class TrainingWorker(QObject):
-    """Runs jobs of one Trainer on a Python thread; ``stopped`` fires on the GUI thread
-    after each job, with ``error`` set if it raised.
+    """Runs jobs of one Trainer; ``progress`` carries their Updates and ``stopped``
+    fires after each job (GUI thread), with ``error`` set if it raised."""
 
-    The worker thread's one Qt call is its last: it posts ``_ended`` to the GUI thread,
-    which finishes the job there. A timer polls the thread too, so a job ends even if
-    that event were lost. (A Qt thread object, polled with ``isRunning()`` while the
-    interpreter lock is held, can deadlock against a thread that is finishing.)"""
-
+    progress = Signal(list)   # [Update, ...]
     stopped = Signal()
-    _ended = Signal(object)  # the job's thread, as its last act; delivered on the GUI thread
-    POLL_MS = 50
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -199,95 +232,70 @@ class TrainingWorker(QObject):
         self.job: str | None = None
         self.error: Exception | None = None
         self.wall = 0.0        # wall-clock seconds of the latest job
-        self._thread: threading.Thread | None = None
-        self._hold = JobHold(self)
-        self._reported = None  # the thread whose end was last reported
-        self._poll = QTimer(self, interval=self.POLL_MS)
-        self._poll.timeout.connect(self._check)
-        self._ended.connect(self._end, Qt.ConnectionType.QueuedConnection)
-
-    def _alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        self._t0 = 0.0
+        self._hold: JobHold | None = None
+        self._gen = GeneratorWorker(self, name="gradstudio-training")
+        self._gen.yielded.connect(self.progress)
+        self._gen.finished.connect(self._finished)
 
     @property
     def running(self) -> bool:
-        return self.job is not None or self._alive()
+        return self.job is not None
 
     def start(self, trainer, job: str = "run") -> None:
-        """Start ``job`` ("run", "batch" or "epoch") on ``trainer``."""
+        """Start ``job`` ("run", "batch" or "epoch") on ``trainer`` (GUI thread)."""
         if job not in ("run", "batch", "epoch"):
             raise ValueError(f"unknown job {job!r}")
         if self.running:
             raise RuntimeError("a training job is already running")
         if trainer is not self.trainer:
-            self.collector.reset()
+            self.collector = Collector()
         self.trainer, self.job, self.error = trainer, job, None
-        self._hold.hold()
-        self._thread = threading.Thread(target=self._work, name="gradstudio-training",
-                                        daemon=True)
-        self._thread.start()
-        self._poll.start()
+        self._hold = hold = JobHold(self)  # one per job: a job let go gives back its own
+        hold.hold()
+        self._t0 = time.perf_counter()
+        j = self._gen.start(training_job(trainer, job, self.wants, self.collector))
+        j.cleanup = hold.release
 
-    def pause(self) -> None:
-        """Ask the running job to end after its current step (any thread)."""
-        if self.trainer is not None:
-            self.trainer.pause()
+    def want(self, **changes) -> None:
+        """Change what the panels want read back; a running job hears it at its next step."""
+        new = replace(self.wants, **changes)
+        if new != self.wants:
+            self.wants = new
+            if self.running:
+                self._gen.send(new)
 
-    def wait(self, ms: int = 5000) -> bool:
-        """Wait up to ``ms`` for the job's thread to end; True if it has."""
-        if self._thread is not None:
-            self._thread.join(ms / 1000)
-        return not self._alive()
+    def end_job(self) -> None:
+        """Ask the running job to end after its current step."""
+        if self.running:
+            self._gen.quit()
 
-    def let_go(self, ms: int = 5000) -> None:
-        """End the running job and forget it (its trainer is being let go); ``stopped``
-        follows, with ``trainer`` already replaced or cleared, unless another job starts
-        first."""
-        self.pause()
-        if self.wait(ms):
-            self._hold.release()  # this object may be deleted before its poll timer fires
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Wait up to ``timeout`` seconds for the job's thread to end (its end is still
+        reported later, by the event loop); True if it has ended."""
+        return self._gen.join(timeout)
+
+    def finish_now(self, timeout: float = 10.0) -> bool:
+        """End the running job where it stands and report it (``progress``, then
+        ``stopped``) before returning: the thread is joined, no event loop runs."""
+        return not self.running or self._gen.finish_now(timeout)
+
+    def let_go(self, timeout: float = 5.0) -> None:
+        """End the running job and forget it (its trainer is being let go); nothing of
+        it is reported."""
+        job = self._gen.job
+        self._gen.let_go(timeout)
+        if self._hold is not None and (job is None or not job.alive):
+            self._hold.release()  # else the job's end gives it back (Job.cleanup)
         self.job = None
         self.trainer = None
 
-    def _work(self) -> None:  # the worker thread
-        t, job, col, wants = self.trainer, self.job, self.collector, self.wants
-        t0 = time.perf_counter()
-        try:
-            if job == "run":
-                for rec in t.steps():
-                    col.see(t, rec, wants)
-            elif job == "batch":
-                col.see(t, t.step_batch(), wants)
-            else:
-                for rec in t.step_epoch():
-                    col.see(t, rec, wants)
-            col.see(t, None, wants, force=True)
-        except Exception as exc:  # reported on the GUI thread by the session
-            self.error = exc
-            if not type(exc).__name__.endswith("Error"):
-                log.exception("training job failed")
-        self.wall = time.perf_counter() - t0
-        try:
-            self._ended.emit(threading.current_thread())
-        except RuntimeError:  # the window closed and took this object (and its timers) with it
-            self._hold.release(on_gui_thread=False)
-
-    def _check(self) -> None:  # the GUI thread, from the poll timer
-        if not self._alive():
-            self._finished()
-
-    def _end(self, thread) -> None:  # the GUI thread: the job's thread is in its last lines
-        if thread is not self._thread:
-            return  # a job let go, and another started since
-        thread.join(1.0)
-        if not self._alive():
-            self._finished()
-
-    def _finished(self) -> None:  # the GUI thread
-        if self._thread is self._reported:
-            return  # the poll and the thread's own event both came: one end
-        self._reported = self._thread
-        self._poll.stop()
-        self._hold.release()
+    def _finished(self, error) -> None:  # the GUI thread
+        self.wall = time.perf_counter() - self._t0
+        self.error = error
+        if error is not None and not isinstance(error, PROBLEMS):
+            log.error("training job failed", exc_info=error)
+        if self._hold is not None:
+            self._hold.release()
         self.job = None
         self.stopped.emit()
