@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 
-COMMANDS = ("eval", "check", "train")
+COMMANDS = ("eval", "check", "train", "record")
 
 
 class UsageError(Exception):
@@ -24,6 +24,7 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", help="a .gsg graph file")
     src.add_argument("--expr", metavar="FORMULA", help='a formula, e.g. "log(x1) + x1*x2 - sin(x2)"')
+    src.add_argument("--program", metavar="FILE", help="a program file (.py; see docs/programs.md)")
     p.add_argument("--set", metavar="NAME=JSON", action="append", default=[],
                    help="value of an input: a JSON number or nested list (repeatable)")
     p.add_argument("--output", metavar="NODE", help="name of the node to evaluate/differentiate")
@@ -48,13 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     from .training import cli_train
 
     cli_train.add_parser(sub)
+    from . import cli_program
+
+    cli_program.add_parser(sub)
     return p
 
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                                "{eval,check,train} ...", description="Opens the gradstudio app on FILE "
-                                "(default: an example). Commands: eval, check, train; see "
+                                "{eval,check,train,record} ...", description="Opens the gradstudio app on FILE "
+                                "(default: an example). Commands: eval, check, train, record; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     p.add_argument("file", nargs="?", help="a .gsg graph file to open")
@@ -84,7 +88,11 @@ def _load(args):
     from .graph.model import GraphError
 
     feeds = _parse_sets(args.set)
-    if args.expr is not None:
+    if getattr(args, "program", None) is not None:  # run it; its graph keeps the values
+        from .cli_program import record_file
+
+        graph, feeds = record_file(args.program, feeds).graph, {}
+    elif args.expr is not None:
         from .graph.formula import from_formula
 
         graph = from_formula(args.expr)
@@ -165,12 +173,20 @@ def _cmd_train(args) -> int:
     return cli_train.run(args)
 
 
+def _cmd_record(args) -> int:
+    from . import cli_program
+
+    return cli_program.run_record(args, _parse_sets)
+
+
 def _user_errors() -> tuple:
     from .engine import BackendError, FeedError, GraphInvalid
     from .graph.model import GraphError
     from .ops import OpError
 
-    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError]
+    from .graph.program import ProgramError
+
+    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, ProgramError]
     try:
         from .graph.fileformat import GraphFileError
         errs.append(GraphFileError)
@@ -196,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
-        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train}[args.command](args)
+        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train,
+                "record": _cmd_record}[args.command](args)
     except _user_errors() as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1

@@ -1,0 +1,58 @@
+"""The command line's programs: ``--program FILE`` for eval and check, and ``record``.
+
+A program file (a small subset of Python, see docs/programs.md) is run with the
+``--set`` values and recorded as a graph; eval and check then work on that graph
+exactly as on a .gsg file, and ``record`` saves it (the program kept in its meta).
+"""
+from __future__ import annotations
+
+import os
+
+
+def read_source(path) -> str:
+    from .graph.program import ProgramError
+
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read(1_000_001)
+    except OSError as exc:
+        raise ProgramError(f"{name}: cannot read the program ({exc.strerror or exc})", kind="input") from None
+    if len(data) > 1_000_000:
+        raise ProgramError(f"{name}: a program is at most 1 MB", kind="input")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProgramError(f"{name}: the program is not UTF-8 text", kind="input") from None
+
+
+def record_file(path, feeds: dict):
+    """The Recording of the program in ``path`` run with ``feeds`` (name -> array)."""
+    from .graph.program import ProgramError, record
+
+    source = read_source(path)
+    try:
+        return record(source, feeds)
+    except ProgramError as exc:  # the same error, naming the file
+        raise ProgramError(exc.message, exc.line, exc.col, source, exc.kind,
+                           file=os.fspath(path)) from None
+
+
+def add_parser(sub) -> None:
+    rec = sub.add_parser("record", help="run a program and save the graph it records")
+    rec.add_argument("--program", metavar="FILE", required=True, help="a program file (.py)")
+    rec.add_argument("--set", metavar="NAME=JSON", action="append", default=[],
+                     help="value of an input: a JSON number or nested list (repeatable)")
+    rec.add_argument("-o", "--out", metavar="G.gsg", required=True, help="the graph file to write")
+
+
+def run_record(args, parse_sets) -> int:
+    from .graph.fileformat import save
+
+    recording = record_file(args.program, parse_sets(args.set))
+    out = args.out if os.path.splitext(args.out)[1] else args.out + ".gsg"
+    save(recording.graph, out)
+    g = recording.graph
+    print(f"recorded {len(g.nodes)} nodes ({len(recording.frames)} frames, "
+          f"{len(recording.branches)} decisions) to {out}")
+    return 0
