@@ -9,7 +9,7 @@ class Limits:
     """What one recording may do. Each limit, when reached, stops the recording with a
     ProgramError naming the line that reached it."""
 
-    ops: int = 5000          # recorded nodes in the graph
+    ops: int = 2000          # recorded nodes in the graph
     iterations: int = 1000   # iterations of one loop (a for loop's range, a while loop's turns)
     depth: int = 40          # nested calls of the program's own functions
     steps: int = 200_000     # statements executed in all (nested loops without ops)

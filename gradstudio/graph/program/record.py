@@ -124,6 +124,9 @@ class _Recorder:
         self.stack: list = []             # indexes of the open frames
         self.branches: list = []
         self.lines: dict = {}             # node id -> line that made it
+        self.created: list = []           # node ids in the order they were made
+        self.names: set = set()           # node names in use
+        self.next_id: dict = {}           # op -> next number to try for its ids
         self.depth = 0
         self.serial = 0                   # frame ids f1, f2, ... never reused
         self.steps = 0
@@ -139,7 +142,7 @@ class _Recorder:
                             self.source, kind)
 
     def limit(self, message: str, node: ast.AST | None = None) -> ProgramError:
-        line = getattr(node, "lineno", self.line)
+        line = node.lineno if node is not None and hasattr(node, "lineno") else self.line
         return ProgramError(message, line, None, self.source, "limit")
 
     # ---- running ----------------------------------------------------------------------
@@ -225,11 +228,11 @@ class _Recorder:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "input":
             scope[name] = self.declare_input(name, value, scope)
             return
-        before = len(self.graph.nodes)
+        before = len(self.created)
         v = self.expr(value, scope)
-        if isinstance(v, _T) and list(self.graph.nodes).index(v.node) >= before \
+        if isinstance(v, _T) and v.node in self.created[before:] \
                 and self.graph.nodes[v.node].op != "input":
-            self.graph.rename(v.node, self.free_name(name))
+            self.rename(v.node, self.free_name(name))
         scope[name] = v
 
     # ---- control flow -----------------------------------------------------------------
@@ -294,9 +297,9 @@ class _Recorder:
         return text.lstrip().startswith("elif")
 
     def condition(self, n: ast.AST, scope: dict, s: ast.stmt, kind: str) -> bool:
-        start = len(self.graph.nodes)
+        start = len(self.created)
         value = self.truth(n, scope)
-        used = list(self.graph.nodes)[start:]
+        used = self.created[start:]
         self.branches.append({"kind": kind, "line": s.lineno,
                               "col": column(self.source, n.lineno, n.col_offset),
                               "text": ast.unparse(n), "value": bool(value), "nodes": used,
@@ -378,17 +381,15 @@ class _Recorder:
         if not np.all(np.isfinite(arr)):
             raise self.fail(f"the value of {name} must be finite numbers", n, "input")
         g = self.graph
-        try:
-            taken = g.by_name(name)
-            g.rename(taken.id, self.free_name(name, extra={name}))
-        except GraphError:
-            pass
+        if name in self.names:  # an intermediate took the name first
+            self.rename(g.by_name(name).id, self.free_name(name, extra={name}))
         self.check_size(n)
         try:
             node = g.add_node("input", name=name, attrs={"shape": arr.shape, "value": arr.tolist()},
                               id=g.new_id("input"))
         except GraphError as exc:
             raise self.fail(f"input {name}: {exc}", n, "input") from None
+        self.names.add(name)
         self.note(node.id, n)
         t = _T(node.id, arr)
         self.inputs[name] = t
@@ -501,7 +502,7 @@ class _Recorder:
         e = self.constant(unit, n, name=self.free_name(f"e{t}"))
         out = self.apply("matmul", [e, x], n)
         if isinstance(n.value, ast.Name):
-            self.graph.rename(out.node, self.free_name(f"{n.value.id}_at_{t}"))
+            self.rename(out.node, self.free_name(f"{n.value.id}_at_{t}"))
         return out
 
     def whole(self, v, node: ast.AST, what: str) -> int:
@@ -525,7 +526,9 @@ class _Recorder:
             raise self.limit(f"the program recorded more than {self.limits.ops} ops (the limit)", n)
 
     def note(self, node_id: str, n: ast.AST) -> None:
-        self.lines[node_id] = getattr(n, "lineno", self.line)
+        self.names.add(self.graph.nodes[node_id].name)
+        self.created.append(node_id)
+        self.lines[node_id] = n.lineno if hasattr(n, "lineno") else self.line
         for i in self.stack:
             self.frames[i]["members"].append(node_id)
 
@@ -560,24 +563,32 @@ class _Recorder:
         self.note(node.id, n)
         return _T(node.id, np.asarray(value, dtype=float))
 
+    def rename(self, node_id: str, name: str) -> None:
+        self.names.discard(self.graph.nodes[node_id].name)
+        self.graph.rename(node_id, name)
+        self.names.add(name)
+
     def free_id(self, op: str) -> str:
         """A node id (also its default name) that no program name can need."""
-        g = self.graph
-        i = 1
-        while f"{op}_{i}" in g.nodes or f"{op}_{i}" in self.reserved:
+        i = self.next_id.get(op, 1)
+        while f"{op}_{i}" in self.graph.nodes or f"{op}_{i}" in self.reserved \
+                or f"{op}_{i}" in self.names:
             i += 1
+        self.next_id[op] = i + 1
         return f"{op}_{i}"
 
     def free_name(self, name: str, extra: set | None = None) -> str:
         """``name`` for the first value assigned to it, then ``name_2``, ``name_3``, ...;
         never the name of an input or of another program name."""
-        used = {n.name for n in self.graph.nodes.values()} | set(self.inputs) | (extra or set())
-        blocked = (self.reserved - {name}) | used
-        if name not in used and name not in self.values:
+        extra = extra or set()
+        used = self.names
+        if name not in used and name not in extra and name not in self.values \
+                and name not in self.inputs:
             return name
-        i = 2
-        while f"{name}_{i}" in blocked:
+        i = self.next_id.get(("name", name), 2)
+        while f"{name}_{i}" in used or f"{name}_{i}" in self.reserved or f"{name}_{i}" in extra:
             i += 1
+        self.next_id[("name", name)] = i + 1
         return f"{name}_{i}"
 
 

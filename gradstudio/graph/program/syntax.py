@@ -208,7 +208,7 @@ class _Checker:
                                                          else "only a function name can be called"))
                 return
             if n.keywords:
-                self.refuse(n.keywords[0].value, f"{n.func.id} takes no keyword arguments")
+                self.refuse(n.keywords[0], f"{n.func.id} takes no keyword arguments")
             for a in n.args:
                 if isinstance(a, ast.Starred):
                     self.refuse(a, "unsupported construct: * unpacking")
