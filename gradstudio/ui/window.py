@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         self.training = install_training_panels(self)
         from .math import install_math_panels  # the see-the-math session and its docks
         self.math = install_math_panels(self)
+        from .code_panel import install_code_panel  # programs: the Code panel dock
+        self.code = install_code_panel(self)
         self.set_theme(self.theme)
         self.resize(1400, 850)
         geometry = self.settings.value("window/geometry")

@@ -638,3 +638,18 @@ def _show(v) -> str:
         f = float(arr)
         return str(int(f)) if f.is_integer() else repr(f)
     return f"an array of shape {tuple(arr.shape)}"
+
+
+def names_of(source: str) -> tuple:
+    """(every name the program uses, the names it declares with ``x = input(...)``);
+    two empty sets when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set(), set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    declared = {s.targets[0].id for s in ast.walk(tree)
+                if isinstance(s, ast.Assign) and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Call)
+                and isinstance(s.value.func, ast.Name) and s.value.func.id == "input"}
+    return names, declared

@@ -1,0 +1,92 @@
+"""Frames of a recorded program on the canvas: one per loop iteration (``i = 0``), call
+and branch taken, and one per decision whose condition recorded ops. They are drawn
+from ``graph.meta["program"]`` (gradstudio/graph/program) around their member nodes,
+outer frames with more room than inner ones; frames new since the last recording
+(``scene.program_changed``: frame ids) are drawn highlighted. Plain drawing: the
+records come from the model."""
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from ...graph.program import program_of
+
+COLOURS = {"loop": "#2f7fb8", "call": "#7a4fb0", "branch": "#2e8b57", "decision": "#c07a00"}
+TOP = 30.0  # room for the label above the members
+
+
+class ProgramFrame(QGraphicsItem):
+    def __init__(self, kind: str, label: str, depth: int):
+        super().__init__()
+        self.kind, self.label, self.depth = kind, label, depth
+        self.changed = False
+        self.rect = QRectF()
+        self.setZValue(-3 + 0.1 * depth)
+
+    def set_rect(self, rect: QRectF) -> None:
+        if rect != self.rect:
+            self.prepareGeometryChange()
+            self.rect = rect
+
+    def set_changed(self, on: bool) -> None:
+        if on != self.changed:
+            self.changed = on
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-3.0, -3.0, 3.0, 3.0)
+
+    def paint(self, painter, option, widget=None) -> None:
+        colour = QColor(COLOURS.get(self.kind, "#777777"))
+        if self.changed:
+            colour = self.scene().theme.c["active"]
+        fill = QColor(colour)
+        fill.setAlpha(40 if self.changed else 14)
+        style = Qt.PenStyle.SolidLine if self.kind != "decision" else Qt.PenStyle.DashLine
+        painter.setPen(QPen(colour, 3.0 if self.changed else 1.5, style))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(self.rect, 10.0, 10.0)
+        painter.setFont(self.scene().theme.font)
+        painter.setPen(colour)
+        text = self.label + ("   (new)" if self.changed else "")
+        painter.drawText(self.rect.adjusted(10.0, 6.0, -10.0, 0.0),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
+
+
+def frame_records(graph) -> list:
+    """(id, kind, label, depth, members) of every frame to draw, outer frames first."""
+    rec = program_of(graph)
+    if rec is None:
+        return []
+    out = [(f["id"], f["kind"], f["label"], f["depth"], f["members"]) for f in rec.get("frames", [])]
+    depth_of = {f["id"]: f["depth"] + 1 for f in rec.get("frames", [])}
+    for i, b in enumerate(rec.get("branches", [])):
+        if b.get("nodes"):
+            verdict = "True" if b["value"] else "False"
+            out.append((f"d{i}", "decision", f"line {b['line']}: {b['kind']} {b['text']} → {verdict}",
+                        depth_of.get(b.get("frame"), 0), b["nodes"]))
+    return out
+
+
+def update_program_frames(scene) -> None:
+    """Make, move or drop the scene's program frames to match the graph's meta."""
+    frames = scene.__dict__.setdefault("_program_frames", {})
+    changed = getattr(scene, "program_changed", set())
+    records = frame_records(scene.graph)
+    wanted = {r[0] for r in records}
+    for fid in [f for f in frames if f not in wanted]:
+        scene.removeItem(frames.pop(fid))
+    deepest = max((r[3] for r in records), default=0)
+    for fid, kind, label, depth, members in records:
+        item = frames.get(fid)
+        if item is None or item.label != label:
+            if item is not None:
+                scene.removeItem(item)
+            item = ProgramFrame(kind, label, depth)
+            frames[fid] = item
+            scene.addItem(item)
+        rect = scene.nodes_rect([m for m in members if scene.node_item(m) is not None])
+        pad = 10.0 + 10.0 * (deepest - depth)
+        item.set_rect(rect.adjusted(-pad, -pad - TOP + 8.0, pad, pad) if not rect.isNull() else rect)
+        item.set_changed(fid in changed)
