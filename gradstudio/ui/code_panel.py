@@ -15,9 +15,8 @@ them).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, \
-    QTextFormat
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QSplitter, QTextEdit, QVBoxLayout, QWidget)
 
@@ -76,7 +75,7 @@ class CodePanel(QWidget):
         self.run_button = QPushButton("Run ▶")
         self.run_button.setToolTip("Run the program and record the graph it makes (Ctrl+Return)")
         self.run_button.clicked.connect(self.run)
-        QShortcut(QKeySequence("Ctrl+Return"), self.editor, self.run)
+        self.editor.installEventFilter(self)  # Ctrl+Return runs (the editor would take it)
         self.examples = QComboBox()
         self.examples.addItem("Examples…")
         self._example_paths = sorted((EXAMPLES / "programs").glob("*.py"))
@@ -124,6 +123,14 @@ class CodePanel(QWidget):
         window.document_changed.connect(self.attach)
         window.selection_changed.connect(self.show_selection)
         self.attach()
+
+    def eventFilter(self, obj, event) -> bool:
+        if (obj is self.editor and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.run()
+            return True
+        return super().eventFilter(obj, event)
 
     # ---- the document -----------------------------------------------------------------
     def attach(self) -> None:
