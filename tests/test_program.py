@@ -340,3 +340,30 @@ def test_cli_program_errors_are_one_line_naming_file_line_and_column(capsys, tmp
     assert rest.split(": ", 1)[-1] in err
     code, out, err = run(capsys, "eval", "--program", str(tmp_path / "missing.py"))
     assert code == 1 and "cannot read the program" in err and len(err.strip().splitlines()) == 1
+
+
+def test_names_that_cannot_be_node_names_still_record():
+    rec = record("a = input(2.0)\nφ = a * a\nφ")  # φ: the node keeps its op name
+    assert float(rec.value) == 4.0 and rec.graph.nodes[rec.graph.output].name == "mul_1"
+    with pytest.raises(ProgramError, match="input θ"):
+        record("θ = input(2.0)\nθ * 2")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+PIECES = ["x", "y", "=", "+", "*", "/", "-", "(", ")", "[", "]", "0", "1", "2.5", ":", "\n",
+          "    ", "for i in range(3)", "while x < 3", "if x > 1", "else", "def f(a)", "return",
+          "f(x)", "tanh(", "sum(", ",", "x[0]", "break", "1e308", "**", "@", "input(1.0)",
+          "[1.0, 2.0]", "elif y < 0", "not", "and", "True"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=30))
+def test_any_text_records_or_gives_one_program_error(pieces):
+    text = " ".join(pieces)
+    try:
+        rec = record(text, limits=Limits(ops=300, iterations=50, depth=10, steps=5000))
+    except ProgramError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert rec.graph.output in rec.graph.nodes

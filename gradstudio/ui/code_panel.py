@@ -180,6 +180,10 @@ class CodePanel(QWidget):
         except ProgramError as exc:
             self._show_error(exc)
             return False
+        except Exception as exc:  # never a traceback for a person: one line, reported
+            self._show_error(ProgramError(f"internal error ({type(exc).__name__}): {exc}. "
+                                          "Please report this."))
+            return False
         if program_of(self.graph) is None and not self.window.maybe_save():
             return False
         self._install(recording, fit=True)
@@ -192,7 +196,9 @@ class CodePanel(QWidget):
             return False
         try:
             recording = record(rec["source"], self._values(rec["source"]))
-        except ProgramError as exc:
+        except Exception as exc:  # ProgramError, or an internal one: one line
+            if not isinstance(exc, ProgramError):
+                exc = ProgramError(f"internal error ({type(exc).__name__}): {exc}")
             self._show_error(exc)
             self.window.show_message(f"The program stops at these inputs: {exc}")
             return False

@@ -92,6 +92,8 @@ def record(source: str, values: dict | None = None, limits: Limits | None = None
     except RecursionError:
         raise ProgramError("the program is nested too deeply", rec.line, None, source,
                            kind="limit") from None
+    except (GraphError, OpError, MemoryError) as exc:  # a graph edit refused: say where
+        raise ProgramError(str(exc) or type(exc).__name__, rec.line, None, source) from None
 
 
 def check(source: str) -> ast.Module:
@@ -564,8 +566,14 @@ class _Recorder:
         return _T(node.id, np.asarray(value, dtype=float))
 
     def rename(self, node_id: str, name: str) -> None:
-        self.names.discard(self.graph.nodes[node_id].name)
-        self.graph.rename(node_id, name)
+        """Name a node after the program's variable (kept as it is when the variable's
+        name cannot be a node name, such as a non-ASCII one)."""
+        old = self.graph.nodes[node_id].name
+        try:
+            self.graph.rename(node_id, name)
+        except GraphError:
+            return
+        self.names.discard(old)
         self.names.add(name)
 
     def free_id(self, op: str) -> str:
