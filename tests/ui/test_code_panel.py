@@ -160,3 +160,13 @@ def test_the_backward_pass_plays_on_a_recorded_graph_and_survives_a_new_path(mak
     assert float(np.asarray(s.trace.input_grads["x"])) == pytest.approx(2 + np.cos(1.0))
     assert float(np.asarray(s.trace.node_grads[win.doc.graph.by_name("x").id])) == \
         pytest.approx(2 + np.cos(1.0))
+
+
+def test_a_condition_that_computes_is_framed_as_a_decision(make_window, qtbot):
+    win = make_window()
+    run_program(qtbot, win, "x = input(1.5)\nif x * x > 2:\n    y = x\nelse:\n    y = -x\ny\n")
+    frames = frames_on_canvas(win)
+    assert "line 2: if x * x > 2 → True" in frames
+    decision = frames["line 2: if x * x > 2 → True"]
+    mul = win.view.scene().node_item(win.doc.graph.by_name("mul_1").id)
+    assert decision.kind == "decision" and decision.rect.contains(mul.sceneBoundingRect())
