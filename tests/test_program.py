@@ -238,7 +238,8 @@ def test_limits_can_be_set():
 
 
 REFUSED = [
-    ("x = input(1.0)\ny = x.T\ny", 2, 5, "attribute access"),
+    ("x = input(1.0)\ny = x.T\ny", 2, 6, "attribute access"),
+    ("x = input(1.0)\ny = sqrt(x).real + x.conj()\ny", 2, 12, "attribute access"),
     ("import os\nx", 1, 1, "import"),
     ("from os import path\nx", 1, 1, "import"),
     ("x = input(1.0)\ny = 'a'\nx", 2, 5, "string"),
@@ -327,7 +328,7 @@ def test_cli_check_and_record_program(capsys, tmp_path):
 
 @pytest.mark.parametrize("text,expect", [
     ("x = input(1.0)\nk = 0\nwhile k > -1:\n    k = k + 1\nx\n", ":3: the while loop did not end"),
-    ("x = input(1.0)\ny = x.T\ny\n", ":2:5: unsupported construct: attribute access"),
+    ("x = input(1.0)\ny = x.T\ny\n", ":2:6: unsupported construct: attribute access"),
 ])
 def test_cli_program_errors_are_one_line_naming_file_line_and_column(capsys, tmp_path, text, expect):
     prog = tmp_path / "bad.py"

@@ -55,11 +55,11 @@ def test_an_error_shows_its_line_and_column_and_keeps_the_graph(make_window, qtb
     run_program(qtbot, win, "x = input(2.0)\ny = x.T\ny\n")
     panel = win.code
     assert win.doc.graph is before
-    assert panel.status.text() == "line 2, column 5: unsupported construct: attribute access (a.b)"
+    assert panel.status.text() == "line 2, column 6: unsupported construct: attribute access (a.b)"
     marks = panel.editor.extraSelections()
     assert marks and marks[0].cursor.blockNumber() == 1
     cursor = panel.editor.textCursor()
-    assert (cursor.blockNumber(), cursor.positionInBlock()) == (1, 4)
+    assert (cursor.blockNumber(), cursor.positionInBlock()) == (1, 5)
 
 
 def test_an_input_change_that_flips_the_branch_records_again(make_window, qtbot):

@@ -73,7 +73,10 @@ class _Checker:
         self.found: list = []  # (line, col, message)
 
     def refuse(self, node: ast.AST, message: str) -> None:
-        self.found.append((node.lineno, column(self.source, node.lineno, node.col_offset), message))
+        offset = node.col_offset
+        if isinstance(node, ast.Attribute) and node.end_lineno == node.lineno:
+            offset = node.end_col_offset - len(node.attr.encode("utf-8")) - 1  # at the dot
+        self.found.append((node.lineno, column(self.source, node.lineno, offset), message))
 
     def check(self, tree: ast.Module) -> None:
         for stmt in tree.body:
