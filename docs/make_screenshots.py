@@ -2,8 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
-renders every screenshot: the states below, then those of make_math_screenshots.py and
-make_training_screenshots.py. States: an empty graph, the lecture example, the MLP example, a refused connection
+renders every screenshot: the states below, then those of make_math_screenshots.py,
+make_training_screenshots.py and make_program_screenshots.py. States: an empty graph, the lecture example, the MLP example, a refused connection
 (a wire that would close a cycle, dropped with the mouse) with its message, and the
 dark theme. Settings live in a temporary folder, so your own are untouched.
 """
@@ -80,6 +80,9 @@ def main() -> int:
 
     make_math_screenshots.main()
     make_training_screenshots.main()
+    import make_program_screenshots
+
+    make_program_screenshots.main()
     return 0
 
 
