@@ -130,6 +130,7 @@ class _Recorder:
         self.names: set = set()           # node names in use
         self.next_id: dict = {}           # op -> next number to try for its ids
         self.depth = 0
+        self.operands: list = []          # nodes the condition being decided compared
         self.serial = 0                   # frame ids f1, f2, ... never reused
         self.steps = 0
         self.line = 1
@@ -300,11 +301,13 @@ class _Recorder:
 
     def condition(self, n: ast.AST, scope: dict, s: ast.stmt, kind: str) -> bool:
         start = len(self.created)
+        self.operands = []
         value = self.truth(n, scope)
         used = self.created[start:]
         self.branches.append({"kind": kind, "line": s.lineno,
                               "col": column(self.source, n.lineno, n.col_offset),
                               "text": ast.unparse(n), "value": bool(value), "nodes": used,
+                              "operands": list(dict.fromkeys(self.operands)),
                               "frame": self.frames[self.stack[-1]]["id"] if self.stack else None})
         return value
 
@@ -326,6 +329,8 @@ class _Recorder:
         return True
 
     def number(self, v, node: ast.AST) -> float:
+        if isinstance(v, _T):
+            self.operands.append(v.node)  # the recorded values the decision looked at
         arr = np.asarray(v.value if isinstance(v, _T) else v, dtype=float)
         if arr.size != 1:
             raise self.fail(f"a comparison needs single numbers; {ast.unparse(node)} has shape "

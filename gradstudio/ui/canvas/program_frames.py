@@ -55,17 +55,27 @@ class ProgramFrame(QGraphicsItem):
 
 
 def frame_records(graph) -> list:
-    """(id, kind, label, depth, members) of every frame to draw, outer frames first."""
+    """(id, kind, label, depth, members) of every frame to draw, outer frames first. A
+    decision is framed around the ops its condition recorded or, for an if whose
+    condition only compared values recorded earlier, around those values."""
     rec = program_of(graph)
     if rec is None:
         return []
-    out = [(f["id"], f["kind"], f["label"], f["depth"], f["members"]) for f in rec.get("frames", [])]
-    depth_of = {f["id"]: f["depth"] + 1 for f in rec.get("frames", [])}
+    frames = rec.get("frames", [])
+    out = [(f["id"], f["kind"], f["label"], f["depth"], f["members"]) for f in frames]
+    depth_of: dict = {}
+    for f in frames:
+        for m in f["members"]:
+            depth_of[m] = max(depth_of.get(m, 0), f["depth"] + 1)
+    seen = set()
     for i, b in enumerate(rec.get("branches", [])):
-        if b.get("nodes"):
-            verdict = "True" if b["value"] else "False"
-            out.append((f"d{i}", "decision", f"line {b['line']}: {b['kind']} {b['text']} → {verdict}",
-                        depth_of.get(b.get("frame"), 0), b["nodes"]))
+        members = b.get("nodes") or (b.get("operands") if b["kind"] != "while" else None)
+        if not members or tuple(members) in seen:
+            continue
+        seen.add(tuple(members))
+        verdict = "True" if b["value"] else "False"
+        out.append((f"d{i}", "decision", f"line {b['line']}: {b['kind']} {b['text']} → {verdict}",
+                    max(depth_of.get(m, 0) for m in members), members))
     return out
 
 
