@@ -27,6 +27,8 @@ from ..graph.program import (ProgramError, changes, graph_to_code, input_values,
 from ..paths import EXAMPLES
 from .theme import ERROR_COLOUR
 
+STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "attr_changed",
+              "renamed", "output_changed")  # what changes the graph-as-code text
 ERROR_LINE = QColor(255, 80, 60, 60)
 SELECTED_LINE = QColor(255, 200, 40, 90)
 
@@ -64,6 +66,7 @@ class CodePanel(QWidget):
         self._node_line: dict = {}
         self._syncing = False
         self._installing = False
+        self._code_stale = True
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
         self.editor = QPlainTextEdit()
@@ -149,9 +152,8 @@ class CodePanel(QWidget):
         self.refresh_code()
 
     def _on_event(self, ev) -> None:
-        if ev.kind == "moved":
-            return
-        self._code_timer.start()
+        if ev.kind in STRUCTURAL:
+            self._code_timer.start()
         if (ev.kind == "attr_changed" and ev.key == "value" and not self._installing
                 and program_of(self.graph) is not None
                 and self.graph.nodes.get(ev.node) is not None
@@ -286,15 +288,26 @@ class CodePanel(QWidget):
         self.editor.setPlainText(text)
 
     # ---- graph as code ----------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._code_stale:
+            self.refresh_code()
+
     def refresh_code(self) -> None:
+        if not self.isVisible():  # written when the panel shows
+            self._code_stale = True
+            return
+        self._code_stale = False
         lines, where = graph_to_code(self.graph)
         self._node_line = where
         self._line_node = [None] * len(lines)
         for nid, i in where.items():
             self._line_node[i] = nid
         self._syncing = True
+        scroll = self.code_view.verticalScrollBar().value()
         try:
             self.code_view.setPlainText("\n".join(lines))
+            self.code_view.verticalScrollBar().setValue(scroll)
         finally:
             self._syncing = False
         self.show_selection(self.window.view.selected_node_ids() if self.window.view else [])

@@ -124,9 +124,12 @@ def test_graph_as_code_and_canvas_select_together(make_window, qtbot):
     assert made == [6]  # line 7: return log(a) + a * b - sin(b)
 
 
-def test_graph_as_code_shows_any_graph(make_window):
+def test_graph_as_code_shows_any_graph(make_window, qtbot):
     win = make_window()
     win.open_file(PROGRAMS.parent / "mlp.gsg", as_copy=True)
+    assert not win.docks["code"].isVisible()  # not a program: the panel stays as it was
+    win.actions["code_panel"].trigger()
+    qtbot.waitUntil(win.code.code_view.isVisible)
     lines = win.code.code_view.toPlainText().splitlines()
     assert len(lines) == len(win.doc.graph.nodes)
     assert all(" = " in line for line in lines)
