@@ -232,6 +232,20 @@ def test_hostile_programs_stop_with_one_clear_error(prog, message):
     assert info.value.kind == "limit"
 
 
+@pytest.mark.parametrize("prog,message", [
+    ("x = input(1.0)\nk = 10 ** 10 ** 9\nx * k", r"line 2, column 5: 10 \*\* 10 \*\* 9: the result is too large"),
+    ("x = input(1.0)\nk = 1 / 0\nx", r"line 2, column 5: 1 / 0: division by zero"),
+    ("x = input(1.0)\nk = 2\nfor i in range(100):\n    k = k * k\nx * k", "not a finite number"),
+    ("x = input(1.0)\nx * " + "9" * 400, "too large"),
+    ("x = input(1.0)\nfor i in range(" + "9" * 400 + "):\n    x = x * 2\nx", "too large"),
+    ("x = input(1.0)\ny = [[1, 2], [3]]\nx * y", "line 2, column 5: a list must hold numbers in rows"),
+    ("x = input(1.0)\nx * [1e999]", "not a finite number"),
+])
+def test_huge_numbers_and_ragged_lists_give_one_error_quickly(prog, message):
+    with pytest.raises(ProgramError, match=message):
+        record(prog)
+
+
 def test_limits_can_be_set():
     with pytest.raises(ProgramError, match="limit is 3 iterations"):
         record("x = input(1.0)\nfor i in range(4):\n    x = x * 2\nx", limits=Limits(iterations=3))

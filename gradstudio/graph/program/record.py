@@ -345,7 +345,11 @@ class _Recorder:
         if isinstance(n, ast.Constant):
             return n.value
         if isinstance(n, ast.List):
-            return np.asarray(ast.literal_eval(n), dtype=float)
+            try:
+                return np.asarray(ast.literal_eval(n), dtype=float)
+            except (ValueError, OverflowError):
+                raise self.fail("a list must hold numbers in rows of equal length (a grid), "
+                                "none too large", n) from None
         if isinstance(n, ast.Name):
             return self.lookup(n, scope)
         if isinstance(n, ast.UnaryOp):
@@ -435,10 +439,17 @@ class _Recorder:
     def fold(self, fn, a, b, n: ast.AST):
         """Arithmetic on plain numbers: done at once, nothing recorded."""
         try:
+            if isinstance(a, int) and isinstance(b, int) and isinstance(n, ast.BinOp) \
+                    and isinstance(n.op, ast.Pow) and abs(b) > 64:
+                a = float(a)  # no integer with millions of digits
             with np.errstate(all="raise"):
                 out = fn(a, b)
+            if isinstance(out, int) and abs(out) > 2 ** 53:
+                out = float(out)  # whole numbers stay exact only this far; then floats
         except (ZeroDivisionError, FloatingPointError, OverflowError, ValueError) as exc:
-            raise self.fail(f"{ast.unparse(n)}: {exc}", n) from None
+            why = {ZeroDivisionError: "division by zero",
+                   OverflowError: "the result is too large"}.get(type(exc), str(exc))
+            raise self.fail(f"{ast.unparse(n)}: {why}", n) from None
         if isinstance(out, complex):
             raise self.fail(f"{ast.unparse(n)} is not a real number", n)
         return out
@@ -518,7 +529,10 @@ class _Recorder:
         if isinstance(v, bool):
             raise self.fail(f"{what} must be a whole number", node)
         raw = v.value if isinstance(v, _T) else v
-        arr = np.asarray(raw, dtype=float)
+        try:
+            arr = np.asarray(raw, dtype=float)
+        except OverflowError:
+            raise self.fail(f"{what} is too large", node) from None
         if arr.size != 1 or not float(arr.reshape(())).is_integer():
             raise self.fail(f"{what} must be a whole number; {ast.unparse(node)} is {_show(raw)}", node)
         if isinstance(v, _T):
@@ -540,7 +554,10 @@ class _Recorder:
             self.frames[i]["members"].append(node_id)
 
     def constant(self, value, n: ast.AST, name: str | None = None) -> _T:
-        arr = np.asarray(value, dtype=float)
+        try:
+            arr = np.asarray(value, dtype=float)
+        except OverflowError:
+            raise self.fail(f"{ast.unparse(n)}: a number is too large", n) from None
         if not np.all(np.isfinite(arr)):
             raise self.fail(f"{_show(value)} is not a finite number", n)
         self.check_size(n)
