@@ -641,7 +641,7 @@ class _Frame:
     def __exit__(self, *exc):
         rec = self.rec
         i = rec.stack.pop()
-        if not rec.frames[i]["members"] and exc[0] is None:  # a frame with no ops shows nothing
+        if not rec.frames[i]["members"]:  # a frame with no ops shows nothing
             fid = rec.frames[i]["id"]
             if not any(f["parent"] == fid for f in rec.frames):
                 for b in rec.branches:

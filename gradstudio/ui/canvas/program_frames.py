@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QGraphicsItem
 from ...graph.program import program_of
 
 COLOURS = {"loop": "#2f7fb8", "call": "#7a4fb0", "branch": "#2e8b57", "decision": "#c07a00"}
-TOP = 30.0  # room for the label above the members
 
 
 class ProgramFrame(QGraphicsItem):
@@ -79,15 +78,28 @@ def frame_records(graph) -> list:
     return out
 
 
+def _heights(records) -> dict:
+    """{frame id: how many levels of frames nest inside it} (0 for the innermost)."""
+    height = {r[0]: 0 for r in records}
+    members = {r[0]: set(r[4]) for r in records}
+    for fid, _, _, depth, _ in sorted(records, key=lambda r: -r[3]):  # deepest first
+        for other, _, _, odepth, _ in records:
+            if odepth < depth and members[fid] <= members[other]:
+                height[other] = max(height[other], height[fid] + 1)
+    return height
+
+
 def update_program_frames(scene) -> None:
-    """Make, move or drop the scene's program frames to match the graph's meta."""
+    """Make, move or drop the scene's program frames to match the graph's meta. A frame
+    with frames inside it has more room around its nodes, and its label sits above
+    theirs."""
     frames = scene.__dict__.setdefault("_program_frames", {})
     changed = getattr(scene, "program_changed", set())
-    records = frame_records(scene.graph)
+    records = [r for r in frame_records(scene.graph) if r[4]]
     wanted = {r[0] for r in records}
     for fid in [f for f in frames if f not in wanted]:
         scene.removeItem(frames.pop(fid))
-    deepest = max((r[3] for r in records), default=0)
+    height = _heights(records)
     for fid, kind, label, depth, members in records:
         item = frames.get(fid)
         if item is None or item.label != label:
@@ -97,6 +109,8 @@ def update_program_frames(scene) -> None:
             frames[fid] = item
             scene.addItem(item)
         rect = scene.nodes_rect([m for m in members if scene.node_item(m) is not None])
-        pad = 10.0 + 10.0 * (deepest - depth)
-        item.set_rect(rect.adjusted(-pad, -pad - TOP + 8.0, pad, pad) if not rect.isNull() else rect)
+        h = height[fid]
+        side = min(8.0 + 6.0 * h, 22.0)
+        top = 22.0 * (h + 1)
+        item.set_rect(rect.adjusted(-side, -top, side, side) if not rect.isNull() else rect)
         item.set_changed(fid in changed)
