@@ -265,6 +265,10 @@ class CanvasScene(QGraphicsScene):
             item.set_mark(nodes.get(nid))
         for edge, wire in self._wires.items():
             wire.set_mark(edges.get(edge))
+        if "program" in self.graph.meta:  # marks change node heights: frames follow
+            from .program_frames import update_program_frames
+
+            update_program_frames(self)
         self.overlay_changed.emit()
 
     def caption(self) -> str | None:
