@@ -175,3 +175,16 @@ def test_a_condition_that_computes_is_framed_as_a_decision(make_window, qtbot):
     decision = frames["line 2: if x * x > 2 → True"]
     mul = win.view.scene().node_item(win.doc.graph.by_name("mul_1").id)
     assert decision.kind == "decision" and decision.rect.contains(mul.sceneBoundingRect())
+
+
+def test_gradient_check_and_forward_mode_work_on_a_recorded_rnn(make_window, qtbot):
+    win = make_window()
+    run_program(qtbot, win, (PROGRAMS / "rnn.py").read_text())
+    panel = win.math_panels["math_gradcheck"]
+    assert panel.run()
+    assert panel.report.ok
+    s = win.math
+    assert s.set_forward_mode("x", 4)  # d loss / d x[1, 1], forward mode through the loop
+    _, grads = Engine(win.doc.graph).value_and_grad({})
+    tangent = np.asarray(s.tangents[win.doc.graph.output])
+    assert float(tangent) == pytest.approx(float(grads["x"][1, 1]), rel=1e-12)
