@@ -1,4 +1,5 @@
-"""Run a program and record every op it executes into a Graph (define-by-run).
+"""Run a program and record every op it executes into a Graph (define-by-run): the
+interpreter; the graph being built, its names and frames are the tape (tape.py).
 
 The tree from ``syntax.parse`` is walked statement by statement; values are computed
 eagerly with the ops' own ``forward`` (numpy, float64), so conditions and loop counts
@@ -27,12 +28,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ... import ops
 from ...ops import OpError
 from ..formula import BINARY, FUNCTIONS
 from ..model import Graph, GraphError
 from .errors import Limits, ProgramError
 from .syntax import column, parse
+from .tape import Tape, _show, _T
 
 META = "program"
 CMP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -40,13 +41,6 @@ CMP_FN = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lamb
           ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
 FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
         "div": lambda a, b: a / b, "matmul": lambda a, b: np.matmul(a, b)}
-
-
-@dataclass
-class _T:
-    """A recorded tensor: the node that holds it and its value."""
-    node: str
-    value: np.ndarray
 
 
 @dataclass
@@ -113,40 +107,17 @@ def input_values(graph: Graph) -> dict:
             if n.op == "input" and n.attrs.get("value") is not None}
 
 
-class _Recorder:
+class _Recorder(Tape):
     def __init__(self, source: str, values: dict, limits: Limits):
-        self.source = source
+        super().__init__(source, limits)
         self.values = values
-        self.limits = limits
-        self.graph = Graph()
         self.globals: dict = {}
-        self.inputs: dict[str, _T] = {}
         self.int_inputs: set = set()      # inputs used as a count or an index
-        self.frames: list = []            # records, in the order they opened
-        self.stack: list = []             # indexes of the open frames
         self.branches: list = []
-        self.lines: dict = {}             # node id -> line that made it
-        self.created: list = []           # node ids in the order they were made
-        self.names: set = set()           # node names in use
-        self.next_id: dict = {}           # op -> next number to try for its ids
         self.depth = 0
         self.operands: list = []          # nodes the condition being decided compared
-        self.serial = 0                   # frame ids f1, f2, ... never reused
         self.steps = 0
-        self.line = 1
         self.output = None
-        self.reserved: set = set()
-
-    # ---- errors -----------------------------------------------------------------------
-    def fail(self, message: str, node: ast.AST | None = None, kind: str = "run") -> ProgramError:
-        if node is None or not hasattr(node, "lineno"):
-            return ProgramError(message, self.line, None, self.source, kind)
-        return ProgramError(message, node.lineno, column(self.source, node.lineno, node.col_offset),
-                            self.source, kind)
-
-    def limit(self, message: str, node: ast.AST | None = None) -> ProgramError:
-        line = node.lineno if node is not None and hasattr(node, "lineno") else self.line
-        return ProgramError(message, line, None, self.source, "limit")
 
     # ---- running ----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> Recording:
@@ -336,9 +307,6 @@ class _Recorder:
             raise self.fail(f"a comparison needs single numbers; {ast.unparse(node)} has shape "
                             f"{tuple(arr.shape)}", node)
         return float(arr.reshape(()))
-
-    def frame(self, kind: str, label: str, line: int):
-        return _Frame(self, kind, label, line)
 
     # ---- expressions ------------------------------------------------------------------
     def expr(self, n: ast.AST, scope: dict):
@@ -541,116 +509,6 @@ class _Recorder:
                     self.int_inputs.add(name)
         return int(float(arr.reshape(())))
 
-    # ---- recording --------------------------------------------------------------------
-    def check_size(self, n: ast.AST) -> None:
-        if len(self.graph.nodes) >= self.limits.ops:
-            raise self.limit(f"the program recorded more than {self.limits.ops} ops (the limit)", n)
-
-    def note(self, node_id: str, n: ast.AST) -> None:
-        self.names.add(self.graph.nodes[node_id].name)
-        self.created.append(node_id)
-        self.lines[node_id] = n.lineno if hasattr(n, "lineno") else self.line
-        for i in self.stack:
-            self.frames[i]["members"].append(node_id)
-
-    def constant(self, value, n: ast.AST, name: str | None = None) -> _T:
-        try:
-            arr = np.asarray(value, dtype=float)
-        except OverflowError:
-            raise self.fail(f"{ast.unparse(n)}: a number is too large", n) from None
-        if not np.all(np.isfinite(arr)):
-            raise self.fail(f"{_show(value)} is not a finite number", n)
-        self.check_size(n)
-        g = self.graph
-        node = g.add_node("constant", name=name, attrs={"value": arr.tolist()},
-                          id=self.free_id("constant"))
-        self.note(node.id, n)
-        return _T(node.id, arr)
-
-    def apply(self, op: str, args: list, n: ast.AST, attrs: dict | None = None) -> _T:
-        ins = [a if isinstance(a, _T) else self.constant(a, n) for a in args]
-        opdef = ops.get(op)
-        try:
-            full = opdef.check_attrs(attrs or {})
-            opdef.shape(full, *[tuple(np.shape(a.value)) for a in ins])
-            with np.errstate(all="ignore"):
-                value = opdef.forward(np, {**full, "_dtype": np.float64}, *[a.value for a in ins])
-        except OpError as exc:
-            raise self.fail(f"{ast.unparse(n)}: {exc}", n) from None
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise self.fail(f"{ast.unparse(n)}: {exc}", n) from None
-        self.check_size(n)
-        g = self.graph
-        node = g.add_node(op, attrs=full, id=self.free_id(op))
-        for port, src in zip(opdef.port_names(), ins):
-            g.connect(src.node, node.id, port, check_shapes=False)
-        self.note(node.id, n)
-        return _T(node.id, np.asarray(value, dtype=float))
-
-    def rename(self, node_id: str, name: str) -> None:
-        """Name a node after the program's variable (kept as it is when the variable's
-        name cannot be a node name, such as a non-ASCII one)."""
-        old = self.graph.nodes[node_id].name
-        try:
-            self.graph.rename(node_id, name)
-        except GraphError:
-            return
-        self.names.discard(old)
-        self.names.add(name)
-
-    def free_id(self, op: str) -> str:
-        """A node id (also its default name) that no program name can need."""
-        i = self.next_id.get(op, 1)
-        while f"{op}_{i}" in self.graph.nodes or f"{op}_{i}" in self.reserved \
-                or f"{op}_{i}" in self.names:
-            i += 1
-        self.next_id[op] = i + 1
-        return f"{op}_{i}"
-
-    def free_name(self, name: str, extra: set | None = None) -> str:
-        """``name`` for the first value assigned to it, then ``name_2``, ``name_3``, ...;
-        never the name of an input or of another program name."""
-        extra = extra or set()
-        used = self.names
-        if name not in used and name not in extra and name not in self.values \
-                and name not in self.inputs:
-            return name
-        i = self.next_id.get(("name", name), 2)
-        while f"{name}_{i}" in used or f"{name}_{i}" in self.reserved or f"{name}_{i}" in extra:
-            i += 1
-        self.next_id[("name", name)] = i + 1
-        return f"{name}_{i}"
-
-
-class _Frame:
-    """A context that opens a frame record (kind, label, line, parent, members)."""
-
-    def __init__(self, rec: _Recorder, kind: str, label: str, line: int):
-        self.rec, self.kind, self.label, self.line = rec, kind, label, line
-
-    def __enter__(self):
-        rec = self.rec
-        parent = rec.frames[rec.stack[-1]]["id"] if rec.stack else None
-        rec.serial += 1
-        rec.frames.append({"id": f"f{rec.serial}", "kind": self.kind, "label": self.label,
-                           "line": self.line, "parent": parent, "depth": len(rec.stack),
-                           "members": []})
-        rec.stack.append(len(rec.frames) - 1)
-        return self
-
-    def __exit__(self, *exc):
-        rec = self.rec
-        i = rec.stack.pop()
-        if not rec.frames[i]["members"]:  # a frame with no ops shows nothing
-            fid = rec.frames[i]["id"]
-            if not any(f["parent"] == fid for f in rec.frames):
-                for b in rec.branches:
-                    if b["frame"] == fid:
-                        b["frame"] = rec.frames[i]["parent"]
-                del rec.frames[i]
-        return False
-
-
 def _literal(n: ast.AST) -> float | None:
     sign = 1.0
     while isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
@@ -660,14 +518,6 @@ def _literal(n: ast.AST) -> float | None:
             and not isinstance(n.value, bool) and math.isfinite(float(n.value)):
         return sign * float(n.value) + 0.0
     return None
-
-
-def _show(v) -> str:
-    arr = np.asarray(v)
-    if arr.ndim == 0:
-        f = float(arr)
-        return str(int(f)) if f.is_integer() else repr(f)
-    return f"an array of shape {tuple(arr.shape)}"
 
 
 def names_of(source: str) -> tuple:
