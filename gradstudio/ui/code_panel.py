@@ -4,8 +4,8 @@ Top: the program editor with Run (Ctrl+Return) and the example programs; errors
 show under it with their line and column, and the line is marked in the editor.
 Run records the program (gradstudio/graph/program) at the current input values and
 shows the graph on the canvas, framed by loop iteration, call and branch. When an
-input value changes (Inputs panel, inspector), the program is recorded again; frames
-that are new (a branch flipped, a loop ran more or fewer times) are highlighted and
+input value changes (Inputs panel, inspector), the program is recorded again (not
+over a graph edited by hand since: Run does that on purpose); frames that are new (a branch flipped, a loop ran more or fewer times) are highlighted and
 the status line says what changed. The math views keep running on the new graph.
 
 Bottom: "graph as code", a read-only view of any graph as a straight-line program,
@@ -27,6 +27,7 @@ from ..graph.program import (ProgramError, changes, graph_to_code, input_values,
 from ..paths import EXAMPLES
 from .theme import ERROR_COLOUR
 
+HAND_EDITS = ("node_added", "node_removed", "connected", "disconnected")
 STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "attr_changed",
               "renamed", "output_changed")  # what changes the graph-as-code text
 ERROR_LINE = QColor(255, 80, 60, 60)
@@ -144,6 +145,7 @@ class CodePanel(QWidget):
                 pass
         self.graph = self.window.doc.graph
         self.graph.subscribe(self._on_event)
+        self.hand_edited = False
         rec = program_of(self.graph)
         if rec is not None and not self._installing:  # a file that keeps its program
             self.editor.setPlainText(rec["source"])
@@ -154,6 +156,8 @@ class CodePanel(QWidget):
     def _on_event(self, ev) -> None:
         if ev.kind in STRUCTURAL:
             self._code_timer.start()
+        if ev.kind in HAND_EDITS and not self._installing:
+            self.hand_edited = True  # no longer just the program's recording
         if (ev.kind == "attr_changed" and ev.key == "value" and not self._installing
                 and program_of(self.graph) is not None
                 and self.graph.nodes.get(ev.node) is not None
@@ -195,6 +199,10 @@ class CodePanel(QWidget):
         """Record the graph's own program again with its inputs' current values."""
         rec = program_of(self.graph)
         if rec is None:
+            return False
+        if self.hand_edited:  # recording again would drop the person's edits: leave it to Run
+            self.status.setText("The graph was edited by hand, so an input change does not "
+                                "record the program again; press Run to record it.")
             return False
         try:
             recording = record(rec["source"], self._values(rec["source"]))

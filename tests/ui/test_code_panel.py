@@ -188,3 +188,16 @@ def test_gradient_check_and_forward_mode_work_on_a_recorded_rnn(make_window, qtb
     _, grads = Engine(win.doc.graph).value_and_grad({})
     tangent = np.asarray(s.tangents[win.doc.graph.output])
     assert float(tangent) == pytest.approx(float(grads["x"][1, 1]), rel=1e-12)
+
+
+def test_a_graph_edited_by_hand_is_not_recorded_over(make_window, qtbot):
+    win = make_window()
+    run_program(qtbot, win, (PROGRAMS / "piecewise.py").read_text())
+    g = win.doc.graph
+    win.editor.add_node("sin", (0.0, 400.0))  # a person's own addition
+    win.editor.set_attr(g.by_name("x").id, "value", 3.0)
+    qtbot.wait(50)
+    assert win.doc.graph is g and len(g.nodes) == 3  # kept, not recorded over
+    assert "edited by hand" in win.code.status.text()
+    assert win.code.run()  # Run records it again on purpose, at x = 3
+    assert "else (x < 1: False)" in frames_on_canvas(win)
