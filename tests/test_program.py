@@ -382,3 +382,21 @@ def test_any_text_records_or_gives_one_program_error(pieces):
         assert str(exc) and "\n" not in str(exc)
         return
     assert rec.graph.output in rec.graph.nodes
+
+
+STEPS = ["y = sin(y) * x", "y = tanh(y + x)", "y = y * y * 0.5 + x", "y = exp(0.3 * y) - x",
+         "y = y / (1 + x * x)", "y = sigmoid(y) + cos(x)", "y = f(y, x)"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(STEPS), min_size=1, max_size=4), st.integers(1, 3),
+       st.floats(0.2, 1.5) | st.floats(-1.5, -0.2), st.floats(-1.0, 1.0))
+def test_random_programs_gradients_match_central_differences_of_the_program(steps, k, x, y):
+    body = "\n".join("        " + s for s in steps)
+    prog = (f"def f(a, b):\n    return a * sin(b) + b\n\nx = input({x!r})\ny = input({y!r})\n"
+            f"for i in range({k}):\n    if x > 0:\n{body}\n    else:\n        y = y - x * 0.5\ny\n")
+    rec = record(prog)
+    _, g = grads(rec.graph)
+    for name in ("x", "y"):
+        want = central(prog, name, rec.inputs, eps=1e-6)
+        assert float(g[name]) == pytest.approx(float(want), rel=1e-5, abs=1e-6), prog
