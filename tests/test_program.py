@@ -400,3 +400,39 @@ def test_random_programs_gradients_match_central_differences_of_the_program(step
     for name in ("x", "y"):
         want = central(prog, name, rec.inputs, eps=1e-6)
         assert float(g[name]) == pytest.approx(float(want), rel=1e-5, abs=1e-6), prog
+
+
+def _torch_newton(torch, v):
+    y = v["x"]
+    for _ in range(5):
+        y = 0.5 * (y + v["x"] / y)
+    return y
+
+
+def _torch_piecewise(torch, v):
+    x = v["x"]
+    return x * x if x.item() < 1 else 2 * x - 1 + torch.sin(x - 1)
+
+
+def _torch_lecture(torch, v):
+    a, b = v["x1"], v["x2"]
+    return torch.log(a) + a * b - torch.sin(b)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,fn,values", [
+    ("newton_sqrt.py", _torch_newton, {"x": 2.0}), ("newton_sqrt.py", _torch_newton, {"x": 0.3}),
+    ("piecewise.py", _torch_piecewise, {"x": 0.5}), ("piecewise.py", _torch_piecewise, {"x": 2.5}),
+    ("lecture_function.py", _torch_lecture, {"x1": 2.0, "x2": 5.0}),
+])
+def test_examples_match_the_same_program_in_torch(name, fn, values):
+    import torch
+
+    rec = record(src(name), values)
+    value, g = grads(rec.graph)
+    t = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for k, v in values.items()}
+    out = fn(torch, t)
+    out.backward()
+    assert value == pytest.approx(out.item(), rel=1e-14)
+    for k in values:
+        assert float(g[k]) == pytest.approx(t[k].grad.item(), rel=1e-12)
