@@ -61,7 +61,7 @@ def _app_parser() -> argparse.ArgumentParser:
                                 "(default: an example). Commands: eval, check, train, record; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
-    p.add_argument("file", nargs="?", help="a .gsg graph file to open")
+    p.add_argument("file", nargs="?", help="a .gsg graph file (or a .py program) to open")
     return p
 
 

@@ -9,28 +9,11 @@ from __future__ import annotations
 import os
 
 
-def read_source(path) -> str:
-    from .graph.program import ProgramError
-
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            data = fh.read(1_000_001)
-    except OSError as exc:
-        raise ProgramError(f"{name}: cannot read the program ({exc.strerror or exc})", kind="input") from None
-    if len(data) > 1_000_000:
-        raise ProgramError(f"{name}: a program is at most 1 MB", kind="input")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProgramError(f"{name}: the program is not UTF-8 text", kind="input") from None
-
-
 def record_file(path, feeds: dict):
     """The Recording of the program in ``path`` run with ``feeds`` (name -> array)."""
-    from .graph.program import ProgramError, record
+    from .graph.program import ProgramError, read_program, record
 
-    source = read_source(path)
+    source = read_program(path)
     try:
         return record(source, feeds)
     except ProgramError as exc:  # the same error, naming the file

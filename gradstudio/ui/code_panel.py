@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, Q
 from ..app.document import Document
 from ..app.overlay import NodeMark, Overlay
 from ..graph.program import (ProgramError, changes, graph_to_code, input_values, names_of,
-                             program_of, record)
+                             program_of, read_program, record)
 from ..paths import EXAMPLES
 from .theme import ERROR_COLOUR
 
@@ -292,8 +292,19 @@ class CodePanel(QWidget):
         self._show_error(None)
         self.status.setText("Press Run to record it.")
 
-    def load_text(self, text: str) -> None:
+    def open_program(self, path) -> bool:
+        """Show the Code panel with the program file ``path`` and run it."""
+        from .math.install import show_panel
+
+        show_panel(self.window, "code", 560)
+        try:
+            text = read_program(path)
+        except ProgramError as exc:
+            self._show_error(exc)
+            self.window.show_message(str(exc))
+            return False
         self.editor.setPlainText(text)
+        return self.run()
 
     # ---- graph as code ----------------------------------------------------------------
     def showEvent(self, event) -> None:

@@ -201,3 +201,23 @@ def test_a_graph_edited_by_hand_is_not_recorded_over(make_window, qtbot):
     assert "edited by hand" in win.code.status.text()
     assert win.code.run()  # Run records it again on purpose, at x = 3
     assert "else (x < 1: False)" in frames_on_canvas(win)
+
+
+def test_the_app_opens_a_program_file_into_the_code_panel(qapp, settings, dialogs, tmp_path):
+    from shiboken6 import isValid
+
+    from gradstudio.ui import main as ui_main
+
+    windows = ui_main.start(str(PROGRAMS / "newton_sqrt.py"), settings, tmp_path / "rec", dialogs)
+    try:
+        [win] = windows
+        assert win.code.editor.toPlainText() == (PROGRAMS / "newton_sqrt.py").read_text()
+        assert program_of(win.doc.graph) is not None and len(win.doc.graph.nodes) == 21
+        assert win.docks["code"].isVisible()
+        assert not win.code.open_program(tmp_path / "missing.py")
+        assert "cannot read the program" in win.code.status.text()
+    finally:
+        for w in windows:
+            if isValid(w):
+                w.dialogs = type(dialogs)()
+                w.close()

@@ -9,7 +9,8 @@ The language is described in docs/programs.md.
 from .code import graph_to_code
 from .diff import changes
 from .errors import Limits, ProgramError
-from .record import META, Recording, check, input_values, names_of, program_of, record
+from .record import (META, Recording, check, input_values, names_of, program_of, read_program,
+                     record)
 
 __all__ = ["META", "Limits", "ProgramError", "Recording", "changes", "check", "graph_to_code",
-           "input_values", "names_of", "program_of", "record"]
+           "input_values", "names_of", "program_of", "read_program", "record"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -533,3 +534,22 @@ def names_of(source: str) -> tuple:
                 and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Call)
                 and isinstance(s.value.func, ast.Name) and s.value.func.id == "input"}
     return names, declared
+
+
+def read_program(path, limit: int = 1_000_000) -> str:
+    """The text of a program file; ProgramError naming the file when it cannot be read,
+    is larger than ``limit`` bytes or is not UTF-8."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise ProgramError(f"{name}: cannot read the program ({exc.strerror or exc})",
+                           kind="input") from None
+    if len(data) > limit:
+        raise ProgramError(f"{name}: a program is at most {limit // 1_000_000} MB", kind="input")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProgramError(f"{name}: the program is not UTF-8 text", kind="input") from None
+
