@@ -25,6 +25,7 @@ from ..app.overlay import NodeMark, Overlay
 from ..graph.program import (ProgramError, changes, graph_to_code, input_values, names_of,
                              program_of, read_program, record)
 from ..paths import EXAMPLES
+from .code_editor import CodeEditor
 from .theme import ERROR_COLOUR
 
 HAND_EDITS = ("node_added", "node_removed", "connected", "disconnected")
@@ -70,7 +71,7 @@ class CodePanel(QWidget):
         self._code_stale = True
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-        self.editor = QPlainTextEdit()
+        self.editor = CodeEditor()  # with line numbers: errors name a line
         self.editor.setFont(mono)
         self.editor.setPlaceholderText("x = input(2.0)\ny = x\nfor i in range(5):\n"
                                        "    y = 0.5 * (y + x / y)\ny")
