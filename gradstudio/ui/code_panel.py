@@ -223,10 +223,12 @@ class CodePanel(QWidget):
         fresh, notes = changes(old, program_of(recording.graph))
         self.last_changes = (fresh, notes)
         doc = win.doc
+        same = program_of(doc.graph) is not None  # recorded again: the same document, file and all
+        path = doc.path if same else None
+        name = (doc.name if same else "program") if path is None else None
         self._installing = True
         try:
-            win.set_document(Document(recording.graph, doc.path, name=doc.name if doc.path is None
-                                      else None), modified=True)
+            win.set_document(Document(recording.graph, path, name=name), modified=True)
         finally:
             self._installing = False
         self._show_error(None)

@@ -221,3 +221,21 @@ def test_the_app_opens_a_program_file_into_the_code_panel(qapp, settings, dialog
             if isValid(w):
                 w.dialogs = type(dialogs)()
                 w.close()
+
+
+def test_running_over_a_graph_file_never_saves_onto_that_file(make_window, qtbot, tmp_path, dialogs):
+    from gradstudio.graph.fileformat import load, save
+
+    win = make_window()
+    path = tmp_path / "mine.gsg"
+    save(load(PROGRAMS.parent / "mlp.gsg"), path)
+    assert win.open_file(path)
+    run_program(qtbot, win, (PROGRAMS / "piecewise.py").read_text())
+    assert win.doc.path is None and win.doc.name == "program"
+    dialogs.answers["save_path"] = str(tmp_path / "prog.gsg")
+    assert win.save()  # Save asks where: the program's graph is a new document
+    assert program_of(load(tmp_path / "prog.gsg")) is not None
+    assert program_of(load(path)) is None
+    win.editor.set_attr(win.doc.graph.by_name("x").id, "value", 3.0)
+    qtbot.waitUntil(lambda: "else (x < 1: False)" in frames_on_canvas(win))
+    assert win.doc.path == str(tmp_path / "prog.gsg")  # recorded again: still that file
