@@ -204,10 +204,10 @@ def test_graph_to_code_one_line_per_node_in_topological_order():
     lines, where = graph_to_code(rec.graph)
     assert len(lines) == len(rec.graph.nodes)
     assert [n for n, _ in sorted(where.items(), key=lambda kv: kv[1])] == rec.graph.topo_order()
-    assert lines[0] == "x = input(2.0)  # line 3"
+    assert lines[0] == "x = input(2.0)  # line 4"
     out = rec.graph.nodes[rec.graph.output]
     assert lines[where[out.id]].startswith(f"{out.name} = constant_5 * add_5")
-    assert lines[where[out.id]].endswith("# line 6, i = 4, output")
+    assert lines[where[out.id]].endswith("# line 7, i = 4, output")
 
 
 # ---- limits and refusals: one clear error each -----------------------------------------

@@ -107,7 +107,7 @@ def test_graph_as_code_and_canvas_select_together(make_window, qtbot):
     g = win.doc.graph
     lines = panel.code_view.toPlainText().splitlines()
     assert len(lines) == len(g.nodes)
-    assert lines[0] == "x1 = input(2.0)  # line 3"
+    assert lines[0] == "x1 = input(2.0)  # line 4"
     # a click on a line of the code view selects its node on the canvas
     target = next(i for i, t in enumerate(lines) if t.startswith("mul_1 = x1 * x2"))
     view = panel.code_view
@@ -121,7 +121,7 @@ def test_graph_as_code_and_canvas_select_together(make_window, qtbot):
     assert panel.selected_code_lines() == [1]
     win.view.select_nodes([g.by_name("sin_1").id])
     made = [s.cursor.blockNumber() for s in panel.editor.extraSelections()]
-    assert made == [6]  # line 7: return log(a) + a * b - sin(b)
+    assert made == [7]  # line 8: return log(a) + a * b - sin(b)
 
 
 def test_graph_as_code_shows_any_graph(make_window, qtbot):
