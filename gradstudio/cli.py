@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 
-COMMANDS = ("eval", "check", "train", "record")
+COMMANDS = ("eval", "check", "train", "export", "import", "data", "record")
 
 
 class UsageError(Exception):
@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     from .training import cli_train
 
     cli_train.add_parser(sub)
+    from .interop import cli as interop_cli
+
+    interop_cli.add_parsers(sub)
     from . import cli_program
 
     cli_program.add_parser(sub)
@@ -57,8 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                                "{eval,check,train,record} ...", description="Opens the gradstudio app on FILE "
-                                "(default: an example). Commands: eval, check, train, record; see "
+                                "{eval,check,train,export,import,data,record} ...", description="Opens the "
+                                "gradstudio app on FILE (default: an example). Commands: eval, check, "
+                                "train, export, import, data, record; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     p.add_argument("file", nargs="?", help="a .gsg graph file (or a .py program) to open")
@@ -173,6 +177,13 @@ def _cmd_train(args) -> int:
     return cli_train.run(args)
 
 
+def _cmd_interop(args) -> int:
+    from .interop import cli as interop_cli
+
+    return {"export": interop_cli.run_export, "import": interop_cli.run_import,
+            "data": interop_cli.run_data}[args.command](args)
+
+
 def _cmd_record(args) -> int:
     from . import cli_program
 
@@ -185,8 +196,10 @@ def _user_errors() -> tuple:
     from .ops import OpError
 
     from .graph.program import ProgramError
+    from .interop.cli import errors as interop_errors
 
-    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, ProgramError]
+    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, ProgramError,
+            *interop_errors()]
     try:
         from .graph.fileformat import GraphFileError
         errs.append(GraphFileError)
@@ -212,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
-        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train,
-                "record": _cmd_record}[args.command](args)
+        return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train, "export": _cmd_interop,
+                "import": _cmd_interop, "data": _cmd_interop, "record": _cmd_record}[args.command](args)
     except _user_errors() as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1

@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         self.training = install_training_panels(self)
         from .math import install_math_panels  # the see-the-math session and its docks
         self.math = install_math_panels(self)
+        from .interop_menu import install_interop_menu  # File: Export Model, Import ONNX
+        install_interop_menu(self)
         from .code_panel import install_code_panel  # programs: the Code panel dock
         self.code = install_code_panel(self)
         self.set_theme(self.theme)
