@@ -66,6 +66,13 @@ def window_run(app, example: str, epochs: int) -> tuple:
         tp.show_all(win)
         docks = [win.docks[f"training_{k}"] for k in ("curves", "boundary", "weights", "health",
                                                       "confusion", "replay")]
+        for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
+            win.setCorner(corner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        for d in docks:  # out of the Train workspace's tabs: all six below the canvas
+            d.setMinimumSize(0, 0)  # as recorded: six across 1900 px (less than their minimum)
+            win.removeDockWidget(d)
+            win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+            d.show()
         for a, b in zip(docks, docks[1:]):
             win.splitDockWidget(a, b, Qt.Orientation.Horizontal)
         win.docks["training"].raise_()

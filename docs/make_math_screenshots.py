@@ -8,24 +8,23 @@
   MLP example's ReLU and on its first Linear layer;
 - math_gradcheck.png: the gradient check on a small graph where a relu sits exactly at 0
   (the analytic and numeric gradients disagree there, by the tie convention).
-Settings live in a temporary folder, so your own are untouched.
+All in the Math workspace at 1280x720 (a laptop screen). Settings live in a temporary
+folder, so your own are untouched.
 """
 from __future__ import annotations
 
 import sys
 
-from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
+from screenshot_kit import EXAMPLES, LAPTOP, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import Qt  # noqa: E402
-
-SIZE = (1500, 900)
+SIZE = LAPTOP
 
 
 def prepare(win, example: str | None) -> dict:
     if example is not None:
         win.open_file(EXAMPLES / f"{example}.gsg", as_copy=True)
     win.set_minimap(False)
-    win.docks["palette"].hide()  # more room for the canvas
+    win.workspaces.show("math")
     win.docks["math_inputs"].raise_()  # the input values next to the canvas
     settle()
     return {n.name: n.id for n in win.doc.graph.nodes.values()}
@@ -58,9 +57,6 @@ def backward(win) -> None:
 
 def logistic(win) -> None:
     prepare(win, "logistic_regression")
-    for dock in win.docks.values():  # the whole width for the graph
-        if win.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea:
-            dock.hide()
     s = win.math
     s.run()
     s.seek(s.phase_end("backward"))
@@ -103,7 +99,7 @@ def main() -> int:
     app()
     with settings(theme="light") as (s, tmp):
         for make in (backward, logistic, jacobians, gradcheck_view):
-            s.remove("window")  # each picture starts from the default layout
+            s.remove("workspace")  # each picture starts from the default layout
             win = window(s, SIZE, recovery_dir=tmp / "recovery")
             make(win)
             close(win)

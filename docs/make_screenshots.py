@@ -3,20 +3,28 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
 renders every screenshot: the states below, then those of make_math_screenshots.py,
-make_training_screenshots.py and make_program_screenshots.py. States: an empty graph, the lecture example, the MLP example, a refused connection
-(a wire that would close a cycle, dropped with the mouse) with its message, and the
-dark theme. Settings live in a temporary folder, so your own are untouched.
+make_training_screenshots.py and make_program_screenshots.py, then every workspace at 1280x720 and 1920x1080, light
+and dark (workspace_<build|math|train>_<size>_<theme>.png: the lecture example being
+built, its backward pass half way, the spiral classifier part way through training).
+States at 1280x720: an empty graph, the lecture example, the MLP example, a refused
+connection (a wire that would close a cycle, dropped with the mouse) with its message,
+and the dark theme. Each picture is checked for text cut off or elided and docks
+squeezed (printed as CUT OFF; the run fails if any). Settings live in a temporary
+folder, so your own are untouched.
 """
 from __future__ import annotations
 
 import sys
 
-from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
+import time
+
+from screenshot_kit import (CUT_OFF, EXAMPLES, LAPTOP, SIZES, THEMES, app, close, settle,
+                            settings, shot, window)
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-SIZE = (1400, 850)
+SIZE = LAPTOP
 
 
 def node_id(win, name: str) -> str:
@@ -83,7 +91,51 @@ def main() -> int:
     import make_program_screenshots
 
     make_program_screenshots.main()
+    workspaces()
+    if CUT_OFF:
+        print(f"{len(CUT_OFF)} problems: text cut off or docks squeezed (see CUT OFF above)")
+        return 1
     return 0
+
+
+def wait(cond, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
+        settle(10)
+
+
+def workspaces() -> None:
+    """Every workspace in its key state, at each size, light and dark."""
+    for size in SIZES:
+        for theme in THEMES:
+            tag = f"{size[0]}x{size[1]}_{theme}"
+            with settings(theme=theme, minimap=True) as (s, tmp):
+                win = window(s, size, recovery_dir=tmp / "recovery")
+                open_example(win, "lecture_function", select="a2")
+                shot(win, f"workspace_build_{tag}")
+
+                win.workspaces.show("math")
+                m = win.math
+                m.run()
+                n = {x.name: x.id for x in win.doc.graph.nodes.values()}
+                k = next(i for i, f in enumerate(m.timeline.frames)
+                         if f.phase == "backward" and f.node == n["a2"])
+                m.seek(k)
+                shot(win, f"workspace_math_{tag}")
+
+                win.stack.setClean()
+                win.open_file(EXAMPLES / "spiral.gsg", as_copy=True)
+                win.workspaces.show("train")
+                tp = win.training
+                tp.controls.epochs_spin.setValue(60)
+                wait(lambda: tp.session.trainer is not None and tp.session.trainer.epochs == 60)
+                tp.controls.buttons["play"].click()
+                wait(lambda: tp.session.state == "finished" and not tp.session.running)
+                win.docks["training_boundary"].raise_()
+                shot(win, f"workspace_train_{tag}", wait_ms=500)
+                close(win)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,19 @@
   shrinking layer by layer towards the input) and, on the canvas zoomed to the first
   layers, the vanishing-gradient warnings and the thinning wires.
 
-Settings live in a temporary folder, so your own are untouched. The see-the-math docks
-are hidden here so the training panels have the room.
+All in the Train workspace at 1280x720 (a laptop screen). Settings live in a temporary
+folder, so your own are untouched.
 """
 from __future__ import annotations
 
 import sys
 import time
 
-from screenshot_kit import EXAMPLES, app, close, settle, settings, shot, window
+from screenshot_kit import EXAMPLES, LAPTOP, app, close, settle, settings, shot, window
 
-from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-SIZE = (1600, 1000)
+SIZE = LAPTOP
 
 
 def wait(cond, timeout: float = 60.0) -> None:
@@ -48,27 +47,10 @@ def open_example(win, name: str, **settings):
     return tp
 
 
-def layout(win, bottom: list, raise_: str, height: int = 400) -> None:
-    """Only the training docks (and the palette): ``bottom`` side by side below the
-    canvas, the Training panel in front on the right."""
-    for key, dock in win.docks.items():
-        if key.startswith("math_"):
-            dock.hide()
-    tp = win.training
-    tp.show_all(win)
-    for key in ("curves", "boundary", "weights", "health", "confusion", "replay"):
-        win.docks[f"training_{key}"].setVisible(key in bottom)
-    docks = [win.docks[f"training_{k}"] for k in bottom]
-    for d in docks:  # out of any tab group, then side by side
-        win.removeDockWidget(d)
-        win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
-        d.show()
-    for a, b in zip(docks, docks[1:]):
-        win.splitDockWidget(a, b, Qt.Orientation.Horizontal)
-    win.docks[f"training_{raise_}"].raise_()
-    win.docks["training"].raise_()
-    win.resizeDocks(docks, [height] * len(docks), Qt.Orientation.Vertical)
-    win.resizeDocks([win.docks["training"]], [330], Qt.Orientation.Horizontal)
+def layout(win, front: str) -> None:
+    """The Train workspace with the ``front`` tab raised."""
+    win.workspaces.show("train")
+    win.docks[f"training_{front}"].raise_()
     settle(300)
 
 
@@ -88,26 +70,25 @@ def main() -> int:
         win = window(s, SIZE)
 
         tp = open_example(win, "spiral", epochs=200)
-        layout(win, ["curves", "boundary"], "boundary")
+        layout(win, "boundary")
         run_until(tp, lambda t: t.epoch >= 90)
-        win.view.fit_all()
+        win.view.fit_readable()
         print(f"   spiral paused at epoch {tp.session.trainer.epoch}: "
               f"{tp.controls.status.text()}")
         shot(win, "training_spiral", wait_ms=400)
 
         tp = open_example(win, "digits_mlp", epochs=8)
-        layout(win, ["curves", "confusion"], "confusion")
+        layout(win, "confusion")
         run_until(tp, lambda t: False)
-        win.view.fit_all()
+        win.view.fit_readable()
         print(f"   digits: {tp.confusion.title.text()}")
         shot(win, "training_digits", wait_ms=400)
 
         tp = open_example(win, "deep_sigmoid", epochs=30)
-        layout(win, ["health", "curves"], "health", height=430)
+        layout(win, "health")
         run_until(tp, lambda t: False)
         g = win.doc.graph  # the first layers, where the gradient has all but vanished
-        win.view.select_nodes([g.by_name(n).id for n in ("x", "layer1", "sigmoid1", "layer2",
-                                                         "sigmoid2", "layer3")])
+        win.view.select_nodes([g.by_name(n).id for n in ("x", "layer1", "sigmoid1", "layer2")])
         win.view.fit_selection()
         win.view.select_nodes([])
         print(f"   deep sigmoid: {tp.health.warning_label.text().splitlines()[:2]}")

@@ -1,6 +1,7 @@
 """Shared pieces of the screenshot scripts (make_screenshots.py runs them all):
-paths, letting Qt settle, saving a window to PNG, and main windows with throw-away
-settings so a person's own settings are untouched."""
+paths, letting Qt settle, saving a window to PNG (and saying what is cut off in it,
+gradstudio/ui/readability.py), and main windows with throw-away settings so a person's
+own settings are untouched. SIZES are the screens every workspace is rendered at."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,10 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+SIZES = ((1280, 720), (1920, 1080))  # a laptop and a desktop screen
+LAPTOP = SIZES[0]
+THEMES = ("light", "dark")
+CUT_OFF: list = []  # (picture, problem) for every picture with something cut off
 EXAMPLES = ROOT / "examples"
 
 
@@ -34,7 +39,11 @@ def shot(win, name: str, wait_ms: int = 250) -> Path:
     path = OUT / f"{name}.png"
     if not win.grab().save(str(path)):
         raise SystemExit(f"could not write {path}")
-    print(f"wrote {path.relative_to(ROOT)}")
+    from gradstudio.ui.readability import problems
+
+    found = problems(win)
+    print(f"wrote {path.relative_to(ROOT)}" + (f"  CUT OFF: {found}" if found else ""))
+    CUT_OFF.extend((name, p) for p in found)
     return path
 
 

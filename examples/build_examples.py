@@ -91,6 +91,11 @@ def mlp() -> Graph:
     wire(g, ids["hidden"], ids["layer1"])
     wire(g, ids["layer2"], ids["hidden"])
     wire(g, ids["loss"], ids["layer2"], ids["labels"])
+    # trainable as it is: the built-in Blobs data has its 4 features and 3 classes
+    Binding(ids["x"], ids["labels"], ids["loss"], ids["layer2"]).save(g)
+    g.set_meta("training", {**g.meta["training"], "dataset": {"name": "blobs"},
+                            "optimizer": {"name": "adam", "lr": 0.01}, "epochs": 30,
+                            "batch_size": 32})
     return g
 
 

@@ -12,12 +12,20 @@ import sys
 import numpy as np
 
 from . import __version__
+from . import argtypes
 
 COMMANDS = ("eval", "check", "train", "export", "import", "data", "record")
 
 
 class UsageError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (the usage itself is one --help away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _graph_args(p: argparse.ArgumentParser) -> None:
@@ -30,10 +38,11 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", metavar="NODE", help="name of the node to evaluate/differentiate")
     p.add_argument("--backend", default="numpy", choices=("auto", "numpy", "cupy"),
                    help="array backend (default numpy; auto uses a GPU when one is usable)")
+    argtypes.add_limit_option(p)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gradstudio", description="Build computation graphs and "
+    p = _Parser(prog="gradstudio", description="Build computation graphs and "
                                 "watch them differentiate. Without a command, opens the app.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -45,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     ck = sub.add_parser("check", help="compare gradients with central differences (float64)")
     _graph_args(ck)
-    ck.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+    ck.add_argument("--eps", type=argtypes.positive_float, default=1e-6,
+                    help="finite-difference step (default 1e-6)")
     from .training import cli_train
 
     cli_train.add_parser(sub)
@@ -59,14 +69,59 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _app_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                                "{eval,check,train,export,import,data,record} ...", description="Opens the "
-                                "gradstudio app on FILE (default: an example). Commands: eval, check, "
-                                "train, export, import, data, record; see "
+    p = _Parser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
+                "{eval,check,train,export,import,data,record} ...", description="Opens the "
+                "gradstudio app on FILE (default: an example). Commands: eval, check, train, "
+                "export, import, data, record; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
     p.add_argument("file", nargs="?", help="a .gsg graph file (or a .py program) to open")
     return p
+
+
+MAX_DEPTH = 32  # nested lists in a --set value (a tensor of more dimensions is not sensible)
+
+
+def _bad_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)  # (any number of digits: float() takes them in linear time)
+    if not np.isfinite(value):
+        shown = text if len(text) <= 24 else f"{text[:12]}...({len(text)} characters)"
+        raise ValueError(f"{shown} is too large for a floating-point number")
+    return value
+
+
+def parse_value(text: str) -> np.ndarray:
+    """A --set value: a JSON number or nested list of numbers, as float64. Anything else
+    (null, true, NaN, a string, a number too large, a list nested too deeply or ragged)
+    is a ValueError with one line saying why."""
+    depth = 0
+    for ch in text:  # refuse deep nesting before the JSON parser recurses into it
+        depth += ch == "["
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the list is nested more than {MAX_DEPTH} deep")
+        depth -= ch == "]" and depth > 0
+    try:
+        value = json.loads(text, parse_constant=_bad_constant, parse_float=_finite,
+                           parse_int=_finite)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{text[:40]!r} is not a JSON number or list ({exc.msg})") from None
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, bool) or not isinstance(v, float):
+            what = {type(None): "null", bool: "true/false", str: "a string", dict: "an object"}
+            raise ValueError(f"{what.get(type(v), type(v).__name__)} is not a number; give a "
+                             "number or a nested list of numbers")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("the lists are ragged: every row must have the same length") from None
 
 
 def _parse_sets(items: list[str]) -> dict:
@@ -76,14 +131,9 @@ def _parse_sets(items: list[str]) -> dict:
         if not eq or not name:
             raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. --set x1=2")
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--set {name}: {text!r} is not a JSON number or list ({exc.msg})") from None
-        try:
-            arr = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise UsageError(f"--set {name}: {text!r} is not a number or a nested list of numbers") from None
-        feeds[name.strip()] = arr
+            feeds[name.strip()] = parse_value(text)
+        except ValueError as exc:
+            raise UsageError(f"--set {name}: {exc}") from None
     return feeds
 
 
@@ -197,9 +247,11 @@ def _user_errors() -> tuple:
 
     from .graph.program import ProgramError
     from .interop.cli import errors as interop_errors
+    from .labels import LabelError
+    from .limits import TensorTooLarge
 
-    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, ProgramError,
-            *interop_errors()]
+    errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, LabelError,
+            TensorTooLarge, ProgramError, *interop_errors()]
     try:
         from .graph.fileformat import GraphFileError
         errs.append(GraphFileError)
@@ -215,6 +267,11 @@ def _user_errors() -> tuple:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    bad = argtypes.undecodable(argv)
+    if bad is not None:
+        print(f"gradstudio: error: {bad}", file=sys.stderr)
+        return 2
+    argv = argtypes.join_dash_values(argv, ("--expr",))
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
         args = _app_parser().parse_args(argv)
         from .ui.main import run
@@ -225,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
+        argtypes.apply_limit(args)
         return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train, "export": _cmd_interop,
                 "import": _cmd_interop, "data": _cmd_interop, "record": _cmd_record}[args.command](args)
     except _user_errors() as exc:
@@ -232,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        print("gradstudio: error: out of memory; lower --max-tensor or use smaller sizes",
+              file=sys.stderr)
+        return 1
     except Exception as exc:  # never show a raw traceback to a user
         print(f"gradstudio: internal error ({type(exc).__name__}): {exc}. Please report this.",
               file=sys.stderr)

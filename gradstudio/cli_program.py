@@ -27,6 +27,9 @@ def add_parser(sub) -> None:
     rec.add_argument("--set", metavar="NAME=JSON", action="append", default=[],
                      help="value of an input: a JSON number or nested list (repeatable)")
     rec.add_argument("-o", "--out", metavar="G.gsg", required=True, help="the graph file to write")
+    from . import argtypes
+
+    argtypes.add_limit_option(rec)
 
 
 def run_record(args, parse_sets) -> int:

@@ -148,3 +148,18 @@ def test_train_missing_file_is_one_line(capsys):
     code, out, err = run(capsys, "train", "/nonexistent/g.gsg", "--epochs", "1")
     assert code == 1 and "g.gsg" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_train_progress_bar_and_the_mlp_example_on_its_built_in_data(tmp_path, capsys):
+    """examples/mlp.gsg trains as it is (its saved dataset: Blobs, 4 features, 3 classes);
+    stderr carries tqdm's bar: steps done, rate, epoch and loss."""
+    out = tmp_path / "mlp.trained.gsg"
+    code, stdout, err = run(capsys, "train", str(EXAMPLES / "mlp.gsg"), "--epochs", "3",
+                            "--out", str(out), "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["val_accuracy"] > 0.8
+    assert "blobs: 480 training + 120 validation samples, 4 features, 3 classes" in err
+    assert "100%" in err and "45/45 steps" in err and "step/s" in err and "epoch 3/3" in err
+    code, _, err = run(capsys, "train", str(EXAMPLES / "mlp.gsg"), "--epochs", "1", "--out",
+                       str(out), "--quiet")
+    assert code == 0 and err == ""

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from gradstudio import Engine, Graph
+from gradstudio.engine import FeedError
 
 
 def linear_graph(x_shape, bias):
@@ -71,12 +72,13 @@ def test_softmax_xent(z_shape, labels):
     compare(g, {"z": z, "y": y}, "z")
 
 
-def test_softmax_xent_with_labels_out_of_range_matches_the_expansion():
-    """A label outside 0..classes-1 selects no class in the expansion's one_hot (its row
-    adds nothing to the loss and takes no gradient); the fused kernel agrees."""
+def test_softmax_xent_with_labels_out_of_range_is_refused_fused_or_expanded():
+    """A label outside 0..classes-1 would select no class (a row adding nothing to the
+    loss, no gradient): both the fused kernel and the expansion refuse it (issue 8)."""
     rng = np.random.default_rng(3)
     g = xent_graph((5, 4), "int")
     z = rng.normal(size=(5, 4))
-    compare(g, {"z": z, "y": np.array([0, 4, 2, -1, 3])}, "z")
-    v, grads = Engine(g).value_and_grad({"z": z, "y": np.array([0, 4, 2, -1, 3])})
-    assert not grads["z"][1].any() and not grads["z"][3].any() and grads["z"][0].any()
+    for fuse in (True, False):
+        for y in ([0, 4, 2, 1, 3], [0, -1, 2, 1, 3]):
+            with pytest.raises(FeedError, match="from 0 to 3"):
+                Engine(g, fuse=fuse).value_and_grad({"z": z, "y": np.array(y)})

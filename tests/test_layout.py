@@ -124,3 +124,20 @@ def test_thousand_nodes_lay_out_quickly():
     t = time.perf_counter()
     auto_layout(g)
     assert time.perf_counter() - t < 1.0
+
+
+def test_wires_into_one_node_keep_its_port_order():
+    """Two wires into a node (a loss: logits above labels) come from nodes stacked in the
+    order of its ports, so they do not cross just before it."""
+    from pathlib import Path
+
+    from gradstudio import load
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    for name, upper, lower in (("spiral", "logits", "labels"), ("mlp", "layer2", "labels"),
+                               ("digits_mlp", "logits", "labels")):
+        g = load(examples / f"{name}.gsg")
+        pos = auto_layout(g)
+        top, bottom = g.by_name(upper).id, g.by_name(lower).id
+        assert pos[top][0] == pos[bottom][0], name  # the same column, next to the loss
+        assert pos[top][1] < pos[bottom][1], name

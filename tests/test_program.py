@@ -436,3 +436,19 @@ def test_examples_match_the_same_program_in_torch(name, fn, values):
     assert value == pytest.approx(out.item(), rel=1e-14)
     for k in values:
         assert float(g[k]) == pytest.approx(t[k].grad.item(), rel=1e-12)
+
+
+def test_an_op_over_the_tensor_limit_is_refused_before_it_is_made():
+    from gradstudio import limits
+
+    old = limits.limit()
+    limits.set_limit(10_000)
+    try:
+        with pytest.raises(ProgramError, match=r"line 1, column 5: c \* d \(line 1\): a tensor of "
+                                               r"1100 x 1100 values needs .* over the limit") as info:
+            record("sum(c * d)", {"c": np.ones((1100, 1)), "d": np.ones(1100)})  # an outer product
+        assert info.value.kind == "limit"
+        with pytest.raises(ProgramError, match=r"line 1, column 9: input d: .* over the limit"):
+            record("sum(c * d)", {"c": np.ones((1100, 1)), "d": np.ones(2000)})
+    finally:
+        limits.set_limit(old)

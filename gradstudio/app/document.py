@@ -100,12 +100,19 @@ class RecoveryEntry:
     def load(self) -> Graph:
         return load(self.graph_path)
 
-    def remove(self) -> None:
+    def remove(self) -> str | None:
+        """Delete the entry's files. Never raises: returns why one could not be deleted
+        (a folder named *.gsg, a read-only folder...), or None."""
         for p in (self.graph_path, _info_path(self.graph_path)):
             try:
+                if os.path.isdir(p) and not os.path.islink(p):
+                    return f"{p}: is a folder, not a recovery file; it was left alone"
                 os.remove(p)
             except FileNotFoundError:
                 pass
+            except OSError as exc:
+                return f"{p}: cannot be deleted ({exc.strerror or exc})"
+        return None
 
 
 def _info_path(graph_path: str) -> str:
@@ -141,7 +148,7 @@ class Recovery:
             raise GraphFileError(f"{tmp}: cannot write: {exc.strerror or exc}") from None
 
     def clear(self) -> None:
-        RecoveryEntry(self.path, None, "", 0.0).remove()
+        RecoveryEntry(self.path, None, "", 0.0).remove()  # a problem shows at the next write
 
 
 def _running_here(info: dict) -> bool:
@@ -175,8 +182,10 @@ def find_recovery(folder, is_running=_running_here) -> list[RecoveryEntry]:
             continue
         graph_path = os.path.join(folder, fname)
         try:
+            if not os.path.isfile(_info_path(graph_path)):  # (a pipe would block the start)
+                raise OSError("not a regular file")
             with open(_info_path(graph_path), encoding="utf-8") as fh:
-                info = json.load(fh)
+                info = json.loads(fh.read(1 << 16))
             if not isinstance(info, dict):
                 info = {}
         except (OSError, ValueError):

@@ -46,7 +46,11 @@ def magnitude(value) -> float:
     arr = np.asarray(value, dtype=float)
     if arr.size == 0:
         return 0.0
-    return float(np.sqrt(np.mean(arr * arr)))
+    top = float(np.max(np.abs(arr)))
+    if not 0 < top < np.inf:  # zero, or inf/NaN in the values: the RMS is that too
+        return top if top == top else float("nan")
+    scaled = arr / top  # (squares of values near 1e308 would overflow)
+    return top * float(np.sqrt(np.mean(scaled * scaled)))
 
 
 def sign(value) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..graph.model import Graph
-from .run import Engine
+from .run import Engine, FeedError
 
 
 @dataclass
@@ -49,6 +49,8 @@ def gradcheck(graph: Graph, feeds: dict | None = None, output: str | None = None
               eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               max_elements: int = 64, seed: int = 0, backend: str = "numpy") -> CheckReport:
     """Compare reverse-mode gradients with central differences, in float64."""
+    if not (isinstance(eps, (int, float)) and 0 < eps < float("inf")):
+        raise FeedError(f"the finite-difference step must be a number > 0, got {eps!r}")
     eng = Engine(graph, backend=backend, dtype="float64")
     be = eng.backend
     value, grads = eng.value_and_grad(feeds, output)

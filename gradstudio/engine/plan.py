@@ -36,6 +36,7 @@ class Step:
     nodiff: tuple = ()        # per input: True where no gradient may flow (labels ports)
     source: tuple | None = None  # ("input", name) | ("param", key, name) | ("const", value)
     shape: tuple = ()         # inferred (possibly symbolic) output shape
+    classes: int | None = None  # an integer input: the number of classes its readers expect
 
 
 @dataclass
@@ -94,7 +95,25 @@ def compile_graph(graph: Graph, output: str | None = None, prune: bool = False,
             step.source = ("const", node.attrs["value"])
         node_step[nid] = len(steps)
         steps.append(step)
+    _label_classes(steps)
     return Plan(steps, node_step, out, inputs, params, order)
+
+
+def _label_classes(steps: list) -> None:
+    """Tell each integer input how many classes the steps reading it on a labels port
+    expect: a ``classes`` attribute (one_hot) or the last size of the logits (the fused
+    softmax cross-entropy)."""
+    for s in steps:
+        for k, j in enumerate(s.ins):
+            src = steps[j]
+            if not (src.source and src.source[0] == "input" and src.attrs.get("dtype") == "int"):
+                continue
+            classes = s.attrs.get("classes") if isinstance(s.attrs.get("classes"), int) else None
+            if classes is None and s.op.name == "softmax_xent" and k == 1 and steps[s.ins[0]].shape:
+                last = steps[s.ins[0]].shape[-1]
+                classes = last if isinstance(last, int) else None
+            if classes is not None:
+                src.classes = classes if src.classes is None else min(src.classes, classes)
 
 
 def _param_step(sn, sattrs, node, prefix, label, params, steps) -> int:

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import limits
 from ..graph.model import Graph
 from ..ops.shapes import fmt, unify
 from ..ops.sources import initial_value
 from .backend import Backend, get_backend
+from .checks import check_sizes, fed_labels
 from .plan import Plan, compile_graph
 from .straight import straight_passes
 from .trace import Trace, finish_trace, start_trace
@@ -22,6 +24,9 @@ from .trace import Trace, finish_trace, start_trace
 
 class FeedError(Exception):
     """A fed value that does not fit the graph (missing, wrong shape, not a number)."""
+
+
+_UNSEEN = object()
 
 
 @dataclass
@@ -176,6 +181,7 @@ class Engine:
                        inputs, params, consts, named, param_keys, size=len(steps) + len(saved))
 
     def _constant(self, value):
+        limits.check("a constant", np.shape(value), np.dtype(self.dtype_name).itemsize)
         arr = self.backend.asarray(value, self.dtype)
         if self.backend.name == "numpy":
             arr.flags.writeable = False  # shared by every call; nothing may change it
@@ -184,7 +190,10 @@ class Engine:
     # ---- parameters -------------------------------------------------------------------
     def _param(self, key: str, step) -> object:
         host = self.graph.params.get(key)
+        if key in self._dev and self._host_seen.get(key, _UNSEEN) is host:
+            return self._dev[key]  # (also a value given with set_param before any pass)
         if host is None:
+            limits.check(f"parameter {step.source[2]}", step.shape, 8)
             host = initial_value(step.attrs, key)
             self.graph.set_param(key, host)
             host = self.graph.params[key]
@@ -213,7 +222,12 @@ class Engine:
         store_params. The array is handed over, not copied: it becomes the engine's own
         (what ``params()`` returns and an optimizer may update in place)."""
         key = self.param_key(name, output)
+        step = self.program(output).plan.steps[self.program(output).plan.params[name]]
+        if tuple(value.shape) != tuple(step.shape):
+            raise FeedError(f"parameter {name}: the value has shape {fmt(tuple(value.shape))}, "
+                            f"the graph needs {fmt(step.shape)}")
         self._dev[key] = value
+        self._host_seen[key] = self.graph.params.get(key)  # the graph's value is not newer
 
     def store_params(self) -> None:
         """Read device parameters back into the graph's host store (an explicit read-back)."""
@@ -244,6 +258,7 @@ class Engine:
                 reason = unify(s.attrs["shape"], tuple(shape), bindings)
                 if reason:
                     raise FeedError(f"input {s.source[1]!r}: {reason}")
+            check_sizes(prog.plan, bindings, np.dtype(self.dtype_name).itemsize)
             prog.fed_shapes = shapes
         return vals
 
@@ -254,6 +269,8 @@ class Engine:
             if value is None:
                 raise FeedError(f"no value for input {name!r}")
         want = self.xp.int64 if step.attrs["dtype"] == "int" else self.dtype
+        if want is self.xp.int64:  # the one labels rule (gradstudio/labels.py)
+            value = fed_labels(self.backend, value, step.classes, name, FeedError)
         if type(value) is np.ndarray and self.backend.name == "numpy" and value.dtype == want:
             arr = value  # the common case in training, checked cheaply
         elif self.backend.is_native(value):
@@ -264,10 +281,6 @@ class Engine:
             except (TypeError, ValueError):
                 raise FeedError(f"input {name!r}: {value!r} is not a number or a nested list "
                                 "of numbers") from None
-            if step.attrs["dtype"] == "int":
-                if not np.all(host == np.round(host)):
-                    raise FeedError(f"input {name!r} holds class labels; they must be whole numbers")
-                host = host.astype(np.int64)
             arr = self.backend.asarray(host, want)
         return arr
 

@@ -14,11 +14,15 @@ import binascii
 import json
 import math
 import os
+import re
 import secrets
+import time
+import stat
 from typing import Callable
 
 import numpy as np
 
+from .. import limits
 from .model import CycleError, Graph, GraphError
 
 SCHEMA_VERSION = 1
@@ -37,6 +41,14 @@ _PARAM = ("dtype", "shape", "data")
 
 class GraphFileError(Exception):
     """A graph file that cannot be read or written; the message names the file and the problem."""
+
+
+class ReadOnlyFile(GraphFileError):
+    """The file to save over is read-only: an editor offers Save As."""
+
+
+class _ReadOnly(PermissionError):
+    pass
 
 
 class _Bad(Exception):
@@ -70,17 +82,18 @@ def save(graph: Graph, path) -> None:
     """Write ``graph`` to ``path`` atomically; on any error the old file is untouched."""
     name = os.fspath(path)
     try:
-        data = _text(_document(graph, list(graph.nodes))).encode("utf-8")
+        data = _encode(_text(_document(graph, list(graph.nodes))))
     except _Bad as exc:
         raise GraphFileError(f"{name}: cannot save: {exc}") from None
     target = os.path.realpath(name)  # saving through a symlink updates the file it points to
     folder = os.path.dirname(target)
     tmp, fd = None, None
     try:
-        if os.path.isdir(target):
-            raise IsADirectoryError(21, "it is a directory")
+        _check_target(target)
+        _remove_stale_temps(folder, os.path.basename(target))
         while fd is None:
-            tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(4)}.tmp")
+            tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}."
+                               f"{secrets.token_hex(4)}.tmp")
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                              0o666)
@@ -104,9 +117,92 @@ def save(graph: Graph, path) -> None:
             except OSError:
                 pass
         if isinstance(exc, OSError):
-            raise GraphFileError(f"{name}: cannot save: {exc.strerror or exc}") from None
+            kind = ReadOnlyFile if isinstance(exc, _ReadOnly) else GraphFileError
+            raise kind(f"{name}: cannot save: {exc.strerror or exc}") from None
         raise
     _sync_folder(folder)
+
+
+def check_target(path) -> None:
+    """Raise GraphFileError if ``path`` cannot be written (a missing or read-only
+    folder, a directory, a device or pipe, a read-only file): called before long work
+    whose result goes there, so the work is not done in vain."""
+    name = os.fspath(path)
+    target = os.path.realpath(name)
+    folder = os.path.dirname(target)
+    try:
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(2, f"the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, f"the folder {folder} is not writable")
+        _check_target(target)
+    except OSError as exc:
+        raise GraphFileError(f"{name}: cannot write here: {exc.strerror or exc}") from None
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate put in by the API
+        raise _Bad(f"the graph holds text that is not valid Unicode ({exc.object[exc.start:exc.end]!r})") \
+            from None
+
+
+def _check_target(target: str) -> None:
+    """Only a regular file (or a new name) may be replaced; a read-only file is refused
+    as an editor refuses it (the person may choose Save As)."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "it is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(0, "it is not a regular file (a device, pipe or socket); choose a file name")
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise _ReadOnly(13, "the file is read-only; save under another name (Save As)")
+
+
+_TEMP = re.compile(r"\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+STALE_TEMP_S = 600  # a temp file of an older version (no pid in its name) this old is stale
+
+
+def _remove_stale_temps(folder: str, base: str) -> None:
+    """Delete temp files of earlier saves of ``base`` that were killed mid-way: ours
+    are named ``.<base>.<pid>.<hex>.tmp``; one whose process is gone is stale."""
+    prefix = f".{base}."
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for n in names:
+        path = os.path.join(folder, n)
+        m = _TEMP.search(n[len(prefix) - 1:])
+        try:
+            if m is not None:
+                if _alive(int(m.group("pid"))):
+                    continue
+            elif not re.fullmatch(r"[0-9a-f]{8}\.tmp", n[len(prefix):]) or \
+                    os.path.getmtime(path) > time.time() - STALE_TEMP_S:
+                continue
+            if os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # cannot tell: keep it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _sync_folder(folder: str) -> None:
@@ -203,10 +299,19 @@ def load(path) -> Graph:
     """Read a graph file. Any problem, the file system's included, is a GraphFileError."""
     name = os.fspath(path)
     try:
-        if os.path.isdir(name):
+        st = os.stat(name)  # before opening: a pipe or a device is never read
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "it is a directory, not a graph file")
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "it is not a regular file (a device, pipe or socket)")
+        limits.check_bytes(f"{name}: the file ({limits.human(st.st_size)})", st.st_size)
         with open(name, "rb") as fh:
-            data = fh.read()
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:  # it grew meanwhile: read the rest, within the limit
+                data += fh.read(max(0, limits.limit() + 1 - len(data)))
+                limits.check_bytes(f"{name}: the file", len(data))
+    except limits.TensorTooLarge as exc:
+        raise GraphFileError(str(exc)) from None
     except FileNotFoundError:
         raise GraphFileError(f"{name}: no such file") from None
     except OSError as exc:
@@ -268,6 +373,8 @@ def _parse(text: str | bytes) -> dict:
         raise _Bad(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise _Bad("invalid JSON: nested too deeply") from None
+    if _SURROGATE.search(text):
+        _no_surrogates(doc)
     if not isinstance(doc, dict):
         raise _Bad(f"not a gradstudio graph file: expected a JSON object, found {_kind(doc)}")
     if "format" not in doc:
@@ -370,7 +477,7 @@ def _decode_param(key: str, raw) -> np.ndarray:
     where = f"parameter {key!r}"
     _fields(raw, _PARAM, where, _PARAM)
     dtype = raw["dtype"]
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise _Bad(f"{where}: 'dtype' must be \"float64\" or \"float32\", got {dtype!r}")
     shape = _typed(raw["shape"], list, f"{where}: 'shape'")
     if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
@@ -379,6 +486,10 @@ def _decode_param(key: str, raw) -> np.ndarray:
         data = base64.b64decode(_typed(raw["data"], str, f"{where}: 'data'"), validate=True)
     except (binascii.Error, ValueError):
         raise _Bad(f"{where}: 'data' is not valid base64") from None
+    try:
+        limits.check(where, shape, np.dtype(_DTYPES[dtype]).itemsize)
+    except limits.TensorTooLarge as exc:
+        raise _Bad(str(exc)) from None
     size = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize
     if len(data) != size:
         raise _Bad(f"{where}: 'data' holds {len(data)} bytes, but shape {shape} of {dtype} "
@@ -427,6 +538,28 @@ def _kind(value) -> str:
     if isinstance(value, str):
         return f"the string {value!r}" if len(value) < 40 else "a string"
     return {list: "a list", dict: "a JSON object"}.get(type(value), type(value).__name__)
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_surrogates(value) -> None:
+    """Refuse text that cannot be written back (a lone surrogate such as \\ud800): it
+    would load, then make every later save fail."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _Bad(f"the file holds text that is not valid Unicode (a lone surrogate "
+                           f"{exc.object[exc.start:exc.end]!r}); it could not be saved again") from None
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
 
 
 def _no_duplicates(pairs: list) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 
 from .model import Graph, GraphError
 
@@ -110,7 +111,9 @@ class _Builder:
         if "\x00" in self.body:
             raise self.fail("the formula contains a NUL character", self.text.index("\x00") + 1)
         try:
-            tree = ast.parse(self.body, mode="eval")
+            with warnings.catch_warnings():  # ("1if x": Python would print a SyntaxWarning)
+                warnings.simplefilter("ignore", SyntaxWarning)
+                tree = ast.parse(self.body, mode="eval")
         except SyntaxError as exc:
             raise self._syntax(exc) from None
         except (RecursionError, MemoryError):

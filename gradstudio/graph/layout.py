@@ -64,10 +64,11 @@ def _inversions(seq: list) -> int:
     return count
 
 
-def _crossings(columns: list, down: dict, index: dict) -> int:
+def _crossings(columns: list, down: dict, index: dict, port_frac: dict | None = None) -> int:
     total = 0
+    frac = port_frac or {}
     for col in columns[:-1]:
-        pairs = sorted((index[u], index[v]) for u in col for v in down[u])
+        pairs = sorted((index[u], index[v] + frac.get((u, v), 0.0)) for u in col for v in down[u])
         total += _inversions([v for _, v in pairs])
     return total
 
@@ -83,6 +84,13 @@ def _order(graph: Graph, layer: dict) -> list:
     for n in graph.topo_order():
         columns[layer[n]].append(n)
         up[n], down[n] = [], []
+    # where on its consumer a wire enters, as a fraction (first port 0): two wires into
+    # one node keep the order of its ports, so they do not cross just before it
+    port_frac: dict = {}
+    for u, v, data in graph.nx.edges(data=True):
+        names = graph.nodes[v].opdef.port_names()
+        first = min(names.index(e.port) for e in data["edges"])
+        port_frac[(u, v)] = first / max(1, len(names))
     for u, v in graph.nx.edges():
         prev = u
         for c in range(layer[u] + 1, layer[v]):
@@ -93,8 +101,9 @@ def _order(graph: Graph, layer: dict) -> list:
             prev = dummy
         down[prev].append(v)
         up[v].append(prev)
+        port_frac[(prev, v)] = port_frac[(u, v)]
     index = {n: i for col in columns for i, n in enumerate(col)}
-    best, best_count = [list(c) for c in columns], _crossings(columns, down, index)
+    best, best_count = [list(c) for c in columns], _crossings(columns, down, index, port_frac)
     for sweep in range(SWEEPS):
         downward = sweep % 2 == 0
         seq = range(1, depth) if downward else range(depth - 2, -1, -1)
@@ -104,11 +113,16 @@ def _order(graph: Graph, layer: dict) -> list:
             keys = {}
             for n in col:
                 near = nbrs[n]
-                keys[n] = sum(index[m] for m in near) / len(near) if near else index[n]
+                if not near:
+                    keys[n] = index[n]
+                elif downward:
+                    keys[n] = sum(index[m] for m in near) / len(near)
+                else:
+                    keys[n] = sum(index[m] + port_frac.get((n, m), 0.0) for m in near) / len(near)
             col.sort(key=keys.__getitem__)  # stable: ties keep their order
             for i, n in enumerate(col):
                 index[n] = i
-        count = _crossings(columns, down, index)
+        count = _crossings(columns, down, index, port_frac)
         if count < best_count:
             best, best_count = [list(c) for c in columns], count
         if best_count == 0:

@@ -151,6 +151,9 @@ class Graph:
         node_id = self.new_id(op) if id is None else id
         if not isinstance(node_id, str) or not node_id:
             raise GraphError(f"{op}: a node id must be a non-empty string")
+        if "." in node_id or "/" in node_id:  # parameter keys are "<id>" and "<id>.<local>"
+            raise GraphError(f"node id {node_id!r}: an id may not contain '.' or '/' (they "
+                             "separate a node's id from its parameters' names)")
         if node_id in self.nodes:
             raise GraphError(f"a node with id {node_id!r} already exists")
         name = node_id if name is None else name

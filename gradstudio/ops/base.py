@@ -78,6 +78,8 @@ def _short(v: Any, limit: int = 40) -> str:
 def _as_int(spec: Attr, v: Any) -> int:
     if not isinstance(v, (int, float)) or isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
         raise AttrError(f"{spec.name}: expected a whole number, got {v!r}")
+    if not -2**53 <= v <= 2**53:  # (sizes, axes, seeds: beyond this one is a mistake)
+        raise AttrError(f"{spec.name}: the number {_short(v)} is too large")
     return int(v)
 
 

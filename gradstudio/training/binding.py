@@ -56,8 +56,8 @@ class Binding:
     def for_graph(cls, graph: Graph) -> "Binding":
         """The saved binding if its nodes still exist, else a guess."""
         saved = cls.from_graph(graph)
-        if saved is not None and all(v in graph.nodes for v in saved.to_meta().values()
-                                     if v is not None):
+        if saved is not None and all(isinstance(v, str) and v in graph.nodes
+                                     for v in saved.to_meta().values() if v is not None):
             return saved
         return cls.guess(graph)
 

@@ -11,15 +11,21 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from .datasets import DataError, Dataset, make_split
 
 MAX_CLASSES = 1000
+MAX_TABLE_BYTES = 1 << 30   # a data file larger than this is refused (1 GiB)
+MAX_CELL = 128 * 1024       # the csv module's own field limit, said in our words
 _X_KEYS = ("X", "x", "features", "data", "inputs")
 _Y_KEYS = ("y", "labels", "label", "target", "targets")
 
@@ -92,6 +98,9 @@ class Table:
         li = self.index(len(self.columns) - 1 if label is None else label)
         fi = ([i for i in range(len(self.columns)) if i != li] if features is None
               else self.resolve(features))
+        if not fi:
+            raise DataError(f"{self.source}: no feature columns: the file has only the column "
+                            f"{self.columns[li]!r}" + (" (is it separated by , ; tab or |?)" if self.lines else ""))
         if li in fi:
             raise DataError(f"{self.source}: column {self.columns[li]!r} is chosen both as a "
                             "feature and as the label")
@@ -111,7 +120,7 @@ class Table:
     def _check_numeric(self, i: int, role: str) -> None:
         col = self.data[i]
         if col.dtype.kind != "f":
-            bad = next(j for j, v in enumerate(col) if _number(v) is None)
+            bad = next((j for j, v in enumerate(col) if _number(v) is None), 0)
             raise DataError(f"{self.source}: {role} column {self.columns[i]!r} is not numeric "
                             f"({self.where(bad)}: {_cell_text(col[bad])!r})")
         bad = np.flatnonzero(~np.isfinite(col))
@@ -181,23 +190,64 @@ def read_table(path) -> Table:
     return read_csv(p)
 
 
-def read_csv(path) -> Table:
-    p = Path(path)
+def check_file(path, cap: int | None = None) -> int:
+    """The size of ``path`` if it is a regular file no larger than ``cap`` (default
+    MAX_TABLE_BYTES); else DataError. Checked before the file is opened, so a pipe or a
+    device (/dev/zero) is never read."""
+    cap = MAX_TABLE_BYTES if cap is None else cap
     try:
-        raw = p.read_bytes()
+        st = os.stat(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{path}: is a folder, not a data file")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{path}: is not a regular file (a device, pipe or socket); only files "
+                        "are read")
+    if st.st_size > cap:
+        raise DataError(f"{path}: the file is {limits.human(st.st_size)}, larger than the "
+                        f"{limits.human(cap)} a data file may be")
+    return st.st_size
+
+
+def _read(p: Path, cap: int) -> bytes:
+    size = check_file(p, cap)
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(size + 1)  # (read(n) allocates n bytes at once: never the cap)
+            if len(raw) > size:  # it grew meanwhile
+                raw += fh.read(cap + 1 - len(raw)) if len(raw) <= cap else b""
     except OSError as exc:
         raise DataError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > cap:
+        raise DataError(f"{p}: the file is larger than the {limits.human(cap)} a data file may be")
+    return raw
+
+
+def read_csv(path) -> Table:
+    p = Path(path)
+    raw = _read(p, MAX_TABLE_BYTES)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{p}: not a text file (it is not UTF-8)") from None
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise DataError(f"{p}: line {line} holds a NUL byte: the file is binary, not CSV text")
     lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())
              if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise DataError(f"{p}: the file is empty")
     sample = "\n".join(ln for _, ln in lines[:20])
-    delim = max(",;\t", key=sample.count) if any(c in sample for c in ",;\t") else ","
-    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in lines)), delimiter=delim))
+    delim = max(",;\t|", key=sample.count) if any(c in sample for c in ",;\t|") else ","
+    big = next((n for n, ln in lines if len(ln) > MAX_CELL and
+                max(len(c) for c in ln.split(delim)) > MAX_CELL), None)
+    if big is not None:
+        raise DataError(f"{p}: line {big} has a cell longer than {MAX_CELL // 1024} KB")
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in lines)), delimiter=delim))
+    except csv.Error as exc:
+        raise DataError(f"{p}: not readable as CSV ({exc})") from None
     rows = [[c.strip() for c in r] for r in rows]
     header = any(_number(c) is None for c in rows[0])
     cols = rows[0] if header else [f"col{i}" for i in range(len(rows[0]))]
@@ -229,14 +279,23 @@ def read_npz(path) -> Table:
     (y, labels, target...), optionally ``feature_names``; or only 1-D arrays of equal
     length, one per column."""
     p = Path(path)
+    check_file(p)
     try:
+        _check_npz_headers(p)
         with np.load(p, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except limits.TensorTooLarge as exc:
+        raise DataError(str(exc)) from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:  # (the last two: zip features numpy lacks)
         raise DataError(f"{p}: not a readable .npz file ({exc})") from None
     if not arrays:
         raise DataError(f"{p}: the file holds no arrays")
     shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+    odd = next((k for k in _X_KEYS if k in arrays and arrays[k].ndim != 2), None)
+    if odd is not None and not any(k in arrays and arrays[k].ndim == 2 for k in _X_KEYS):
+        raise DataError(f"{p}: features {odd!r} have shape {arrays[odd].shape}; expected a 2-D "
+                        "array (one row per sample, one column per feature)")
     xk = next((k for k in _X_KEYS if k in arrays and arrays[k].ndim == 2), None)
     yk = next((k for k in _Y_KEYS if k in arrays and arrays[k].ndim in (1, 2)), None)
     if xk is not None:
@@ -268,6 +327,29 @@ def read_npz(path) -> Table:
         else:
             raise DataError(f"{p}: column {name!r} holds {col.dtype} values")
     return Table(str(p), list(cols), out)
+
+
+def _check_npz_headers(p: Path) -> None:
+    """Read each array's header and check the size it claims against the bytes the
+    file holds for it and the tensor limit, before numpy allocates anything."""
+    with zipfile.ZipFile(p) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                if dtype.hasobject:
+                    raise ValueError(f"{info.filename} holds Python objects, not numbers")
+                need = limits.nbytes_of(shape, dtype.itemsize)
+                limits.check_bytes(f"{p}: array {info.filename[:-4]!r} of shape {shape}", need)
+                if need > info.file_size:
+                    raise ValueError(f"array {info.filename[:-4]!r} claims shape {shape} "
+                                     f"({limits.human(need)}) but the file holds "
+                                     f"{limits.human(info.file_size)} for it")
 
 
 def load_table_dataset(path, features=None, label=None, task: str = "auto",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..labels import LabelError, as_labels
 from ..paths import RESOURCES
 
 DIGITS_FILE = RESOURCES / "digits" / "digits.csv.gz"
@@ -105,6 +106,9 @@ DATASETS = {d.name: d for d in (
                 "Regression of the tilted plane y = (x1 + x2) / 2."),
     DatasetInfo("multi_gaussian", "Multi-Gaussian", "regression", 2, 500, 0.05,
                 "Regression of a sum of six positive and negative Gaussian bumps."),
+    DatasetInfo("blobs", "Blobs (4 features, 3 classes)", "classification", 4, 600, 0.1,
+                "Three Gaussian clusters in four dimensions, one per class (they overlap a "
+                "little); the shape of examples/mlp.gsg."),
     DatasetInfo("digits", "Digits (8x8)", "classification", 64, 1797, 0.0,
                 "UCI handwritten digits as bundled by scikit-learn: 1797 images of 8x8 "
                 "pixels scaled to [0, 1], labels 0-9."),
@@ -167,7 +171,15 @@ def _multi_gaussian(rng, n):
     return X, y
 
 
-_GEN = {"circle": _circle, "xor": _xor, "two_gaussians": _two_gaussians, "spiral": _spiral,
+_CENTRES = np.array([[-0.6, 0.4, -0.3, 0.0], [0.6, 0.0, 0.3, -0.4], [0.0, -0.6, 0.0, 0.5]])
+
+
+def _blobs(rng, n):
+    y = np.arange(n) % len(_CENTRES)
+    return _CENTRES[y] + rng.normal(0, 0.3, (n, _CENTRES.shape[1])), y.astype(np.int64)
+
+
+_GEN = {"blobs": _blobs, "circle": _circle, "xor": _xor, "two_gaussians": _two_gaussians, "spiral": _spiral,
         "moons": _moons, "plane": _plane, "multi_gaussian": _multi_gaussian}
 
 
@@ -185,8 +197,10 @@ def load_digits() -> tuple:
 
 def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool) -> tuple:
     """(train indices, validation indices); stratified by class when asked."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise DataError(f"the validation fraction must be in [0, 1), got {val_fraction}")
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) \
+            or not 0.0 <= val_fraction < 1.0:
+        raise DataError(f"the validation fraction must be in [0, 1), got {val_fraction!r}")
+    check_seed(seed)
     rng = np.random.default_rng([seed, 0x5EED])
     n = len(y)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
@@ -208,9 +222,26 @@ def split_indices(y: np.ndarray, val_fraction: float, seed: int, stratify: bool)
     return train, rng.permutation(val)
 
 
+def _whole(value) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def check_seed(seed) -> None:
+    """A seed is a whole number >= 0 (a file's meta may say anything)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise DataError(f"the seed must be a whole number >= 0, got {seed!r}")
+
+
 def make_split(name, X, y, task, n_classes, feature_names, val_fraction=0.2, seed=0,
                label_name="label", class_names=None, description="") -> Dataset:
     """A Dataset from full arrays: the one place data is split."""
+    if task == "classification":  # the one labels rule (gradstudio/labels.py)
+        try:
+            y = as_labels(y, n_classes, f"{name}: {label_name}")
+        except LabelError as exc:
+            raise DataError(str(exc)) from None
     tr, va = split_indices(y, val_fraction, seed, stratify=task == "classification")
     X = np.asarray(X, dtype=np.float64)
     return Dataset(name, X[tr], y[tr], X[va], y[va], task, n_classes, list(feature_names),
@@ -224,10 +255,15 @@ def make_dataset(name: str, size: int | None = None, noise: float | None = None,
     info = DATASETS.get(name)
     if info is None:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    size = info.size if size is None else int(size)
-    noise = info.noise if noise is None else float(noise)
+    try:
+        size = info.size if size is None else _whole(size)
+        noise = info.noise if noise is None else float(noise)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{name}: size must be a whole number and noise a number, got "
+                        f"{size!r} and {noise!r}") from None
     if not np.isfinite(noise) or noise < 0:
         raise DataError(f"noise must be a number >= 0, got {noise}")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     if name == "digits":
         X, y = load_digits()
@@ -246,9 +282,11 @@ def make_dataset(name: str, size: int | None = None, noise: float | None = None,
     X, y = _GEN[name](rng, size)
     if info.task == "classification":
         X = X + rng.normal(0, noise, X.shape) if noise else X
-        n_classes, classes = 2, ["0", "1"]
+        n_classes = max(2, int(y.max()) + 1)
+        classes = [str(c) for c in range(n_classes)]
     else:
         y = y + rng.normal(0, noise, y.shape) if noise else y
         n_classes, classes = 0, []
-    return make_split(name, X, y, info.task, n_classes, ["x1", "x2"], val_fraction, seed,
+    names = [f"x{i + 1}" for i in range(X.shape[1])]
+    return make_split(name, X, y, info.task, n_classes, names, val_fraction, seed,
                       "label" if n_classes else "target", classes, info.description)

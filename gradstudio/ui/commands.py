@@ -23,7 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ..graph import composite, layout
+from ..graph import composite, edit_rules, layout
 from ..graph.model import Edge, Graph, GraphError
 
 log = logging.getLogger(__name__)
@@ -197,9 +197,16 @@ class GraphEditor:
         with self._step(f"Disconnect {self.graph.node(dst).name}.{port}"):
             self.graph.disconnect(dst, port)
 
-    def set_attr(self, node_id: str, name: str, value) -> None:
-        with self._step(f"Set {self.graph.node(node_id).name}.{name}"):
+    def set_attr(self, node_id: str, name: str, value, check_shapes: bool = True) -> None:
+        """Set an attribute (one undo step); refused with GraphError, graph unchanged,
+        when it would give a node a shape problem it did not have (edit_rules.py: the
+        rule a wire follows too)."""
+        node = self.graph.node(node_id)
+        with self._step(f"Set {node.name}.{name}"):
+            before = edit_rules.watch(self.graph, node_id) if check_shapes else None
             self.graph.set_attr(node_id, name, value)
+            if before is not None:
+                edit_rules.refuse_new_problems(self.graph, before, f"{node.name}.{name}")
 
     def rename(self, node_id: str, name: str) -> None:
         with self._step(f"Rename {self.graph.node(node_id).name} to {name}"):

@@ -39,23 +39,16 @@ def start(path: str | None = None, settings: QSettings | None = None, recovery_d
     back), then ``path``; with neither, the lecture example as an untitled copy (an
     empty graph if the example is missing). Returns the windows, shown."""
     recovery_dir = recovery_dir if recovery_dir is not None else recovery_folder()
+    apply_settings(settings)
     win = new_window(settings, recovery_dir, dialogs)
     windows = [win]
-    entries = find_recovery(recovery_dir)
-    restored = False
-    if entries:
-        if win.dialogs.ask_restore(win, entries):
-            for i, entry in enumerate(entries):
-                target = win if i == 0 else new_window(settings, recovery_dir, dialogs)
-                if target.restore(entry):
-                    restored = True
-                    if target is not win:
-                        windows.append(target)
-                elif target is not win:
-                    target.close()
-        else:
-            for entry in entries:
-                entry.remove()
+    try:  # nothing in the recovery folder may keep the window from opening
+        restored = _recover(win, windows, settings, recovery_dir, dialogs)
+    except Exception as exc:  # noqa: BLE001 - reported, then the app opens without it
+        restored = len(windows) > 1 or win.is_modified()
+        win.dialogs.error(win, "Cannot restore unsaved work",
+                          f"The recovery folder {recovery_dir} could not be read: "
+                          f"{type(exc).__name__}: {exc}")
     if path is not None:
         target = new_window(settings, recovery_dir, dialogs) if restored else win
         if target is not win:
@@ -69,6 +62,49 @@ def start(path: str | None = None, settings: QSettings | None = None, recovery_d
     for w in windows:
         w.show()
     return windows
+
+
+def _recover(win, windows: list, settings, recovery_dir, dialogs) -> bool:
+    """Offer the recovery entries; True if one was restored. An entry that cannot be
+    read or deleted is skipped and named in one dialog."""
+    entries = find_recovery(recovery_dir)
+    restored = False
+    problems = []
+    if entries:
+        if win.dialogs.ask_restore(win, entries):
+            for entry in entries:
+                target = win if not restored else new_window(settings, recovery_dir, dialogs)
+                if _restore_one(target, entry, problems):
+                    restored = True
+                    if target is not win:
+                        windows.append(target)
+                elif target is not win:
+                    target.close()
+        else:
+            problems += [p for p in (entry.remove() for entry in entries) if p]
+    if problems:
+        win.dialogs.error(win, "Some recovery files were skipped", "\n".join(problems))
+    return restored
+
+
+def _restore_one(target, entry, problems: list) -> bool:
+    try:
+        return target.restore(entry)
+    except Exception as exc:  # noqa: BLE001 - one entry's fault must not stop the start
+        problems.append(f"{entry.graph_path}: {type(exc).__name__}: {exc}")
+        return False
+
+
+def apply_settings(settings) -> None:
+    """Settings that reach below the UI: the tensor size limit (``limits/max_tensor``,
+    a size such as "4G")."""
+    from .. import limits
+
+    value = settings.value("limits/max_tensor") if settings is not None else None
+    try:
+        limits.set_limit(str(value) if value else None)
+    except ValueError:
+        limits.set_limit(None)
 
 
 def run(path: str | None = None) -> int:

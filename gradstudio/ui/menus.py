@@ -38,13 +38,14 @@ def build_menus(win) -> None:
     _act(win, "export_png", export, "As &PNG…", lambda: win.export_image(fmt="png"))
     _act(win, "export_svg", export, "As &SVG…", lambda: win.export_image(fmt="svg"))
     f.addSeparator()
-    _act(win, "quit", f, "&Quit", win.quit_app, SK.Quit).setMenuRole(QAction.MenuRole.QuitRole)
+    _act(win, "quit", f, "&Quit", win.quit_app, every(SK.Quit, "Ctrl+Q")
+         ).setMenuRole(QAction.MenuRole.QuitRole)
 
     e = mb.addMenu("&Edit")
     undo = win.undo_group.createUndoAction(win, "&Undo")
     undo.setShortcut(SK.Undo)
     redo = win.undo_group.createRedoAction(win, "&Redo")
-    redo.setShortcut(SK.Redo)
+    redo.setShortcuts(every(SK.Redo, "Ctrl+Shift+Z"))  # Ctrl+Y and Ctrl+Shift+Z both redo
     e.addActions([undo, redo])
     win.actions.update(undo=undo, redo=redo)
     e.addSeparator()
@@ -64,7 +65,7 @@ def build_menus(win) -> None:
     _act(win, "auto_layout", e, "Auto-&Layout", view("auto_layout"), QKeySequence("Ctrl+L"),
          tip="Arrange the nodes left to right in topological order")
 
-    v = mb.addMenu("&View")
+    v = win.view_menu = mb.addMenu("&View")
     _act(win, "zoom_in", v, "Zoom &In", view("zoom_in"), SK.ZoomIn)
     _act(win, "zoom_out", v, "Zoom &Out", view("zoom_out"), SK.ZoomOut)
     _act(win, "fit_all", v, "&Fit All", view("fit_all"), QKeySequence("Ctrl+0"))
@@ -94,6 +95,15 @@ def build_menus(win) -> None:
         win.examples_menu.addAction("(no examples found)").setEnabled(False)
     _act(win, "shortcuts", h, "&Keyboard Shortcuts", win.show_shortcuts, SK.HelpContents)
     _act(win, "about", h, "&About gradstudio", win.show_about)
+
+
+def every(standard, fallback: str) -> list:
+    """Every key the platform binds to a standard action (``setShortcut`` would keep only
+    the first) with Ctrl (Cmd), and ``fallback`` when the platform lacks it."""
+    keys = [k for k in QKeySequence.keyBindings(standard) if k.toString().startswith(("Ctrl+", "Meta+"))]
+    if QKeySequence(fallback) not in keys:
+        keys.append(QKeySequence(fallback))
+    return keys
 
 
 def flag(settings, key: str, default: bool) -> bool:

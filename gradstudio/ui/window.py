@@ -1,7 +1,8 @@
 """The main window: canvas in the centre, palette and inspector docks, menus, status bar,
 files (new/open/save/recent/export), autosave for crash recovery, and themes.
 
-Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels. A new
+Panels are docks made with ``add_panel``; each gets a toggle in View ▸ Panels, and
+workspaces.py's LAYOUTS table says in which workspace (Build, Math, Train) it shows. A new
 document (New/Open) replaces the graph, undo stack, editor and canvas together and
 emits ``document_changed``; panels read ``window.editor`` then. The canvas's selection
 is relayed as ``selection_changed`` so panels need not reconnect.
@@ -16,7 +17,7 @@ from PySide6.QtGui import QAction, QPalette, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QLabel, QMainWindow, QWidget
 
 from ..app.document import Document, Recovery, add_recent, clean_recent, remove_recent
-from ..graph.fileformat import GraphFileError
+from ..graph.fileformat import GraphFileError, ReadOnlyFile
 from ..graph.validate import validate
 from . import theme
 from .canvas import CanvasView
@@ -102,9 +103,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        from .workspaces import install_workspaces  # Build / Math / Train; after every panel
+        install_workspaces(self)
 
     # ---- structure ----------------------------------------------------------------------
     def add_panel(self, key: str, title: str, widget, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         dock.setVisible(visible)
         self.docks[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
+        if getattr(self, "workspaces", None) is not None:  # added late: see workspaces.py
+            self.workspaces.adopt(key)
         return dock
 
     # ---- the document -------------------------------------------------------------------
@@ -161,8 +163,8 @@ class MainWindow(QMainWindow):
 
     def _fit_soon(self) -> None:
         """Fit the graph once the new canvas has its final size (after this event)."""
-        self.view.fit_all()
-        QTimer.singleShot(0, self.view, self.view.fit_all)
+        self.view.fit_readable()
+        QTimer.singleShot(0, self.view, self.view.fit_readable)
 
     def is_modified(self) -> bool:
         return self.stack is not None and not self.stack.isClean()
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
     def new_file(self) -> None:
         if self.maybe_save():
             self.set_document(Document())
+            self.show_message("New empty graph")  # not the last file's "Opened ..."
 
     def open_file(self, path=None, as_copy: bool = False) -> bool:
         """Open ``path`` (or ask for one). A file that cannot be read is reported and the
@@ -232,7 +235,7 @@ class MainWindow(QMainWindow):
             self.doc.save(path)
         except GraphFileError as exc:
             self.dialogs.error(self, "Cannot save the file", str(exc))
-            return False
+            return isinstance(exc, ReadOnlyFile) and self.save_as()  # as an editor does
         self.stack.setClean()
         self._update_title()
         self._set_recent(add_recent(self.recent_files(), self.doc.path))
@@ -262,32 +265,38 @@ class MainWindow(QMainWindow):
         self.recent_menu.addAction("Clear Menu", lambda: self._set_recent([]))
 
     # ---- recovery -----------------------------------------------------------------------
-    def autosave(self) -> None:
-        """Write the recovery file while there are unsaved changes; clear it otherwise."""
+    def autosave(self) -> bool:
+        """Write the recovery file while there are unsaved changes; clear it otherwise.
+        False (and a status bar message) when the recovery file could not be written."""
         if self.recovery is None:
-            return
+            return False
         if not self.is_modified():
             self.recovery.clear()
-            return
+            return True
         try:
             self.recovery.write(self.doc.graph, self.doc.path, self.doc.name)
         except GraphFileError as exc:
             self.show_message(f"Autosave failed: {exc}")
+            return False
+        return True
 
     def restore(self, entry) -> bool:
-        """Show a recovery entry as an unsaved document; the entry is removed once it is
-        safe in this window's own recovery slot."""
+        """Show a recovery entry as an unsaved document; the entry is removed only once
+        it is safe in this window's own recovery slot (kept if that write fails)."""
         try:
             graph = entry.load()
         except GraphFileError as exc:  # unreadable: say so once, then let it go
-            entry.remove()
-            self.dialogs.error(self, "Cannot restore the unsaved graph",
-                               f"{exc}\n\nThe damaged recovery file was removed.")
+            problem = entry.remove()
+            self.dialogs.error(self, "Cannot restore the unsaved graph", f"{exc}\n\n" + (
+                problem or "The damaged recovery file was removed."))
             return False
         self.set_document(Document(graph, entry.source, name=entry.name), modified=True)
-        self.autosave()
-        entry.remove()
         self._fit_soon()
+        if not self.autosave():  # its only copy stays where it is; the status bar says why
+            self.show_message(f"{self.statusBar().currentMessage()}. The recovered graph is "
+                              f"still in {entry.graph_path}; save it to keep it")
+            return True
+        entry.remove()
         self.show_message("Restored unsaved changes from the last session; save them to keep them")
         return True
 
@@ -382,7 +391,7 @@ class MainWindow(QMainWindow):
             self.recovery.clear()
         self._autosave_timer.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.workspaces.save()
         event.accept()
 
     def sizeHint(self) -> QSize:

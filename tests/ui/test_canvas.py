@@ -204,7 +204,12 @@ def test_auto_layout_theme_and_minimap(canvas, tmp_path):
     view.set_theme({"background": "#101010"})
     assert view.backgroundBrush().color().name() == "#101010"
     view.set_minimap_visible(True)
-    assert view.minimap.isVisible()
+    view.fit_all()
+    view._place_minimap()
+    assert not view.minimap.isVisible()  # the whole graph is in view: no overview needed
+    view.zoom_by(4.0)
+    view._place_minimap()
+    assert view.minimap.isVisible()  # part of it is out of view: the overview shows
     canvas.qtbot.mouseClick(view.minimap, L, NO, QPoint(100, 70))
     view.grab().save(str(tmp_path / "canvas.png"))
     view.set_minimap_visible(False)

@@ -87,6 +87,11 @@ def test_connect_replace_and_disconnect(ed):
 
 
 def test_set_attr_and_rename(ed):
+    # (N,5) would not add to w's (2,): refused like the wire that would do it
+    with pytest.raises(GraphError, match=r"linear_1.out_features would break add_1: .*differ"):
+        ed.set_attr("linear_1", "out_features", 5)
+    assert ed.graph.nodes["linear_1"].attrs["out_features"] == 2 and ed.undo_stack.count() == 0
+    check_step(ed, lambda: ed.set_attr("parameter_1", "shape", [1]), "shape")  # broadcasts
     check_step(ed, lambda: ed.set_attr("linear_1", "out_features", 5), "out_features")
     assert ed.graph.nodes["linear_1"].attrs["out_features"] == 5
     check_step(ed, lambda: ed.rename("relu_1", "hidden"), "Rename relu_1 to hidden")

@@ -59,7 +59,7 @@ def test_marks_show_on_the_items_and_none_clears_them(lecture):
     assert paint(c.view).size().width() > 0  # draws with every kind of mark
     c.scene.set_overlay(None)
     assert x1.overlay_text() == [] and x1.height == plain_height and x1.toolTip() == plain_tip
-    assert wire.badge_text() == "()" and wire.toolTip() == "" and wire.mark is None
+    assert wire.badge_text() == "" and wire.toolTip() == "" and wire.mark is None
     assert not c.view.caption.isVisible()
 
 
@@ -125,4 +125,8 @@ def test_the_caption_stays_in_the_corner_when_the_canvas_scrolls(lecture, qtbot)
     qtbot.mouseRelease(vp, Qt.MouseButton.MiddleButton, pos=vp.rect().center() + QPoint(-120, -80))
     assert c.view.mapToScene(vp.rect().center()) != centre  # the canvas did scroll
     assert c.view.caption.pos() == before
-    assert c.view.caption.geometry().top() >= vp.geometry().top()
+    # it sits in a strip reserved above the canvas: no node can be under it
+    assert c.view.caption.geometry().bottom() < vp.geometry().top()
+    assert c.view.caption.width() >= vp.width() and "x1 (input) = 2.0" in c.view.caption.text()
+    c.scene.set_overlay(None)
+    assert not c.view.caption.isVisible() and vp.geometry().top() <= c.view.frameWidth()

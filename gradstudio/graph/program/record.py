@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...ops import OpError
+from ... import limits
 from ..formula import BINARY, FUNCTIONS
 from ..model import Graph, GraphError
 from .errors import Limits, ProgramError
@@ -360,6 +361,10 @@ class _Recorder(Tape):
                             n, "input") from None
         if not np.all(np.isfinite(arr)):
             raise self.fail(f"the value of {name} must be finite numbers", n, "input")
+        try:
+            limits.check(f"input {name}", arr.shape)
+        except limits.TensorTooLarge as exc:
+            raise self.fail(str(exc), n, "limit") from None
         g = self.graph
         if name in self.names:  # an intermediate took the name first
             self.rename(g.by_name(name).id, self.free_name(name, extra={name}))

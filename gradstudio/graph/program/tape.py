@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ... import ops
+from ... import limits, ops
 from ...ops import OpError
 from ..model import Graph, GraphError
 from .errors import Limits, ProgramError
@@ -83,11 +83,13 @@ class Tape:
         opdef = ops.get(op)
         try:
             full = opdef.check_attrs(attrs or {})
-            opdef.shape(full, *[tuple(np.shape(a.value)) for a in ins])
+            shape = opdef.shape(full, *[tuple(np.shape(a.value)) for a in ins])
+            limits.check(f"{ast.unparse(n)} (line {n.lineno})", shape)  # before it is made
             with np.errstate(all="ignore"):
                 value = opdef.forward(np, {**full, "_dtype": np.float64}, *[a.value for a in ins])
-        except OpError as exc:
-            raise self.fail(f"{ast.unparse(n)}: {exc}", n) from None
+        except (OpError, limits.TensorTooLarge) as exc:
+            raise self.fail(f"{ast.unparse(n)}: {exc}" if isinstance(exc, OpError) else str(exc),
+                            n, "limit" if isinstance(exc, limits.TensorTooLarge) else "run") from None
         except (ValueError, TypeError, ArithmeticError) as exc:
             raise self.fail(f"{ast.unparse(n)}: {exc}", n) from None
         self.check_size(n)

@@ -12,7 +12,7 @@ from ...graph.fileformat import GraphFileError, fragment_dumps
 from ...graph.model import GraphError
 from .node_item import NodeItem
 from .search_popup import SearchPopup
-from .style import NODE_WIDTH
+from .style import NODE_WIDTH, TEXT_ZOOM
 from .toast import ToastItem
 from .wire_item import WireItem
 from .wiring import ops_for_source
@@ -24,7 +24,11 @@ _KEYS = {QKeySequence.StandardKey.Copy: "copy", QKeySequence.StandardKey.Cut: "c
          QKeySequence.StandardKey.Delete: "delete_selected"}
 
 
+PASTE_STEP = 30.0  # scene units between copies pasted at the same spot
+
+
 class EditActions:
+    _last_paste: tuple | None = None  # ((x, y) of the cursor, copies pasted there)
     _toast: ToastItem | None = None
     _popup: SearchPopup | None = None
     _pending: dict | None = None
@@ -165,6 +169,11 @@ class EditActions:
             self.message.emit("The clipboard holds no graph nodes")
             return []
         at = self.snap(self.cursor_scene_pos())
+        # pasting again without moving the mouse: each copy steps down and right
+        last = self._last_paste
+        n = last[1] + 1 if last is not None and last[0] == (at.x(), at.y()) else 0
+        self._last_paste = ((at.x(), at.y()), n)
+        at = self.snap(at + QPointF(PASTE_STEP * n, PASTE_STEP * n))
         ids = self.try_edit(self.editor.paste, text, (at.x(), at.y())) or []
         if ids:
             self.select_nodes(ids)
@@ -206,6 +215,8 @@ class EditActions:
             return [m for g in gids for m in composite.groups(self.graph)[g]["members"].values()]
         members = self.try_edit(expand) or []
         self.select_nodes(members)
+        if members and not self.shows_all():  # the expanded layer pushed nodes out of view
+            self.fit_readable(TEXT_ZOOM + 0.01)
         return members
 
     def collapse_selected(self) -> list:

@@ -19,11 +19,16 @@ class Minimap(QWidget):
         self._timer = QTimer(self)  # repaint at most ~12 times a second while things change
         self._timer.setSingleShot(True)
         self._timer.setInterval(80)
-        self._timer.timeout.connect(self.update)
+        self._timer.timeout.connect(self._refresh)
 
     def schedule(self) -> None:
-        if self.isVisible() and not self._timer.isActive():
+        if getattr(self.view, "_minimap_on", True) and not self._timer.isActive():
             self._timer.start()
+
+    def _refresh(self) -> None:
+        self.view._place_minimap()  # shown only while part of the graph is out of view
+        if self.isVisible():
+            self.update()
 
     def _world(self) -> QRectF:
         """The scene area shown: every node and the visible area."""

@@ -14,6 +14,8 @@ PAD = 6.0
 PORT_RADIUS = 5.0
 PORT_HIT = 10.0
 GRID = 20.0
+TEXT_ZOOM = 0.45  # node titles are drawn from this zoom on (node_item.paint)
+READABLE_ZOOM = 0.5  # the least zoom a graph opens at: titles still read
 
 CATEGORY_KEYS = {
     "Sources": "cat_sources", "Arithmetic": "cat_arith", "Elementwise": "cat_elem",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QLabel
 
@@ -24,7 +24,7 @@ from .minimap import Minimap
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
-from .style import GRID
+from .style import GRID, READABLE_ZOOM, TEXT_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
@@ -66,12 +66,17 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._last_pos: QPoint | None = None
         self.minimap = Minimap(self)
         self.minimap.hide()
+        self._minimap_on = False
+        self.auto_fitted = False  # the view shows what fit_readable chose (refit on resizes)
         # the overlay's caption (e.g. "Backward 3/7: ..."), over the top-left corner; a child
         # of the view, not of the viewport, so scrolling the canvas does not move it
         self.caption = QLabel(self)
         self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.caption.setWordWrap(True)
         self.caption.hide()
+        # a panel that shows the caption's text already (the Playback panel) says so
+        # here, and the canvas keeps the strip's room
+        self.caption_elsewhere = None
         self.scene().overlay_changed.connect(self._show_caption)
         self.scene().selectionChanged.connect(self._emit_selection)
         self.scene().changed.connect(lambda _: self.minimap.schedule())
@@ -105,6 +110,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
         """Scale by ``factor`` keeping the scene point under ``anchor`` (view
         coordinates; the centre when None) in place."""
+        self.auto_fitted = False
         cur = self.zoom()
         new = min(MAX_SCALE, max(MIN_SCALE, cur * factor))
         if new == cur:
@@ -122,6 +128,32 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def fit_selection(self) -> None:
         ids = self.selected_node_ids()
         self._fit(self.scene().nodes_rect(ids)) if ids else self.fit_all()
+
+    def fit_readable(self, floor: float = READABLE_ZOOM) -> None:
+        """Fit the graph, but never below READABLE_ZOOM (node titles are drawn from
+        TEXT_ZOOM on and read well from here): a graph too big for that shows from its
+        start (top left: the inputs). Used when a graph opens, a workspace changes the
+        canvas's size or (with ``floor`` TEXT_ZOOM: the whole new layer, titles still
+        drawn) a layer is expanded; View ▸ Fit All (Ctrl+0) still shows everything at any zoom."""
+        rect = self.scene().nodes_rect()
+        self._fit(rect)
+        self.auto_fitted = True  # until the person zooms or pans
+        if rect.isNull() or self.zoom() >= floor:
+            return
+        self.scale(floor / self.zoom(), floor / self.zoom())
+        vis = self.visible_scene_rect()
+        m = 40.0
+        x = rect.left() - m + vis.width() / 2 if rect.width() + 2 * m > vis.width() else rect.center().x()
+        y = rect.top() - m + vis.height() / 2 if rect.height() + 2 * m > vis.height() else rect.center().y()
+        self.centerOn(QPointF(x, y))
+        self._zoom_changed()
+
+    def shows_all(self) -> bool:
+        """Is every node inside the visible area? (Every item's bounds, worked out in
+        C++: a test the minimap makes as the view scrolls, cheap on big graphs.)"""
+        if not self.graph.nodes:
+            return True
+        return self.visible_scene_rect().contains(self.scene().itemsBoundingRect())
 
     def _fit(self, rect: QRectF) -> None:
         if rect.isNull():
@@ -158,7 +190,8 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         return QPointF(round(p.x() / GRID) * GRID, round(p.y() / GRID) * GRID)
 
     def set_minimap_visible(self, on: bool) -> None:
-        self.minimap.setVisible(bool(on))
+        """Switch the minimap on or off (it shows while part of the graph is out of view)."""
+        self._minimap_on = bool(on)
         self._place_minimap()
 
     def set_theme(self, colours: dict) -> None:
@@ -206,28 +239,48 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     def _show_caption(self) -> None:
         text = self.scene().caption()
-        if not text:
+        if not text or (self.caption_elsewhere is not None and self.caption_elsewhere()):
             self.caption.hide()
+            self.setViewportMargins(0, 0, 0, 0)
             return
         c = self.scene().theme.names
         self.caption.setStyleSheet(
             f"QLabel {{ background: {c['caption_bg']}; color: {c['caption_text']}; "
-            f"border: 1px solid {c['caption_border']}; border-radius: 4px; padding: 4px 8px; }}")
+            f"border: none; border-bottom: 1px solid {c['caption_border']}; padding: 4px 8px; }}")
         self.caption.setText(text)
         self._place_caption()
         self.caption.show()
 
     def _place_caption(self) -> None:
-        fm = self.caption.fontMetrics()
-        need = max(fm.horizontalAdvance(line) for line in self.caption.text().split("\n")) + 24
-        self.caption.setFixedWidth(min(need, max(200, min(self.viewport().width() - 20, 900))))
-        self.caption.adjustSize()
-        vp = self.viewport().geometry()
-        self.caption.move(vp.x() + 10, vp.y() + 10)
+        """The caption sits in a strip reserved above the canvas (the viewport's top
+        margin), so it never covers a node."""
+        f = self.frameWidth()
+        self.caption.setFixedWidth(max(100, self.width() - 2 * f))
+        self.caption.setFixedHeight(self.caption.heightForWidth(self.caption.width()))
+        self.setViewportMargins(0, self.caption.height(), 0, 0)
+        self.caption.move(f, f)
 
     def _place_minimap(self) -> None:
+        """A fifth of the canvas's width at most, shown (when switched on) only while part
+        of the graph is out of view, in the corner where it covers the fewest nodes
+        (bottom right when that is as good as any), so it hides none where it can."""
         vp = self.viewport().geometry()
-        self.minimap.move(vp.right() - self.minimap.width() - 10, vp.bottom() - self.minimap.height() - 10)
+        w = max(110, min(200, round(vp.width() * 0.2)))
+        h = round(w * 0.7)
+        if self.minimap.size() != QSize(w, h):
+            self.minimap.setFixedSize(w, h)
+        show = self._minimap_on and not self.shows_all()
+        if show:
+            m = 10
+            corners = [(vp.width() - w - m, vp.height() - h - m), (m, vp.height() - h - m),
+                       (vp.width() - w - m, m), (m, m)]
+
+            def covered(c) -> int:
+                area = self.mapToScene(QRect(c[0], c[1], w, h)).boundingRect()
+                return sum(1 for it in self.scene().items(area) if isinstance(it, NodeItem))
+            x, y = min(corners, key=covered)  # the first of equals: bottom right
+            self.minimap.move(vp.x() + x, vp.y() + y)
+        self.minimap.setVisible(show)
 
     def _emit_selection(self) -> None:
         self.selection_changed.emit(self.selected_node_ids())
@@ -296,6 +349,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         sp = self.mapToScene(pos)
         mode, st = self._mode, self._state
         if mode == "pan":
+            self.auto_fitted = False
             d = pos - st["last"]
             st["last"] = pos
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - d.x())

@@ -68,7 +68,8 @@ class WireItem(QGraphicsItem):
 
     def refresh(self, graph) -> None:
         """Update the shape badge from the graph and follow the ports."""
-        label = fmt(graph.shape(self.edge.src))
+        shape = graph.shape(self.edge.src)
+        label = "" if shape == () else fmt(shape)  # a scalar needs no badge ("()" puzzled)
         if label != self.label:
             self.label = label
             self.adjust()

@@ -66,21 +66,49 @@ def _adapted_attrs(op: ops.OpDef, shape) -> dict:
     return {}
 
 
+MIN_NDIM = {"transpose": 2}  # below this, the op gives back its input unchanged
+
+
+def _int_labels(graph: Graph, src: str) -> bool:
+    node = graph.nodes[src]
+    return node.op == "input" and node.attrs.get("dtype") == "int"
+
+
+def _partners(shape) -> list:
+    """Shapes to try for a new node's other inputs: a wire fits a port when some value
+    on the others makes the node valid (matmul's (2,) next to an (N,2), labels (N,) next
+    to (N,3) logits); a scalar never fits matmul."""
+    if shape is None:
+        return [None]
+    out = [tuple(shape), ()]
+    if shape:
+        out += [tuple(shape[:-1]), (shape[-1],), tuple(shape[::-1]), (shape[-1], 1)]
+    return list(dict.fromkeys(out))
+
+
 def accepting_port(graph: Graph, src: str, op: ops.OpDef, attrs: dict) -> str | None:
-    """The first input port of a new ``op`` node that a wire from ``src`` may enter."""
+    """The first input port of a new ``op`` node that a wire from ``src`` may enter:
+    the shapes must fit for some value on the node's other inputs, a labels port takes
+    integer labels only, and an op that would do nothing (transpose of a vector) is left
+    out."""
     try:
         full = op.check_attrs(attrs)
     except ops.OpError:
         return None
     probe = Node("__probe__", op.name, "probe", full)
     shape = graph.shape(src)
+    if shape is not None and len(shape) < MIN_NDIM.get(op.name, 0):
+        return None
+    labels = _int_labels(graph, src)
+    n = len(op.inputs)
     for i, port in enumerate(op.inputs):
-        if _labels_reason(graph, src, probe.id, port):
+        if _labels_reason(graph, src, probe.id, port) or (port.kind == "labels" and not labels):
             continue
-        ins = [None] * len(op.inputs)
-        ins[i] = shape
-        if node_shape(probe, ins)[1] is None:
-            return port.name
+        for other in _partners(shape) if n > 1 else [None]:
+            ins = [other] * n
+            ins[i] = shape
+            if node_shape(probe, ins)[1] is None:
+                return port.name
     return None
 
 

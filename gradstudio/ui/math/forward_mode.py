@@ -6,6 +6,8 @@ all of them (pass counts and measured times), and both must give the same number
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -170,7 +172,7 @@ class ForwardModePanel(QWidget):
 def _size(shape) -> int | None:
     if any(isinstance(d, str) for d in shape):
         return None
-    return int(np.prod(shape, dtype=int)) if len(shape) else 1
+    return math.prod(shape)  # Python ints: a huge shape from a file cannot overflow
 
 
 def _trace_size(trace, name: str) -> int:

@@ -38,9 +38,11 @@ class GradcheckPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # every column as wide as its longest text (a narrow dock scrolls sideways
+        # rather than cutting "8x4: min -0.1126, mean ..." short)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.kinks = QLabel()
         self.kinks.setWordWrap(True)
         lay = QVBoxLayout(self)

@@ -74,6 +74,7 @@ class InputsPanel(QWidget):
         lay.addWidget(scroll, 1)
         lay.addWidget(self.message)
         self._graph = None
+        self._rows_key = None
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.rebuild)
         window.document_changed.connect(self.attach)
@@ -101,19 +102,32 @@ class InputsPanel(QWidget):
         g = self._graph
         return [nid for nid in g.topo_order() if g.nodes[nid].op == "input"]
 
-    def rebuild(self) -> None:
-        """One row per input: name, shape, value text, Random."""
+    def rows_key(self) -> list:
+        """What the rows show besides the values: each input's id, name, shape and kind."""
         g = self._graph
-        ids = self.input_ids()
-        if list(self.edits) == ids:  # same inputs: refresh the texts only
+        return [(nid, g.nodes[nid].name, tuple(g.nodes[nid].attrs["shape"]),
+                 g.nodes[nid].attrs["dtype"]) for nid in self.input_ids()]
+
+    def rebuild(self) -> None:
+        """One row per input: name, shape, value text, Random. The rows are made again
+        when an input comes, goes, is renamed or changes shape; otherwise only the
+        texts follow the graph (an undo, a Random) — even the field being typed in."""
+        g = self._graph
+        key = self.rows_key()
+        ids = [k[0] for k in key]
+        if key == self._rows_key:  # same rows: refresh the texts only
             for nid in ids:
                 edit = self.edits[nid]
-                if not edit.hasFocus():
-                    edit.setText(format_value("value", g.nodes[nid].attrs["value"]))
+                text = format_value("value", g.nodes[nid].attrs["value"])
+                if edit.text() != text and not (edit.hasFocus() and edit.isModified()):
+                    edit.setText(text)  # an undo shows at once; a half-typed value stays
             return
+        self._rows_key = key
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
+                w.hide()  # at once: the old rows must not show until deleted
+                w.setParent(None)
                 w.deleteLater()
         self.edits.clear()
         self.randoms.clear()
@@ -122,13 +136,15 @@ class InputsPanel(QWidget):
         for row, nid in enumerate(ids):
             node = g.nodes[nid]
             name = QLabel(f"<b>{node.name}</b>")
+            name.setObjectName(f"input_name_{nid}")
             kind = "labels" if node.attrs["dtype"] == "int" else "float"
             name.setToolTip(f"{kind} input of shape {fmt(tuple(node.attrs['shape']))}")
             shape = QLabel(fmt(tuple(node.attrs["shape"])))
+            shape.setObjectName(f"input_shape_{nid}")
             edit = QLineEdit(format_value("value", node.attrs["value"]))
             edit.setPlaceholderText("a number, a list or nested lists")
             edit.setToolTip("Type a value and press Enter, e.g. 2.5, [1, -2, 0.5] or [[1, 2], [3, 4]]")
-            edit.editingFinished.connect(lambda n=nid, w=edit: self.commit_text(n, w.text()))
+            edit.editingFinished.connect(lambda n=nid, w=edit: self._finished(n, w))
             rnd = QPushButton("Random")
             rnd.setToolTip("A random value with the seed above")
             rnd.clicked.connect(lambda _=False, n=nid: self.randomize(n))
@@ -141,7 +157,21 @@ class InputsPanel(QWidget):
         self.grid.setColumnStretch(2, 1)
         self.grid.setRowStretch(len(ids) + 1, 1)  # rows stay at the top
 
+    def row_texts(self) -> list:
+        """(name, shape, value text) of each row as shown (tests read this)."""
+        out = []
+        for nid, edit in self.edits.items():
+            name = self.grid_host.findChild(QLabel, f"input_name_{nid}")
+            shape = self.grid_host.findChild(QLabel, f"input_shape_{nid}")
+            out.append((name.text().replace("<b>", "").replace("</b>", ""), shape.text(),
+                        edit.text()))
+        return out
+
     # ---- edits ------------------------------------------------------------------------
+    def _finished(self, node_id: str, edit: QLineEdit) -> None:
+        self.commit_text(node_id, edit.text())
+        edit.setModified(False)  # handed over: from now on the field follows the graph
+
     def commit_text(self, node_id: str, text: str) -> bool:
         node = self._graph.nodes.get(node_id)
         if node is None:

@@ -48,12 +48,35 @@ def install_math_panels(win) -> MathSession:
             win.tabifyDockWidget(anchor, d[key])
     if anchor is not None:
         anchor.raise_()
+    # while the Playback panel is in view it shows the frame's caption: the canvas need
+    # not give it a strip too
+    playback = d["math_playback"]
+
+    def caption_elsewhere() -> bool:
+        return (playback.isVisible() and not playback.visibleRegion().isEmpty()
+                and session.showing() and session.mode in ("reverse", "forward"))
+
+    def follow_view() -> None:
+        win.view.caption_elsewhere = caption_elsewhere
+        win.view._show_caption()
+    win.document_changed.connect(follow_view)
+    playback.visibilityChanged.connect(lambda _: win.view._show_caption())
+    follow_view()
     _menu(win, session)
     return session
 
 
+def to_math(win) -> None:
+    """Show the Math workspace (the math actions' panels live there)."""
+    ws = getattr(win, "workspaces", None)
+    if ws is not None and ws.current != "math":
+        ws.show("math")
+
+
 def show_panel(win, key: str, width: int = 480) -> None:
-    """Show and raise a math dock; a right-hand one is widened to ``width`` at least."""
+    """Show and raise a math dock (in the Math workspace); a right-hand one is widened
+    to ``width`` at least."""
+    to_math(win)
     dock = win.docks[key]
     dock.show()
     dock.raise_()
@@ -67,15 +90,19 @@ def _menu(win, session) -> None:
         menu = win.menuBar().addMenu("&Math")
         win.math_menu = menu
     p = win.math_panels
-    _act(win, "math_run_forward", menu, "Run &Forward", session.run_forward, QKeySequence("F5"),
-         tip="Compute every node's value, one node at a time, in the plan's order")
-    _act(win, "math_run_backward", menu, "Run &Backward", session.run_backward, QKeySequence("F6"),
-         tip="Walk the plan in reverse, showing each gradient and chain-rule step")
-    _act(win, "math_play", menu, "&Play / Pause", p["math_playback"].toggle_play,
+
+    def there(fn):  # the action, in the Math workspace (its panels show what it does)
+        return lambda *_: (to_math(win), fn())
+
+    _act(win, "math_run_forward", menu, "Run &Forward", there(session.run_forward),
+         QKeySequence("F5"), tip="Compute every node's value, one node at a time, in the plan's order")
+    _act(win, "math_run_backward", menu, "Run &Backward", there(session.run_backward),
+         QKeySequence("F6"), tip="Walk the plan in reverse, showing each gradient and chain-rule step")
+    _act(win, "math_play", menu, "&Play / Pause", there(p["math_playback"].toggle_play),
          QKeySequence("Ctrl+F5"))
-    _act(win, "math_step", menu, "&Step", lambda: session.step(1), QKeySequence("F8"),
+    _act(win, "math_step", menu, "&Step", there(lambda: session.step(1)), QKeySequence("F8"),
          tip="One frame forward")
-    _act(win, "math_step_back", menu, "Step &Back", lambda: session.step(-1),
+    _act(win, "math_step_back", menu, "Step &Back", there(lambda: session.step(-1)),
          QKeySequence("Shift+F8"), tip="One frame back")
     menu.addSeparator()
 

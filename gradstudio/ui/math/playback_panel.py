@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
 
+from .follow import follow_graph
 
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
           ("8 steps/s", 8.0), ("20 steps/s", 20.0))
@@ -67,7 +68,7 @@ class PlaybackPanel(QWidget):
         self.slider.setToolTip("The timeline: forward pass, backward pass, then the parameter update")
         self.slider.valueChanged.connect(self._scrub)
         self.frame_label = QLabel()
-        self.frame_label.setMinimumWidth(150)
+        self.frame_label.setMinimumWidth(110)
         self.phases = QLabel()
 
         self.speed = QComboBox()
@@ -88,11 +89,12 @@ class PlaybackPanel(QWidget):
         self.explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.explain.setMinimumHeight(48)
 
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # narrow enough for a side dock: the runs get their own row
         top.addWidget(QLabel("Differentiate"))
         top.addWidget(self.output, 1)
-        top.addWidget(self.forward_button)
-        top.addWidget(self.backward_button)
+        runs = QHBoxLayout()
+        runs.addWidget(self.forward_button, 1)
+        runs.addWidget(self.backward_button, 1)
         transport = QHBoxLayout()
         for b in (self.start_button, self.back_button, self.play_button, self.step_button,
                   self.end_button):
@@ -104,18 +106,20 @@ class PlaybackPanel(QWidget):
         opts.addWidget(self.speed, 0, 1)
         opts.addWidget(QLabel("Learning rate"), 0, 2)
         opts.addWidget(self.lr, 0, 3)
-        opts.addWidget(self.phases, 0, 4)
         opts.setColumnStretch(4, 1)
+        self.phases.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addLayout(runs)
         lay.addLayout(transport)
         lay.addLayout(opts)
+        lay.addWidget(self.phases)
         lay.addWidget(self.legend)
         lay.addWidget(self.explain, 1)
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
-        session.window.document_changed.connect(self.fill_outputs)
+        follow_graph(self, session.window, self.fill_outputs)  # the output box follows edits
         self.fill_outputs()
         self.sync()
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWid
 
 from ...app.explain import fmt_value
 from ...ops.shapes import fmt
+from .follow import follow_graph
 
 COLUMNS = ("name", "op", "shape", "value", "gradient")
 
@@ -61,10 +62,10 @@ class ValuesPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        for c in range(3):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # columns as wide as their texts; a narrow dock scrolls sideways, never elides
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.note = QLabel("Run Forward or Backward to fill the table. Ctrl+C copies it.")
         self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -73,6 +74,9 @@ class ValuesPanel(QWidget):
         self._dirty = True
         session.changed.connect(self.refresh)
         session.position_changed.connect(self.refresh)
+        # the rows follow the graph itself too (a node added, removed, renamed, a layer
+        # expanded), not only the playback; a burst of edits refreshes once
+        follow_graph(self, session.window, self.refresh)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -87,8 +91,9 @@ class ValuesPanel(QWidget):
         s = self.session
         g = s.graph
         tr = s.trace
-        order = tr.plan.node_order if tr is not None else g.topo_order()
-        order = [n for n in order if n in g.nodes]
+        order = [n for n in (tr.plan.node_order if tr is not None else ()) if n in g.nodes]
+        traced = set(order)
+        order += [n for n in g.topo_order() if n not in traced]  # nodes the trace lacks
         state = s.state() if s.mode in ("reverse", "forward") else None
         full = s.mode == "check"
         forward_mode = s.mode == "forward"

@@ -1,9 +1,9 @@
 """Visual training runs in the main window.
 
-``install_training_panels(window)`` adds the docks: Training (controls; tabbed with the
-Inspector), and, at the bottom, Curves, Decision boundary, Weights, Gradient health,
-Confusion matrix and Replay. The bottom docks stay hidden until the first job starts
-in a window (a person who only builds graphs does not see them); View ▸ Panels
+``install_training_panels(window)`` adds the docks: Training (controls), Curves,
+Decision boundary, Weights, Gradient health, Confusion matrix and Replay. They belong
+to the Train workspace (gradstudio/ui/workspaces.py); a job started in another
+workspace switches to Train the first time, so its curves are seen; View ▸ Panels
 toggles each. All of them read one :class:`TrainingSession`; the training itself
 runs on a worker thread (worker.py) and the panels redraw on the session's 20 Hz
 timer, never per step.
@@ -40,9 +40,13 @@ class TrainingPanels:
     canvas: CanvasLink
 
     def show_all(self, window) -> None:
-        """Show the bottom docks (the first time a job starts)."""
-        for key in BOTTOM:
-            window.docks[f"training_{key}"].show()
+        """Show the plot docks: the Train workspace (else each dock)."""
+        ws = getattr(window, "workspaces", None)
+        if ws is not None:
+            ws.show("train")
+        else:
+            for key in BOTTOM:
+                window.docks[f"training_{key}"].show()
         window.docks["training_curves"].raise_()
 
 
@@ -59,8 +63,8 @@ def install_training_panels(window) -> TrainingPanels:
     if "inspector" in window.docks:
         window.tabifyDockWidget(window.docks["inspector"], dock)
         window.docks["inspector"].raise_()
-    titles = {"curves": "Training curves", "boundary": "Decision boundary", "weights": "Weights",
-              "health": "Gradient health", "confusion": "Confusion matrix", "replay": "Replay"}
+    titles = {"curves": "Curves", "boundary": "Boundary", "weights": "Weights",
+              "health": "Gradient health", "confusion": "Confusion", "replay": "Replay"}
     docks = [window.add_panel(f"training_{k}", titles[k], getattr(p, k), bottom, visible=False)
              for k in BOTTOM]
     window.splitDockWidget(docks[0], docks[1], Qt.Orientation.Horizontal)

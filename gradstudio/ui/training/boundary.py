@@ -87,8 +87,8 @@ class BoundaryPanel(QWidget):
         self.val_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen((40, 40, 40), width=1))
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.val_points)
-        self.act_plot, self.act_image = image_plot("Activations over the input plane",
-                                                     pace=self.pace)
+        self.act_plot, self.act_image = image_plot("Activations", pace=self.pace)
+        self.act_plot.setToolTip("Each tile: one unit's value over the input plane")
         self.node_box = QComboBox()
         self.node_box.setToolTip("Whose units to show: each tile is one unit's value at each "
                                  "point of the input plane (orange < 0 < blue)")

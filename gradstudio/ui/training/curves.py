@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...training.metrics import EPOCH_COLUMNS
 from .plots import Pace, Plot, Soon, ask_path, on_screen, save_png, series_colour
@@ -31,8 +31,12 @@ class CurvesPanel(QWidget):
         # pyqtgraph's clip-to-view and automatic downsampling redo the data on every range
         # change, and with auto-range that can feed back on itself and repaint forever.
         self._ds = 1
-        self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.acc_plot.addLegend(offset=(-8, -8), labelTextSize="8pt")
+        # which colour is which: a line of text under the plots (a legend inside a plot
+        # sits on the curves)
+        self.key = QLabel(" &nbsp; ".join(
+            f"<span style='color:{c}'>━━</span> {name}"
+            for c, name in ((BATCH, "batch loss"), (TRAIN, "training"), (VAL, "validation"))))
+        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.batch_curve = self.loss_plot.plot(pen=pg.mkPen(BATCH, width=1), name="batch")
         self.train_loss = self.loss_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train")
         self.val_loss = self.loss_plot.plot(pen=pg.mkPen(VAL, width=2), name="validation")
@@ -58,6 +62,7 @@ class CurvesPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.plots, 1)
+        lay.addWidget(self.key)
         lay.addLayout(bar)
         self._clear()
         self.refresh_soon = Soon(self.refresh, self)

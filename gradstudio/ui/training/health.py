@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from ...app.training_overlay import param_owners, warnings
 from .session import nonfinite
-from .plots import Pace, Plot, Soon, live_label, on_screen, ramp
+from .plots import Pace, Plot, PlotGrid, Soon, live_label, on_screen, ramp
 
 SHOWN = 4   # warnings listed; the rest are in the tooltip
 
@@ -29,8 +29,13 @@ class HealthPanel(QWidget):
         self.pace = Pace(0.2, 0.012, offset=0.15)
         session.state_changed.connect(self.pace.start)
         self.grad_plot = Plot("gradient norm |g|", bottom="step", pace=self.pace)
-        self.ratio_plot = Plot("update / weight |dW|/|W|", bottom="step", pace=self.pace)
-        self.dead_plot = Plot("dead ReLUs (fraction of units)", bottom="epoch", pace=self.pace)
+        self.ratio_plot = Plot("update/weight |ΔW|/|W|", bottom="step", pace=self.pace)
+        self.dead_plot = Plot("dead ReLUs (fraction)", bottom="epoch", pace=self.pace)
+        self.grad_plot.setToolTip("The size of each layer's weight gradient, per step (log scale)")
+        self.ratio_plot.setToolTip("How much an update changes each layer's weights, relative "
+                                   "to their size (log scale; about 1e-3 is healthy: dashed)")
+        self.dead_plot.setToolTip("The fraction of each ReLU's units that output 0 for every "
+                                  "sample, per epoch")
         for p in (self.grad_plot, self.ratio_plot):
             p.setLogMode(y=True)
         self.dead_plot.setYRange(0, 1)
@@ -45,21 +50,20 @@ class HealthPanel(QWidget):
         self.bias_box.toggled.connect(lambda _on: self.reset())
         self.warning_label = live_label(SHOWN + 1)
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
-        row = QHBoxLayout()
-        for p in (self.grad_plot, self.ratio_plot, self.dead_plot):
-            row.addWidget(p)
+        self.plots = PlotGrid((self.grad_plot, self.ratio_plot, self.dead_plot), 210)
         bottom = QHBoxLayout()
         bottom.addWidget(self.warning_label, 1)
         bottom.addWidget(self.bias_box, 0, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(row, 1)
+        lay.addWidget(self.plots, 1)
         lay.addWidget(self.key)
         lay.addLayout(bottom)
         self._lines: dict = {}   # parameter name -> (gradient line, ratio line)
         self._dead: dict = {}    # relu node name -> line (kept while the ReLUs are the same)
         self._curves = None
         self._warned = None
+        self._found: list = []   # the warnings' texts (the label shows those that fit)
         self._part = 0
         self._count: dict = {}   # (parameter, 0|1) -> points drawn
         self.reset_soon, self.refresh_soon = Soon(self.reset, self), Soon(self.refresh, self)
@@ -99,6 +103,7 @@ class HealthPanel(QWidget):
         self._warned = None
         self._count = {}
         self.warning_label.setText("")
+        self._found = []
         if t is not None:
             self.refresh(force=True)
 
@@ -163,16 +168,34 @@ class HealthPanel(QWidget):
         found = warnings(t.graph, rec.health if rec else None, param_owners(t),
                          ep.dead_relu if ep else None, nonfinite(t))
         if not found:
+            self._found = []
             self.warning_label.setText("No warnings: gradients neither vanish nor explode."
                                        if rec else "")
             self.warning_label.setStyleSheet("")
             return
-        lines = [f"⚠ {text}" for _, text in found[:SHOWN]]
-        if len(found) > SHOWN:
-            lines.append(f"(+{len(found) - SHOWN} more: hover to see them all)")
-        self.warning_label.setText("\n".join(lines))
-        self.warning_label.setToolTip("\n".join(text for _, text in found))
+        self._found = [text for _, text in found]
+        self._fit_warnings()
+        self.warning_label.setToolTip("\n".join(self._found))
         self.warning_label.setStyleSheet("color: #b3261e;")
+
+    def _fit_warnings(self) -> None:
+        """As many warnings as the label's lines hold at its width (a narrow dock wraps
+        them), then "+k more"; all of them are in the tooltip."""
+        found, lab = self._found, self.warning_label
+        if not found:
+            return
+        for shown in range(min(SHOWN, len(found)), 0, -1):
+            lines = [f"⚠ {text}" for text in found[:shown]]
+            if len(found) > shown:
+                lines.append(f"(+{len(found) - shown} more: hover to see them all)")
+            lab.setText("\n".join(lines))
+            if lab.heightForWidth(max(1, lab.width())) <= lab.height():
+                break
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._found and self.warning_label.toolTip():
+            self._fit_warnings()
 
     def sizeHint(self) -> QSize:
         return QSize(720, 280)

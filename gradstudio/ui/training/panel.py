@@ -44,7 +44,7 @@ class TrainingPanel(QScrollArea):
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(self._controls())
-        self.status = live_label(2)
+        self.status = live_label(3)  # run, optimizer and its settings: three lines at 290 px
         self.progress = QProgressBar(textVisible=True)
         self.progress.setMaximumHeight(14)
         self.message_label = live_label(5)  # a new message never moves the layout

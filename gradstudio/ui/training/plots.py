@@ -3,6 +3,7 @@ images from arrays, and saving a plot or table to a file."""
 from __future__ import annotations
 
 import csv
+import math
 import os
 import time
 
@@ -10,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QSizePolicy, QWidget
 
 # TensorFlow Playground's colours: orange for class 0 / negative, blue for class 1 / positive.
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
@@ -156,6 +157,41 @@ class Pace:
         self.next = now + max(self.interval, cost / self.share)
 
 
+def compact(v: float) -> str:
+    """A tick number in a few characters: 950, 12k, 1.5M."""
+    a = abs(v)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= 10 * div or (a >= div and v == round(v) and round(v / div, 1) == v / div):
+            return f"{v / div:.{0 if (v / div) == round(v / div) else 1}f}{suffix}"
+    return f"{v:g}"
+
+
+class CountAxis(pg.AxisItem):
+    """A bottom axis for steps or epochs: compact numbers (12k) and at most one tick
+    label per ~70 px, so labels never run together ("1000020000")."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or maxVal <= minVal:
+            return levels
+        most = max(2, int(size // 70))
+        spacing = levels[0][0]
+        scale = 10.0 ** math.floor(math.log10(spacing)) if spacing > 0 else 1.0
+        for k in range(8):  # 1, 2, 2.5, 5 x 10^k: the first that leaves <= most labels
+            for d in (1.0, 2.0, 2.5, 5.0):
+                step = d * scale * 10 ** k
+                if step < spacing:
+                    continue
+                if math.floor(maxVal / step) - math.ceil(minVal / step) + 1 <= most:
+                    return [(step, 0.0)]
+        return levels[:1]
+
+    def tickStrings(self, values, scale, spacing):
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [compact(v * scale) for v in values]
+
+
 class Plot(pg.PlotWidget):
     """A PlotWidget that follows the application's palette (light/dark themes) and
     reports its paint time to a Pace."""
@@ -163,7 +199,8 @@ class Plot(pg.PlotWidget):
     def __init__(self, title: str | None = None, left: str | None = None,
                  bottom: str | None = None, parent=None, pace: Pace | None = None):
         self.pace = pace
-        super().__init__(parent=parent)
+        super().__init__(parent=parent, axisItems={"bottom": CountAxis("bottom")} if bottom else None)
+        self.title_text = title or ""
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         pi = self.getPlotItem()
@@ -207,6 +244,38 @@ class Plot(pg.PlotWidget):
         if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
             self.retheme()
         super().changeEvent(event)
+
+
+class PlotGrid(QWidget):
+    """Plots side by side while each gets ``min_width`` pixels, else two per row: a
+    narrow dock never cuts a plot or its title off, and a short one still fits them."""
+
+    def __init__(self, plots, min_width: int = 220, parent=None):
+        super().__init__(parent)
+        self.plots = list(plots)
+        for p in self.plots:
+            p.setMinimumSize(140, 100)
+        self.min_width = min_width
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self._columns = 0
+        self._arrange(min(2, len(self.plots)))
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for p in self.plots:
+            self.grid.removeWidget(p)
+        for i, p in enumerate(self.plots):
+            self.grid.addWidget(p, i // columns, i % columns)
+        for c in range(len(self.plots)):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(max(min(2, len(self.plots)), min(len(self.plots),
+                                                         event.size().width() // self.min_width)))
 
 
 def image_plot(title: str | None = None, pace: Pace | None = None) -> tuple:

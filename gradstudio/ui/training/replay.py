@@ -187,7 +187,7 @@ class ReplayPanel(QWidget):
     def redraw_runs(self) -> None:
         self.plot.clear()
         metric = self.metric_box.currentData()
-        self.plot.getPlotItem().setTitle(f"Compare runs: {METRICS[metric]}", size="9pt")
+        self.plot.getPlotItem().setTitle(METRICS[metric], size="9pt")  # the runs compared: the list
         on = {self.run_list.item(i).data(Qt.ItemDataRole.UserRole)
               for i in range(self.run_list.count())
               if self.run_list.item(i).checkState() == Qt.CheckState.Checked}

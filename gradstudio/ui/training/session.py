@@ -15,15 +15,16 @@ are then kept in ``runs`` so the replay panel can plot runs against each other.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
-from ...engine import FeedError, GraphInvalid
+from ...engine import FeedError, GraphInvalid, compile_graph
 from ...graph.model import GraphError
 from ...ops import OpError
-from ...training import Binding, BindingError, Curves, Trainer, TrainingError
+from ...training import Binding, BindingError, Curves, DataError, Trainer, TrainingError
 from .plots import TURNS, Soon
 from .settings import BACKEND, DTYPE, TrainSettings
 from .worker import TrainingWorker
@@ -41,6 +42,21 @@ EVAL_CHUNK = 256
 PROBLEMS = (ValueError, TrainingError, GraphInvalid, FeedError, GraphError, OpError)
 REASONS = {"max_epochs": "reached the last epoch", "target_loss": "reached the target loss",
            "target_accuracy": "reached the target accuracy"}
+
+
+def opens_quietly(graph, settings: TrainSettings) -> bool:
+    """May a trainer be made for a graph just opened, before the person asks for
+    anything? Only when that reads no file (built-in data) and initialises no
+    parameter (every one is stored in the file): opening a file reads nothing else
+    and allocates nothing it did not hold."""
+    if settings.dataset == "file":
+        return False
+    try:
+        plan = compile_graph(graph)
+    except Exception:  # noqa: BLE001 - an invalid graph: Play will say why
+        return False
+    return all(s.source[1] in graph.params for s in plan.steps
+               if s.source is not None and s.source[0] == "param")
 
 
 def nonfinite(trainer):
@@ -91,6 +107,9 @@ class TrainingSession(QObject):
         self.prepare_timer = QTimer(self, singleShot=True, interval=250)
         self.prepare_timer.timeout.connect(self.prepare)
         self._touched = False
+        self._refused: str | None = None  # the refusal Play showed, until something changes
+        self._asked = False  # the person asked for the data (Play, a step, Reset)
+        self._quiet = None   # (key, opens_quietly) of the last check
         window.document_changed.connect(self.attach)
         window.installEventFilter(self)  # a closed window ends its run (see eventFilter)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
@@ -136,7 +155,9 @@ class TrainingSession(QObject):
             self.binding = None
         self.trainer, self._key, self._data = None, None, None
         self.runs, self.run_number = [], 0
-        self._touched = False
+        self._touched = self._asked = False
+        self._refused = None
+        self._quiet = None
         self._set_state("idle")
         self.settings_changed.emit()
         self.trainer_changed.emit()
@@ -145,6 +166,7 @@ class TrainingSession(QObject):
     def _on_graph(self, ev) -> None:
         if self._storing or ev.kind in ("moved", "meta_changed"):
             return
+        self._refused = None
         if self.worker.running:
             if ev.kind == "param_changed":  # e.g. undo: the graph's values win
                 self._pending = "discard"
@@ -162,6 +184,8 @@ class TrainingSession(QObject):
     def set_settings(self, settings: TrainSettings) -> None:
         old, self.settings = self.settings, settings
         self._touched = True
+        if old != settings:
+            self._refused = None
         if old.data_key() != settings.data_key():
             self.data_changed.emit()
         self.prepare_timer.start()
@@ -169,6 +193,7 @@ class TrainingSession(QObject):
     def set_binding(self, binding: Binding | None) -> None:
         self.binding = binding
         self._touched = True
+        self._refused = None
         self.prepare_timer.start()
 
     def prepare(self) -> None:
@@ -177,14 +202,27 @@ class TrainingSession(QObject):
         training settings or after the person touched the Training panel."""
         if self.running or self.window.doc is None or not self.graph.nodes:
             return
-        if "training" in self.graph.meta or self._touched:
+        if self._touched or ("training" in self.graph.meta and self._quietly()):
             self.ensure_trainer(quiet=True)
 
+    def _quietly(self) -> bool:
+        """opens_quietly, compiled once per graph version (not after every edit)."""
+        key = (self.graph.version, len(self.graph.params), self.settings.dataset)
+        if self._quiet is None or self._quiet[0] != key:
+            self._quiet = (key, opens_quietly(self.graph, self.settings))
+        return self._quiet[1]
+
     def dataset(self):
-        """The dataset of the current settings (cached; DataError says why not)."""
+        """The dataset of the current settings (cached; DataError says why not). A data
+        file named by the graph is read only once the person asks (Play, a step, Reset,
+        Import or a change of the settings), never because a file was opened."""
         key = self.settings.data_key()
         if self._data is None or self._data[0] != key:
-            self._data = (key, self.settings.make_dataset())
+            if self.settings.dataset == "file" and not (self._touched or self._asked):
+                raise DataError(f"the data file {self.settings.table.get('file')!r} is read when "
+                                "you press Play (or choose it with Import…)")
+            path = self.window.doc.path
+            self._data = (key, self.settings.make_dataset(os.path.dirname(path) if path else None))
         return self._data[1]
 
     def set_table_dataset(self, dataset, table: dict, val_fraction: float) -> None:
@@ -193,6 +231,7 @@ class TrainingSession(QObject):
                                 val_fraction=val_fraction)
         self._data = (self.settings.data_key(), dataset)
         self._touched = True
+        self._refused = None
         self.data_changed.emit()
         self.prepare_timer.start()
 
@@ -220,7 +259,12 @@ class TrainingSession(QObject):
                         health_every=min(HEALTH_EVERY, max(1, steps // HEALTH_POINTS)),
                         eval_chunk=EVAL_CHUNK)
         except PROBLEMS as exc:
-            self.message.emit(str(exc), "hint" if quiet else "error")
+            # a refusal shown on Play stays an error (red) until the person changes
+            # something; the quiet prepare after it must not turn it into a grey hint
+            text = str(exc)
+            if not quiet:
+                self._refused = text
+            self.message.emit(text, "error" if text == self._refused else "hint")
             return None
         self._close_run()
         self.binding = binding
@@ -294,6 +338,7 @@ class TrainingSession(QObject):
     def _start(self, job: str) -> bool:
         if self.running:
             return False
+        self._asked = True
         t = self.ensure_trainer()
         if t is not None and t.finished() is not None:
             self._close_run()  # a finished run: the next one starts from its weights
@@ -317,6 +362,7 @@ class TrainingSession(QObject):
         self.prepare_timer.start()
 
     def _do_reset(self) -> None:
+        self._asked = True
         t = self.ensure_trainer()
         if t is None:
             return

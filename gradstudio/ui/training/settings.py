@@ -10,9 +10,10 @@ No Qt here.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
-from ...training import (DATASETS, OptimizerConfig, StopCondition, load_table_dataset,
+from ...training import (DATASETS, DataError, OptimizerConfig, StopCondition, load_table_dataset,
                          make_dataset)
 from ...training.optimizers import DEFAULT_LR
 
@@ -52,11 +53,21 @@ class TrainSettings:
     def stop(self) -> StopCondition:
         return StopCondition(self.target_loss, self.target_accuracy)
 
-    def make_dataset(self):
-        """The Dataset these settings describe (DataError says why not)."""
+    def make_dataset(self, base: str | None = None):
+        """The Dataset these settings describe (DataError says why not). A relative data
+        file path is relative to ``base``, the graph file's folder (never the current
+        folder)."""
         if self.dataset == "file":
             t = self.table
-            return load_table_dataset(t.get("file"), t.get("features"), t.get("label"),
+            path = t.get("file")
+            if not isinstance(path, str) or not path:
+                raise DataError("the training settings name no data file; import one")
+            if not os.path.isabs(path):
+                if base is None:
+                    raise DataError(f"the data file {path!r} is relative to the graph's folder, "
+                                    "but this graph has no file yet; import the data again")
+                path = os.path.join(base, path)
+            return load_table_dataset(path, t.get("features"), t.get("label"),
                                       t.get("task", "auto"), self.val_fraction, self.seed)
         return make_dataset(self.dataset, self.size, self.noise, self.seed, self.val_fraction)
 
@@ -88,13 +99,13 @@ class TrainSettings:
             return s
         kw: dict = {}
         d = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
-        if d.get("name") in DATASETS:
-            kw.update(dataset=d["name"], size=_num(d.get("size"), int),
-                      noise=_num(d.get("noise"), float))
+        if isinstance(d.get("name"), str) and d["name"] in DATASETS:
+            kw.update(dataset=d["name"], size=_num(d.get("size"), int, 4, 1_000_000),
+                      noise=_num(d.get("noise"), float, 0.0, 5.0))
         elif isinstance(d.get("file"), str):
             kw.update(dataset="file", table={k: d.get(k) for k in ("file", "features", "label",
                                                                     "task") if d.get(k) is not None})
-        kw["seed"] = _num(d.get("seed"), int) or 0
+        kw["seed"] = _num(d.get("seed"), int, 0, 2**31 - 1) or 0
         vf = _num(d.get("val_fraction"), float)
         if vf is not None and 0 <= vf < 1:
             kw["val_fraction"] = vf
@@ -106,9 +117,9 @@ class TrainSettings:
         if cfg is not None:
             kw.update(optimizer=cfg.name, lr=cfg.lr, momentum=cfg.momentum,
                       weight_decay=cfg.weight_decay)
-        for key in ("epochs", "batch_size"):
-            v = _num(meta.get(key), int)
-            if v is not None and v >= 1:
+        for key, hi in (("epochs", 1_000_000), ("batch_size", 100_000)):
+            v = _num(meta.get(key), int, 1, hi)
+            if v is not None:
                 kw[key] = v
         stop = meta.get("stop") if isinstance(meta.get("stop"), dict) else {}
         kw["target_loss"] = _num(stop.get("target_loss"), float)
@@ -116,10 +127,15 @@ class TrainSettings:
         return replace(s, **kw)
 
 
-def _num(value, kind):
+def _num(value, kind, lo=None, hi=None):
+    """``value`` as ``kind`` if it is a number within [lo, hi] (what the panel's boxes
+    hold), else None: the default is used."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
-        return kind(value)
+        value = kind(value)
     except (TypeError, ValueError, OverflowError):
         return None
+    if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
+        return None
+    return value
