@@ -21,11 +21,8 @@ SIZE = (1800, 1000)
 
 
 def prepare(win, example: str):
-    from gradstudio.ui.math.install import show_panel
-
     win.set_minimap(False)
-    win.docks["palette"].hide()
-    show_panel(win, "code", 600)
+    win.actions["code_panel"].trigger()  # Math > Code Panel: the Math workspace, Code in front
     win.code.editor.setPlainText((EXAMPLES / "programs" / f"{example}.py").read_text())
     assert win.code.run(), win.code.status.text()
     settle()

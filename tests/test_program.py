@@ -94,7 +94,7 @@ def test_piecewise_both_sides_of_the_kink():
     right = record(src("piecewise.py"), {"x": 3.0})
     assert [b["value"] for b in left.branches] == [True]
     assert [b["value"] for b in right.branches] == [False]
-    assert left.branches[0]["text"] == "x < 1" and left.branches[0]["line"] == 4
+    assert left.branches[0]["text"] == "x < 1" and left.branches[0]["line"] == 5
     assert [f["label"] for f in left.frames] == ["if x < 1: True"]
     assert [f["label"] for f in right.frames] == ["else (x < 1: False)"]
     assert float(grads(left.graph)[1]["x"]) == pytest.approx(1.0)            # 2x

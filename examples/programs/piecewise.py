@@ -1,5 +1,6 @@
-# A piecewise function with a kink at x = 1: which branch runs depends on x.
-# Change x across 1 and the recorded graph takes the other path.
+# A piecewise function with a kink at x = 1.
+# Which branch runs depends on x: change x across 1
+# and the recorded graph takes the other path.
 x = input(0.5)
 if x < 1:
     y = x * x

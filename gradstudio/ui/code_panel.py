@@ -297,9 +297,7 @@ class CodePanel(QWidget):
 
     def open_program(self, path) -> bool:
         """Show the Code panel with the program file ``path`` and run it."""
-        from .math.install import show_panel
-
-        show_panel(self.window, "code", 560)
+        self.window.actions["code_panel"].trigger()  # the Math workspace, this panel in front
         try:
             text = read_program(path)
         except ProgramError as exc:
@@ -374,19 +372,19 @@ class CodePanel(QWidget):
 
 
 def install_code_panel(win) -> CodePanel:
-    """Dock the Code panel (hidden until asked for or a program graph opens) beside the
-    inspector; Math ▸ Code Panel shows it."""
+    """Dock the Code panel (a tab of the Math workspace, gradstudio/ui/workspaces.py);
+    Math ▸ Code Panel, opening a program or a graph that keeps one shows the Math
+    workspace with the panel in front."""
     panel = CodePanel(win)
     dock = win.add_panel("code", "Code", panel, Qt.DockWidgetArea.RightDockWidgetArea, visible=False)
-    anchor = win.docks.get("inspector")
-    if anchor is not None:
-        win.tabifyDockWidget(anchor, dock)
-        anchor.raise_()
     menu = getattr(win, "math_menu", None)
 
     def show():
         from .math.install import show_panel
 
+        workspaces = getattr(win, "workspaces", None)
+        if workspaces is not None:
+            workspaces.show("math")
         show_panel(win, "code", 560)
 
     if menu is not None:

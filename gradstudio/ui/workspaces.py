@@ -55,7 +55,7 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
         "right": [["inspector"]],
     },
     "math": {
-        "right": [["math_playback"],
+        "right": [["math_playback", "code"],
                   ["math_inputs", "inspector", "math_forward", "math_jacobian"]],
         "bottom": [["math_values", "math_gradcheck"]],
     },
@@ -76,7 +76,7 @@ WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)
 MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (326, 200),
              "math_playback": (360, 190), "math_values": (320, 150),
              "math_gradcheck": (320, 150), "training_curves": (300, 190),
-             "training_health": (300, 200)}
+             "training_health": (300, 200), "code": (320, 260)}
 DEFAULT_MIN = (220, 120)
 
 

@@ -65,7 +65,7 @@ def test_an_error_shows_its_line_and_column_and_keeps_the_graph(make_window, qtb
 def test_an_input_change_that_flips_the_branch_records_again(make_window, qtbot):
     win = make_window()
     run_program(qtbot, win, (PROGRAMS / "piecewise.py").read_text())
-    assert sorted(frames_on_canvas(win)) == ["if x < 1: True", "line 4: if x < 1 → True"]
+    assert sorted(frames_on_canvas(win)) == ["if x < 1: True", "line 5: if x < 1 → True"]
     edits = win.math_panels["math_inputs"].edits
     x = win.doc.graph.by_name("x").id
     edits[x].clear()
@@ -75,9 +75,9 @@ def test_an_input_change_that_flips_the_branch_records_again(make_window, qtbot)
     g = win.doc.graph
     win.view.scene().flush()
     assert frames_on_canvas(win)["else (x < 1: False)"].changed  # highlighted: new path
-    decision = frames_on_canvas(win)["line 4: if x < 1 → False"]  # the marker, on x
+    decision = frames_on_canvas(win)["line 5: if x < 1 → False"]  # the marker, on x
     assert decision.rect.contains(win.view.scene().node_item(x).sceneBoundingRect())
-    assert "line 4: x < 1 is now False (was True)" in win.code.status.text()
+    assert "line 5: x < 1 is now False (was True)" in win.code.status.text()
     value, grads = Engine(g).value_and_grad({})
     assert float(value) == pytest.approx(5 + np.sin(2.0))
     assert float(grads["x"]) == pytest.approx(2 + np.cos(2.0))
