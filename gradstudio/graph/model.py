@@ -8,6 +8,7 @@ topological order are linear in the graph's size.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,6 +18,8 @@ import numpy as np
 
 from .. import ops
 from ..ops import AttrError
+from .infer import node_shape  # at the top: an import statement per call is slow under PySide
+from .topo import DynamicOrder
 
 
 class GraphError(Exception):
@@ -77,6 +80,14 @@ class Graph:
         self._order: dict[str, int] = {}
         self._serial = 0
         self._shape_cache: dict[str, tuple] = {}
+        self._stale: dict[str, Any] = {}  # node -> its shape before an edit, until settled
+        self._topo = DynamicOrder()       # ranks every edge respects: local cycle checks
+        for nid in self.nodes:
+            self._topo.add(nid)
+        # name -> id, and per op the lowest "op_i" that may be free: both keep add_node
+        # and load linear in the graph's size (no scan of every node per add).
+        self._names: dict[str, str] = {n.name: n.id for n in self.nodes.values()}
+        self._id_hint: dict[str, int] = {}
         self.version = 0  # bumped on every structural or attribute change
 
     # ---- events -----------------------------------------------------------------------
@@ -100,9 +111,9 @@ class Graph:
             raise GraphError(f"there is no node {node_id!r}") from None
 
     def by_name(self, name: str) -> Node:
-        for n in self.nodes.values():
-            if n.name == name:
-                return n
+        nid = self._names.get(name)
+        if nid is not None:
+            return self.nodes[nid]
         raise GraphError(f"there is no node named {name!r}")
 
     @property
@@ -129,10 +140,18 @@ class Graph:
 
     # ---- mutation ---------------------------------------------------------------------
     def new_id(self, op: str) -> str:
-        i = 1
+        """The lowest free id ``op_i`` (i >= 1). Every ``op_j`` with j below the op's
+        hint is taken, so the search starts there (a removal lowers the hint)."""
+        i = self._id_hint.get(op, 1)
         while f"{op}_{i}" in self.nodes:
             i += 1
+        self._id_hint[op] = i
         return f"{op}_{i}"
+
+    def _free_id(self, node_id: str) -> None:
+        head, _, tail = node_id.rpartition("_")
+        if tail.isascii() and tail.isdigit() and tail == str(int(tail)) and head in self._id_hint:
+            self._id_hint[head] = min(self._id_hint[head], int(tail))
 
     def order_of(self, node_id: str) -> int:
         """The node's creation serial: ties in topological order are broken by it."""
@@ -160,27 +179,38 @@ class Graph:
         self._check_name(name, None)
         node = Node(node_id, op, name, full, (float(pos[0]), float(pos[1])))
         self.nodes[node_id] = node
+        self._names[name] = node_id
         if order is None:
             self._serial += 1
             self._order[node_id] = self._serial
         else:
             self._order[node_id] = order
+            if order < self._serial:  # back to its old place: nodes stay in creation order
+                items = list(self.nodes.items())
+                at = bisect.bisect_right(items, order, hi=len(items) - 1,
+                                         key=lambda kv: self._order[kv[0]])
+                items.insert(at, items.pop())
+                self.nodes = dict(items)
             self._serial = max(self._serial, order)
-            self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
         self.nx.add_node(node_id)
+        self._topo.add(node_id)
         self._emit(Event("node_added", node=node_id))
         return node
 
     def remove_node(self, node_id: str) -> None:
         node = self.node(node_id)
-        for e in [e for e in self._in_edges.values() if node_id in (e.src, e.dst)]:
+        for e in [e for e in self.in_edges(node_id) if e is not None] + self.out_edges(node_id):
             self.disconnect(e.dst, e.port)
         for key in [k for k in self.params if k == node_id or k.startswith(node_id + ".")]:
             self.set_param(key, None)
         if self.output == node_id:
             self.set_output(None)
         self._shape_cache.pop(node_id, None)
+        self._stale.pop(node_id, None)
+        self._topo.remove(node_id)
         del self.nodes[node_id]
+        self._names.pop(node.name, None)
+        self._free_id(node_id)
         order = self._order.pop(node_id)
         self.nx.remove_node(node_id)
         self._emit(Event("node_removed", node=node_id, old=node, new=order))
@@ -195,7 +225,7 @@ class Graph:
             return f"{dnode.name} has no input port {port!r}"
         if src == dst:
             return f"would create a cycle: {dnode.name} -> {dnode.name}"
-        if nx.has_path(self.nx, dst, src):
+        if self._topo.reaches(self.nx, dst, src):
             path = nx.shortest_path(self.nx, dst, src)
             names = [self.nodes[n].name for n in path] + [dnode.name]
             return "would create a cycle: " + " -> ".join(names)
@@ -222,6 +252,7 @@ class Graph:
             self.nx.edges[src, dst]["edges"].append(edge)
         else:
             self.nx.add_edge(src, dst, edges=[edge])
+        self._topo.added(self.nx, src, dst)
         self._invalidate(dst)
         self._emit(Event("connected", node=dst, edge=edge))
         return edge
@@ -260,6 +291,8 @@ class Graph:
             return
         self._check_name(name, node_id)
         old, node.name = node.name, name
+        self._names.pop(old, None)
+        self._names[name] = node_id
         self._emit(Event("renamed", node=node_id, old=old, new=name))
 
     def move(self, node_id: str, pos) -> None:
@@ -296,17 +329,32 @@ class Graph:
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise GraphError(f"{name!r} is not a valid name: use letters, digits and _, "
                              "starting with a letter")
-        for n in self.nodes.values():
-            if n.name == name and n.id != node_id:
-                raise GraphError(f"the name {name!r} is already used by another node")
+        owner = self._names.get(name)
+        if owner is not None and owner != node_id:
+            raise GraphError(f"the name {name!r} is already used by another node")
 
     # ---- shapes -----------------------------------------------------------------------
     def _invalidate(self, node_id: str) -> None:
-        if not self._shape_cache:
-            return
-        self._shape_cache.pop(node_id, None)
-        for d in nx.descendants(self.nx, node_id):
-            self._shape_cache.pop(d, None)
+        """The node's inputs or attributes changed. Its cached shape goes; what is cached
+        downstream goes only if its shape really changed (checked at the next question,
+        so that replacing a wire, a disconnect then a connect, costs nothing downstream)."""
+        old = self._shape_cache.pop(node_id, None)
+        if old is not None and node_id not in self._stale:
+            self._stale[node_id] = old[0]
+
+    def _settle(self) -> None:
+        """Drop the cached shapes downstream of edited nodes whose shape changed. The cache
+        only ever holds a node together with all its ancestors, so a walk downstream stops
+        at the first node not cached."""
+        stale, self._stale = self._stale, {}
+        for node_id, old in stale.items():
+            if node_id not in self.nodes or self.shape_info(node_id)[0] == old:
+                continue
+            stack = list(self.nx.successors(node_id))
+            while stack:
+                n = stack.pop()
+                if self._shape_cache.pop(n, None) is not None:
+                    stack.extend(self.nx.successors(n))
 
     def shape(self, node_id: str):
         """Inferred output shape of a node (None when unknown), computed lazily and
@@ -318,11 +366,11 @@ class Graph:
         return self.shape_info(node_id)[1]
 
     def shape_info(self, node_id: str) -> tuple:
+        if self._stale:
+            self._settle()
         cached = self._shape_cache.get(node_id)
         if cached is not None:
             return cached
-        from .infer import node_shape
-
         # Fill ancestors first so no recursion is needed.
         pending = [node_id]
         todo, seen = [], set()
@@ -344,8 +392,6 @@ class Graph:
         return rank.__getitem__
 
     def _shape_reason(self, src: str, dst: str, port: str) -> str | None:
-        from .infer import node_shape
-
         ins = []
         for p, e in zip(self.nodes[dst].opdef.port_names(), self.in_edges(dst)):
             if p == port:

@@ -1,9 +1,13 @@
 """A small overview of the whole graph in a corner of the canvas, with the visible area
-outlined. Click or drag in it to move the view there."""
+outlined. Click or drag in it to move the view there.
+
+The node boxes come from a cached picture, made again only when the graph, the selection
+or the area shown changes (the scene's ``far.serial`` counts the changes); a repaint
+(the view moving) draws that picture and the outline of the visible area."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 
@@ -20,6 +24,8 @@ class Minimap(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(80)
         self._timer.timeout.connect(self._refresh)
+        self._picture: QImage | None = None
+        self._key = None
 
     def schedule(self) -> None:
         if getattr(self.view, "_minimap_on", True) and not self._timer.isActive():
@@ -67,15 +73,38 @@ class Minimap(QWidget):
             return QRectF(ox + (r.left() - world.left()) * s, oy + (r.top() - world.top()) * s,
                           max(r.width() * s, 1.5), max(r.height() * s, 1.5))
 
-        p.setPen(Qt.PenStyle.NoPen)
-        for item in scene.node_items():
-            p.setBrush(c["node_selected"] if item.isSelected()
-                       else scene.theme.header(item.look.category if item.look else ""))
-            p.drawRect(box(item.sceneBoundingRect()))
+        ratio = self.devicePixelRatioF()
+        key = (scene.far.serial, id(scene.theme), world.getRect(), self.width(), self.height(), ratio)
+        if self._picture is None or key != self._key:
+            self._picture = self._draw_nodes(scene, box, ratio)
+            self._key = key
+        p.drawImage(0, 0, self._picture)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(QPen(c["minimap_view"], 1.5))
         p.drawRect(box(self.view.visible_scene_rect()))
         p.end()
+
+    def _draw_nodes(self, scene, box, ratio: float) -> QImage:
+        """The node boxes, one batch of rectangles per colour."""
+        c = scene.theme.c
+        batches: dict = {}
+        for item in scene.node_items():
+            colour = c["node_selected"] if item.isSelected() else scene.theme.header(
+                item.look.category if item.look else "")
+            rect = item.boundingRect().translated(item.pos())  # sceneBoundingRect, cheaper
+            batches.setdefault(colour.rgba(), (colour, []))[1].append(box(rect))
+        image = QImage(round(self.width() * ratio), round(self.height() * ratio),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(0)
+        p = QPainter(image)
+        p.setPen(Qt.PenStyle.NoPen)
+        selected = c["node_selected"].rgba()
+        for _, (colour, rects) in sorted(batches.items(), key=lambda kv: kv[0] == selected):
+            p.setBrush(colour)
+            p.drawRects(rects)
+        p.end()
+        return image
 
     def mousePressEvent(self, event) -> None:
         self.view.centerOn(self.to_scene(event.position()))

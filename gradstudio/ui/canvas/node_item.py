@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ... import ops
 from ...ops.shapes import fmt
+from .far import far_pen
 from .marks import Band, same_mark
 from .port_item import PortItem, draw_port
 from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_RADIUS, ROW
@@ -136,12 +137,10 @@ class NodeItem(QGraphicsItem):
         self.height = HEADER + ROW + PAD
         self.inputs: dict[str, PortItem] = {}
         self.output = PortItem(self, node_id, None)
-        self.badge = BadgeItem(self)
-        self.badge.setZValue(3)
+        self._badge: BadgeItem | None = None      # made when first needed: a big graph has
+        self._warning: WarningItem | None = None  # thousands of nodes with neither
         self.mark = None          # the overlay's NodeMark (value, gradient, highlight) or None
         self.band: Band | None = None
-        self.warning = WarningItem(self)
-        self.warning.setVisible(False)
         self._base_height = self.height
         self._tip = ""
         self.low_detail = False
@@ -151,6 +150,23 @@ class NodeItem(QGraphicsItem):
 
     def type(self) -> int:
         return NODE_TYPE
+
+    @property
+    def badge(self) -> BadgeItem:
+        """The hover area of the problem badge."""
+        if self._badge is None:
+            self._badge = BadgeItem(self)
+            self._badge.setZValue(3)
+            self._badge.setVisible(False)
+        return self._badge
+
+    @property
+    def warning(self) -> WarningItem:
+        """The hover area of an overlay warning."""
+        if self._warning is None:
+            self._warning = WarningItem(self)
+            self._warning.setVisible(False)
+        return self._warning
 
     # ---- model -> item ---------------------------------------------------------------
     def refresh(self, graph, is_output: bool = False) -> None:
@@ -173,9 +189,10 @@ class NodeItem(QGraphicsItem):
         self._fit_height(force=self.look is None)
         self._place_warning()
         self.output.setPos(self.width, self.row_y(0))
-        self.badge.setPos(self.width - 2.0, 1.0)
-        self.badge.setVisible(bool(look.problems) and not self.low_detail)
-        self.badge.setToolTip("\n".join(f"{look.name}: {p}" for p in look.problems))
+        if look.problems or self._badge is not None:
+            self.badge.setPos(self.width - 2.0, 1.0)
+            self.badge.setVisible(bool(look.problems) and not self.low_detail)
+            self.badge.setToolTip("\n".join(f"{look.name}: {p}" for p in look.problems))
         tip = f"{look.title} ({node.op})\n{node.opdef.formula}"
         if look.problems:
             tip += "\n" + "\n".join(look.problems)
@@ -212,7 +229,8 @@ class NodeItem(QGraphicsItem):
     def _place_warning(self) -> None:
         mark = self.mark
         if self.band is None or not mark.badge:
-            self.warning.setVisible(False)
+            if self._warning is not None:
+                self._warning.setVisible(False)
             return
         rect = self.band.badge_rect(self._base_height)
         if rect != self.warning.rect:
@@ -232,8 +250,10 @@ class NodeItem(QGraphicsItem):
         self.low_detail = on
         for port in (*self.inputs.values(), self.output):
             port.setVisible(not on)
-        self.badge.setVisible(bool(self.look and self.look.problems) and not on)
-        self.warning.setVisible(bool(self.band is not None and self.mark.badge) and not on)
+        if self._badge is not None:
+            self._badge.setVisible(bool(self.look and self.look.problems) and not on)
+        if self._warning is not None:
+            self._warning.setVisible(bool(self.band is not None and self.mark.badge) and not on)
 
     # ---- geometry --------------------------------------------------------------------
     @staticmethod
@@ -279,12 +299,8 @@ class NodeItem(QGraphicsItem):
             painter.drawRoundedRect(body.adjusted(-6.0, -6.0, 6.0, 6.0), 9.0, 9.0)
             if not selected:
                 pen = QPen(c["active"], 3.0)
-        if lod < 0.4:  # far away: a box in the category colour
-            if look.problems and not selected:
-                pen = QPen(c["problem"], 3.0)
-            elif not (selected or look.is_output):
-                pen = QPen(c["node_border"], 0.0)
-            painter.setPen(pen)
+        if lod < 0.4:  # far away: a box in the category colour (as far.py batches it)
+            painter.setPen(far_pen(look, selected, active, c))
             painter.setBrush(c["node_body"])
             painter.drawRect(body)
             painter.fillRect(head, theme.header(look.category))

@@ -12,7 +12,8 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
-import networkx as nx
+import gc
+
 from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 from ...graph import composite
 from ...graph.model import Edge, Graph, GraphError
 from ...graph.validate import output_node
+from .far import FarLayer
 from .node_item import NodeItem
 from .style import Style
 from .wire_item import WireItem
@@ -66,6 +68,7 @@ class CanvasScene(QGraphicsScene):
         self.graph = graph
         self.overlay = None             # the Overlay drawn on top, or None
         self.theme = Style(colours)
+        self._bounds = (-EXTENT, -EXTENT, EXTENT, EXTENT)  # the scene rect (left, top, right, bottom)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
         self._nodes: dict[str, NodeItem] = {}
         self._wires: dict[Edge, WireItem] = {}
@@ -76,11 +79,15 @@ class CanvasScene(QGraphicsScene):
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self._lines: list | None = None
+        self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
+        self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
+        self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at far.serial
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.flush)
         self.rebuild()
+        self.selectionChanged.connect(self._changed_far)
         graph.subscribe(self._on_event)
         # If the scene goes away without close(), stop listening to the graph.
         callback = self._on_event
@@ -90,6 +97,24 @@ class CanvasScene(QGraphicsScene):
         """Stop following the graph (before the scene is dropped)."""
         _forget(self.graph, self._on_event)
         self._timer.stop()
+
+    def addItem(self, item) -> None:
+        super().addItem(item)
+        if not isinstance(item, (NodeItem, WireItem)):
+            self._extras.append(item)
+
+    def removeItem(self, item) -> None:
+        super().removeItem(item)
+        if not isinstance(item, (NodeItem, WireItem)) and item in self._extras:
+            self._extras.remove(item)
+
+    def extra_items(self) -> list:
+        """The items other than nodes and wires (frames, the rubber band, a toast, the
+        wire being dragged): drawn one by one at every zoom."""
+        return list(self._extras)
+
+    def _changed_far(self) -> None:
+        self.far.dirty()
 
     # ---- lookup ---------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -109,11 +134,15 @@ class CanvasScene(QGraphicsScene):
 
     def nodes_rect(self, ids=None) -> QRectF:
         """Bounding rectangle of the given nodes (all when None), in scene coordinates."""
+        if ids is None and self._rect_key == self.far.serial:
+            return QRectF(self._rect)
         rect = QRectF()
         for nid in (self._nodes if ids is None else ids):
             item = self._nodes.get(nid)
-            if item is not None:
-                rect = rect.united(item.sceneBoundingRect())
+            if item is not None:  # its sceneBoundingRect (nodes are neither rotated nor scaled)
+                rect = rect.united(item.boundingRect().translated(item.pos()))
+        if ids is None:
+            self._rect, self._rect_key = QRectF(rect), self.far.serial
         return rect
 
     # ---- building -------------------------------------------------------------------
@@ -125,14 +154,37 @@ class CanvasScene(QGraphicsScene):
         self._wires.clear()
         self._frames.clear()
         self._output = self._find_output()
-        for nid in self.graph.topo_order():  # shapes fill their cache in order
-            self._add_node(nid)
-        for edge in self.graph.edges:
-            self._add_wire(edge)
+        # Thousands of items and nothing to free: the cyclic garbage collector would walk
+        # the growing heap again and again for nothing, so it pauses meanwhile.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for nid in self.graph.topo_order():  # shapes fill their cache in order
+                self._add_node(nid)
+            for edge in self.graph.edges:
+                self._add_wire(edge)
+        finally:
+            if paused:
+                gc.enable()
         self._global = True
         self.flush()
+        self.far.dirty()
+
+    def _cover(self, x: float, y: float) -> None:
+        """Grow the scene rect so that it holds (x, y) with room to spare: Qt's spatial
+        index (a BSP tree over the scene rect) puts everything outside it in the edge
+        cells, and every paint and hit test then walks all of those items."""
+        left, top, right, bottom = self._bounds
+        margin = EXTENT / 2.0
+        if left + margin <= x <= right - margin and top + margin <= y <= bottom - margin:
+            return
+        self._bounds = (min(left, x - EXTENT), min(top, y - EXTENT),
+                        max(right, x + EXTENT), max(bottom, y + EXTENT))
+        left, top, right, bottom = self._bounds
+        self.setSceneRect(left, top, right - left, bottom - top)
 
     def _add_node(self, nid: str) -> NodeItem:
+        self._cover(*self.graph.nodes[nid].pos)
         item = NodeItem(nid)
         if self.low_detail:
             item.set_low_detail(True)
@@ -148,10 +200,9 @@ class CanvasScene(QGraphicsScene):
         self.addItem(wire)
         self._wires[edge] = wire
         wire.setVisible(not self.low_detail)
-        wire.refresh(self.graph)
         if self.overlay is not None:
             wire.mark = self.overlay.edges.get(edge)
-        wire.adjust()
+        wire.refresh(self.graph, adjust=True)
 
     def _remove_wire(self, edge: Edge) -> None:
         wire = self._wires.pop(edge, None)
@@ -163,8 +214,8 @@ class CanvasScene(QGraphicsScene):
         k = ev.kind
         if k in ("connected", "disconnected", "moved", "node_removed") and self._lines is not None:
             self._lines = None
-            if self.low_detail:
-                self.update()
+        if self.low_detail and k in ("connected", "disconnected", "moved", "node_removed"):
+            self.update()
         if k == "node_added":
             self._add_node(ev.node)
         elif k == "node_removed":
@@ -182,6 +233,7 @@ class CanvasScene(QGraphicsScene):
         elif k == "moved":
             item = self._nodes.get(ev.node)
             if item is not None:
+                self._cover(*ev.new)
                 item.setPos(*ev.new)
                 for edge in self._edges_of(ev.node):
                     self._wires[edge].adjust()
@@ -193,6 +245,7 @@ class CanvasScene(QGraphicsScene):
             self._global = True
         else:
             return
+        self.far.dirty()
         if k in STRUCTURAL:
             self._global = True
         self._timer.start()
@@ -212,10 +265,8 @@ class CanvasScene(QGraphicsScene):
         """Apply the pending refreshes now."""
         self._timer.stop()
         g = self.graph
-        ids = {n for n in self._roots if n in g.nodes}
-        for root in list(ids):
-            ids.update(nx.descendants(g.nx, root))
-        ids.update(n for n in self._extra if n in g.nodes)
+        roots = [n for n in self._roots if n in g.nodes]
+        ids = {n for n in self._extra if n in g.nodes}
         self._roots.clear()
         self._extra.clear()
         if self._global:
@@ -223,7 +274,25 @@ class CanvasScene(QGraphicsScene):
             if out != self._output:
                 ids.update(n for n in (out, self._output) if n in g.nodes)
                 self._output = out
-        for nid in ids:
+        if roots or ids:
+            self.far.dirty()
+        # Downstream of an edited node, a node can only look different if the shape of one
+        # of its inputs did: the walk goes on past a node only when its shape changed.
+        done = set()
+        stack = roots
+        while stack:
+            nid = stack.pop()
+            if nid in done:
+                continue
+            done.add(nid)
+            item = self._nodes[nid]
+            before = item.look.shape if item.look is not None else None
+            item.refresh(g, nid == self._output)
+            if item.look.shape != before:
+                stack.extend(g.nx.successors(nid))
+            for edge in g.out_edges(nid):
+                self._wires[edge].refresh(g)
+        for nid in ids - done:
             self._nodes[nid].refresh(g, nid == self._output)
             for edge in g.out_edges(nid):
                 self._wires[edge].refresh(g)
@@ -265,6 +334,7 @@ class CanvasScene(QGraphicsScene):
             item.set_mark(nodes.get(nid))
         for edge, wire in self._wires.items():
             wire.set_mark(edges.get(edge))
+        self.far.dirty()
         if "program" in self.graph.meta:  # marks change node heights: frames follow
             from .program_frames import update_program_frames
 
@@ -306,6 +376,7 @@ class CanvasScene(QGraphicsScene):
     # ---- theme ----------------------------------------------------------------------
     def set_theme(self, colours: dict) -> None:
         self.theme = Style(colours)
+        self.far.dirty()
         for item in self.items():
             item.update()
 

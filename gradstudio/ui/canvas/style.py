@@ -87,6 +87,16 @@ class Style:
         self.title_metrics = QFontMetricsF(self.title_font)
         self.metrics = QFontMetricsF(self.font)
         self.small_metrics = QFontMetricsF(self.small_font)
+        self._small_widths: dict[str, float] = {}
+
+    def small_width(self, text: str) -> float:
+        """``small_metrics.horizontalAdvance(text)``, remembered (wire badges repeat)."""
+        w = self._small_widths.get(text)
+        if w is None:
+            if len(self._small_widths) > 4096:
+                self._small_widths.clear()
+            w = self._small_widths[text] = self.small_metrics.horizontalAdvance(text)
+        return w
 
     def header(self, category: str) -> QColor:
         return self.c[CATEGORY_KEYS.get(category, "cat_arith")]

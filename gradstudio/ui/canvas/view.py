@@ -16,8 +16,9 @@ import itertools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QLabel
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform
+from PySide6.QtWidgets import (QGraphicsRectItem, QGraphicsView, QLabel, QStyle,
+                               QStyleOptionGraphicsItem)
 
 from .actions import EditActions
 from .minimap import Minimap
@@ -60,6 +61,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self._mode = None
+        self._far_paint = False
         self._state: dict = {}
         self._space = False
         self._snap = False
@@ -79,7 +81,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.caption_elsewhere = None
         self.scene().overlay_changed.connect(self._show_caption)
         self.scene().selectionChanged.connect(self._emit_selection)
-        self.scene().changed.connect(lambda _: self.minimap.schedule())
+        # Not scene().changed: Qt then collects every changed area of every frame, and the
+        # minimap only cares about what the scene's FarLayer counts as changes.
+        self.scene().far.on_dirty = self.minimap.schedule
         self.setBackgroundBrush(QBrush(self.scene().theme.c["background"]))
         self.centerOn(0.0, 0.0)
 
@@ -223,9 +227,43 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
             painter.setPen(QPen(theme.c[key], 0.0))
             painter.drawLines(lines)
-        if self.scene().low_detail:
+        if self.scene().low_detail and not self._far_paint:  # (paintEvent draws them itself)
             painter.setPen(QPen(theme.c["wire"], 0.0))
             painter.drawLines(self.scene().wire_lines())
+
+    def paintEvent(self, event) -> None:
+        """Far out (the scene's low detail) the nodes and wires come from the scene's
+        FarLayer, a cached picture drawn in a few batched calls, instead of one paint call
+        per item; the other items (frames, rubber band, toast, the wire being dragged)
+        are painted one by one as Qt would. Closer in, Qt paints everything."""
+        scene = self.scene()
+        if not scene.low_detail:
+            return super().paintEvent(event)
+        exposed = event.rect()
+        vt = self.viewportTransform()
+        painter = QPainter(self.viewport())
+        painter.setClipRect(exposed)
+        painter.setRenderHints(self.renderHints())
+        painter.setTransform(vt)
+        area = self.mapToScene(exposed).boundingRect()
+        self._far_paint = True
+        try:
+            self.drawBackground(painter, area)
+        finally:
+            self._far_paint = False
+        extras = sorted(scene.extra_items(), key=lambda it: it.zValue())
+        for item in extras:
+            if item.zValue() < 1.0:  # below the nodes (z 1), as frames are
+                _paint_item(painter, item, vt, self.viewport())
+        painter.resetTransform()
+        scene.far.paint(painter, self, exposed)
+        painter.setRenderHints(self.renderHints())
+        for item in extras:
+            if item.zValue() >= 1.0:
+                _paint_item(painter, item, vt, self.viewport())
+        painter.setTransform(vt)
+        self.drawForeground(painter, area)
+        painter.end()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
@@ -435,6 +473,23 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
             return
         super().keyReleaseEvent(e)
+
+
+def _paint_item(painter: QPainter, item, vt: QTransform, widget) -> None:
+    """Paint ``item`` and its children as QGraphicsView would (``vt``: the view's transform)."""
+    if not item.isVisible():
+        return
+    painter.save()
+    painter.setTransform(item.deviceTransform(vt))
+    painter.setOpacity(item.effectiveOpacity())
+    option = QStyleOptionGraphicsItem()
+    option.exposedRect = item.boundingRect()
+    if item.isSelected():
+        option.state |= QStyle.StateFlag.State_Selected
+    item.paint(painter, option, widget)
+    painter.restore()
+    for child in sorted(item.childItems(), key=lambda it: it.zValue()):
+        _paint_item(painter, child, vt, widget)
 
 
 def _frange(start: float, stop: float, step: float):

@@ -6,6 +6,8 @@ on hover. ``DragWire`` is the curve that follows the cursor while
 a connection is being made (view feedback only, not part of the graph)."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
@@ -14,6 +16,25 @@ from ...ops.shapes import fmt
 from .marks import same_mark, sign_colour
 
 WIRE_TYPE = QGraphicsItem.UserType + 3
+LONG = 4000.0   # a wire longer than this (scene units) paints only its part in view
+PIECE = 500.0   # ... cut into pieces of about this length
+
+
+def _split(p, t0: float, t1: float) -> tuple:
+    """The control points of the part [t0, t1] of the cubic with control points ``p``
+    (four (x, y)): the ends, and the ends moved a third of the way along the tangents."""
+    def point(t):
+        u = 1.0 - t
+        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        return tuple(a * p[0][i] + b * p[1][i] + c * p[2][i] + d * p[3][i] for i in (0, 1))
+
+    def tangent(t):
+        u = 1.0 - t
+        return tuple(3 * u * u * (p[1][i] - p[0][i]) + 6 * u * t * (p[2][i] - p[1][i])
+                     + 3 * t * t * (p[3][i] - p[2][i]) for i in (0, 1))
+    k = (t1 - t0) / 3.0
+    q0, q3, d0, d3 = point(t0), point(t1), tangent(t0), tangent(t1)
+    return (q0, (q0[0] + k * d0[0], q0[1] + k * d0[1]), (q3[0] - k * d3[0], q3[1] - k * d3[1]), q3)
 
 
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
@@ -37,7 +58,9 @@ class WireItem(QGraphicsItem):
         self._ends = (QPointF(), QPointF())
         self._badge = QRectF()
         self._shape = None
+        self._pieces: list | None = None  # a long wire's pieces: [(bounds, control points)]
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
 
     def type(self) -> int:
@@ -66,11 +89,11 @@ class WireItem(QGraphicsItem):
             return 1.6
         return 1.6 + (min(6.0, max(1.0, m.width)) - 1.0) * 1.1
 
-    def refresh(self, graph) -> None:
-        """Update the shape badge from the graph and follow the ports."""
+    def refresh(self, graph, adjust: bool = False) -> None:
+        """Update the shape badge from the graph (and with ``adjust``, follow the ports)."""
         shape = graph.shape(self.edge.src)
         label = "" if shape == () else fmt(shape)  # a scalar needs no badge ("()" puzzled)
-        if label != self.label:
+        if label != self.label or adjust:
             self.label = label
             self.adjust()
             self.update()
@@ -89,14 +112,19 @@ class WireItem(QGraphicsItem):
         self._ends = (p1, p2)
         self._path = wire_path(p1, p2)
         self._shape = None
-        m = scene.theme.small_metrics
-        w = m.horizontalAdvance(self.badge_text()) + 10.0
-        h = m.height() + 3.0
+        self._pieces = None
+        theme = scene.theme
+        w = theme.small_width(self.badge_text()) + 10.0
+        h = theme.small_metrics.height() + 3.0
         if abs(p2.x() - p1.x()) < w + 36.0 and abs(p2.y() - p1.y()) < 3 * h:
             self._badge = QRectF()  # a short wire: the shape shows beside the output port
             return
-        mid = self._path.pointAtPercent(0.5)
-        self._badge = QRectF(mid.x() - w / 2.0, mid.y() - h / 2.0, w, h)
+        # the curve at t = 1/2 (what pointAtPercent(0.5) gives for one cubic, without
+        # measuring its length twice)
+        c1, c2 = self._path.elementAt(1), self._path.elementAt(2)
+        mx = (p1.x() + 3.0 * c1.x + 3.0 * c2.x + p2.x()) / 8.0
+        my = (p1.y() + 3.0 * c1.y + 3.0 * c2.y + p2.y()) / 8.0
+        self._badge = QRectF(mx - w / 2.0, my - h / 2.0, w, h)
 
     def ends(self) -> tuple:
         return self._ends
@@ -118,6 +146,36 @@ class WireItem(QGraphicsItem):
             self._shape = shape
         return self._shape
 
+    def _visible_path(self, rect: QRectF) -> QPainterPath:
+        """The wire's curve, or for a long wire only the pieces of it that cross ``rect``
+        (the same curve, cut exactly): stroking all of a curve tens of thousands of units
+        long costs milliseconds even where it is out of view."""
+        path = self._path
+        box = path.boundingRect()
+        if max(box.width(), box.height()) <= LONG:
+            return path
+        if self._pieces is None:
+            p = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(4)]
+            length = sum(math.dist(p[i], p[i + 1]) for i in range(3))
+            k = max(1, math.ceil(length / PIECE))
+            pieces = []
+            for j in range(k):
+                q = _split(p, j / k, (j + 1) / k)
+                xs, ys = [v[0] for v in q], [v[1] for v in q]
+                pieces.append((QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)), q))
+            self._pieces = pieces
+        part = QPainterPath()
+        open_run = False
+        for bounds, q in self._pieces:
+            if not bounds.intersects(rect):
+                open_run = False
+                continue
+            if not open_run:
+                part.moveTo(*q[0])
+                open_run = True
+            part.cubicTo(QPointF(*q[1]), QPointF(*q[2]), QPointF(*q[3]))
+        return part
+
     def paint(self, painter, option, widget=None) -> None:
         theme = self.scene().theme
         c = theme.c
@@ -131,16 +189,18 @@ class WireItem(QGraphicsItem):
                 colour = sign_colour(c, mark.sign)
             width = max(width, self.pen_width()) if selected else self.pen_width()
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        path = self._path if lod < 0.25 else self._visible_path(
+            option.exposedRect.adjusted(-width - 8.0, -width - 8.0, width + 8.0, width + 8.0))
         if mark is not None and mark.active and lod >= 0.25:
             halo = QColor(c["active"])
             halo.setAlpha(110)
             painter.setPen(QPen(halo, width + 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            painter.drawPath(self._path)
+            painter.drawPath(path)
         painter.setPen(QPen(colour, width if lod >= 0.4 else 0.0))
         if lod < 0.25:
             painter.drawLine(*self._ends)
             return
-        painter.drawPath(self._path)
+        painter.drawPath(path)
         text = self.badge_text()
         if lod < 0.5 or not text or self._badge.isNull():
             return

@@ -1,0 +1,143 @@
+"""The canvas far out (zoom below LOW_DETAIL): every node a box, every wire a straight line,
+drawn in a few batched calls instead of one call per item.
+
+Far out a node shows no text and no ports, so the view does not ask each of thousands of
+items to paint itself (a Python call per item per frame); it draws the boxes grouped by
+look (``drawRects`` per border pen and header colour) and the wires as one batch of lines,
+exactly as ``NodeItem.paint`` draws a node at that zoom (``far_pen`` is shared by both).
+The picture is kept in an image a little larger than the viewport and drawn again only
+when the graph, the selection, an overlay or the zoom changes: panning just moves it.
+The items stay in the scene as they are (selectable, hit-testable), so nothing in the
+model or in the items changes when the zoom crosses the line.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
+
+from .style import HEADER
+
+MARGIN = 0.25  # the cached image reaches this fraction of the viewport past each edge
+
+
+def far_pen(look, selected: bool, active: bool, c: dict) -> QPen:
+    """The border of a node drawn as a box (zoom < 0.4)."""
+    if look.problems and not selected:
+        return QPen(c["problem"], 3.0)
+    if not (selected or look.is_output):
+        return QPen(c["node_border"], 0.0)
+    if active and not selected:
+        return QPen(c["active"], 3.0)
+    if selected:
+        return QPen(c["node_selected"], 2.5)
+    return QPen(c["output"], 2.5)
+
+
+def glow_colour(c: dict) -> QColor:
+    glow = QColor(c["active"])
+    glow.setAlpha(90)
+    return glow
+
+
+class FarLayer:
+    """Batched drawing of a CanvasScene's nodes and wires for the far zoom."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self._groups: list | None = None   # [(opacity, pen, header colour, bodies, heads)]
+        self._glows: list = []             # rects of the glow around active nodes
+        self._image: QImage | None = None
+        self._key = None                   # (scale x, scale y, scene point of the image's corner)
+        self.serial = 0                    # counts the changes (the minimap's picture follows it)
+        self.on_dirty = None               # called on a change (the view's minimap)
+
+    def dirty(self) -> None:
+        """Something drawn changed (a node, a wire, the selection, an overlay, the theme)."""
+        self._groups = None
+        self._image = None
+        self.serial += 1
+        if self.on_dirty is not None:
+            self.on_dirty()
+
+    # ---- building -------------------------------------------------------------------
+    def _build(self) -> None:
+        scene = self.scene
+        theme = scene.theme
+        c = theme.c
+        groups: dict = {}
+        glows = []
+        for item in scene.node_items():
+            look = item.look
+            if look is None:
+                continue
+            mark = item.mark
+            active = mark is not None and mark.active
+            opacity = 0.35 if mark is not None and mark.dim and not active else 1.0
+            selected = item.isSelected()
+            pos = item.pos()
+            x, y = pos.x(), pos.y()
+            if active:
+                glows.append(QRectF(x - 6.0, y - 6.0, item.width + 12.0, item.height + 12.0))
+            pen = far_pen(look, selected, active, c)
+            key = (opacity, pen.color().rgba(), pen.widthF(), look.category)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (opacity, pen, theme.header(look.category), [], [])
+            group[3].append(QRectF(x, y, item.width, item.height))
+            group[4].append(QRectF(x, y, item.width, HEADER))
+        self._groups = list(groups.values())
+        self._glows = glows
+
+    # ---- painting -------------------------------------------------------------------
+    def draw(self, painter: QPainter) -> None:
+        """Draw the wires and boxes with ``painter``'s transform (scene coordinates)."""
+        if self._groups is None:
+            self._build()
+        c = self.scene.theme.c
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(QPen(c["wire"], 0.0))
+        painter.drawLines(self.scene.wire_lines())
+        if self._glows:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(glow_colour(c))
+            for rect in self._glows:
+                painter.drawRoundedRect(rect, 9.0, 9.0)
+        body = c["node_body"]
+        for opacity, pen, header, bodies, heads in self._groups:
+            painter.setOpacity(opacity)
+            painter.setPen(pen)
+            painter.setBrush(body)
+            painter.drawRects(bodies)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(header)
+            painter.drawRects(heads)
+        painter.setOpacity(1.0)
+
+    def paint(self, painter: QPainter, view, exposed: QRect) -> None:
+        """Draw the layer into the viewport (``painter`` in device coordinates) from the
+        cached image, making the image again when the zoom changed or the exposed area
+        leaves it."""
+        vt = view.viewportTransform()
+        image = self._image
+        if image is not None and self._key[:2] == (vt.m11(), vt.m22()):
+            origin = vt.map(self._key[2])
+            at = QRect(round(origin.x()), round(origin.y()), image.width(), image.height())
+            if at.contains(exposed):
+                painter.drawImage(at.topLeft(), image)
+                return
+        vp = view.viewport().rect()
+        mx, my = int(vp.width() * MARGIN), int(vp.height() * MARGIN)
+        area = vp.adjusted(-mx, -my, mx, my)
+        ratio = view.viewport().devicePixelRatioF()
+        image = QImage(round(area.width() * ratio), round(area.height() * ratio),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(0)
+        p = QPainter(image)
+        p.setTransform(vt * QTransform.fromTranslate(-area.left(), -area.top()))
+        self.draw(p)
+        p.end()
+        inv, _ = vt.inverted()
+        self._image = image
+        self._key = (vt.m11(), vt.m22(), inv.map(QPointF(area.topLeft())))
+        painter.drawImage(area.topLeft(), image)
