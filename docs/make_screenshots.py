@@ -83,10 +83,12 @@ def main() -> int:
         shot(win, "dark")
         win.set_theme("light")
         close(win)
+    import make_descent_screenshots
     import make_math_screenshots
     import make_training_screenshots
 
     make_math_screenshots.main()
+    make_descent_screenshots.main()
     make_training_screenshots.main()
     import make_program_screenshots
 

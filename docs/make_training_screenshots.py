@@ -8,7 +8,9 @@
 - training_digits.png: the digits MLP after a few epochs with its confusion matrix;
 - training_health.png: the deep sigmoid chain's gradient-health panel (the gradient
   shrinking layer by layer towards the input) and, on the canvas zoomed to the first
-  layers, the vanishing-gradient warnings and the thinning wires.
+  layers, the vanishing-gradient warnings and the thinning wires;
+- training_replay.png: an SGD and an Adam run compared (the run list is the legend),
+  the Adam run replayed at a quarter of its length, the step marked on the curves.
 
 All in the Train workspace at 1280x720 (a laptop screen). Settings live in a temporary
 folder, so your own are untouched.
@@ -64,6 +66,24 @@ def run_until(tp, cond) -> None:
     settle(300)
 
 
+def replay(win) -> None:
+    """Two runs compared (the run list is the legend), one of them replayed: the
+    scrubbed step is marked on the curves."""
+    tp = open_example(win, "spiral", size=200)
+    c = tp.controls
+    c.epochs_spin.setValue(60)  # after the run was made ready: it still replays from step 0
+    for name in ("sgd", "adam"):
+        c.optimizer_box.setCurrentIndex(c.optimizer_box.findData(name))
+        settle(400)
+        run_until(tp, lambda t: False)
+    layout(win, ["curves", "replay"], "replay", height=380)
+    win.view.fit_all()
+    tp.replay.metric_box.setCurrentIndex(tp.replay.metric_box.findData("train_loss"))
+    tp.replay.slider.setValue(tp.replay.slider.maximum() // 4)
+    print(f"   replay: {tp.replay.where.text()}")
+    shot(win, "training_replay", wait_ms=400)
+
+
 def main() -> int:
     app()
     with settings(theme="light", minimap=False) as (s, _tmp):
@@ -93,6 +113,8 @@ def main() -> int:
         win.view.select_nodes([])
         print(f"   deep sigmoid: {tp.health.warning_label.text().splitlines()[:2]}")
         shot(win, "training_health", wait_ms=400)
+
+        replay(win)
         close(win)
     return 0
 

@@ -141,6 +141,22 @@ def test_target_accuracy_stops_early():
     assert last.stop_reason == "target_accuracy" and t.epoch < 50 and last.val_accuracy >= 0.9
 
 
+def test_snapshots_span_the_whole_run_however_long_it_gets(spiral_data):
+    """Snapshots thin out when the list fills (every other one goes, they are taken half
+    as often), so a run whose epochs grew after it was set up still replays from step 0."""
+    t = Trainer(spiral_graph(), spiral_data, batch_size=100, epochs=2, snapshot_every=1,
+                snapshot_limit=9)
+    t.configure(epochs=20)  # longer than the spacing was made for
+    t.run()
+    steps = [s.step for s in t.snapshots]
+    assert steps[0] == 0 and steps[-1] == t.step == 80
+    assert len(steps) <= 9 and steps == sorted(set(steps))
+    gaps = np.diff(steps[:-1])
+    assert gaps.min() == gaps.max()  # evenly spaced (the last one is the run's end)
+    for snap in list(t.snapshots)[1:-1]:
+        assert snap.params.keys() == t.params.keys()
+
+
 def test_records_health_dead_relus_snapshots_and_curves(spiral_data, tmp_path):
     t = Trainer(spiral_graph(), spiral_data, batch_size=100, epochs=3, snapshot_every=5,
                 snapshot_limit=2, health_every=1)
@@ -151,7 +167,8 @@ def test_records_health_dead_relus_snapshots_and_curves(spiral_data, tmp_path):
     assert h.grad_norm > 0 and h.weight_norm > 0 and 0 < h.update_ratio < 1
     assert set(recs[3].dead_relu) == {"relu1", "relu2", "relu3"}
     assert all(0 <= f <= 1 for f in recs[3].dead_relu.values())
-    assert [s.step for s in t.snapshots] == [5, 10]
+    # two snapshots kept: thinned so that they still span the whole run (start and end)
+    assert [s.step for s in t.snapshots] == [0, t.step] == [0, 12]
     assert set(t.snapshots[-1].params) == set(t.param_names)
     assert set(t.snapshots[-1].grad_histograms) == set(t.param_names)
     edges, counts = t.snapshot().grad_histograms["layer1.W"]  # the step's gradient, binned

@@ -116,6 +116,8 @@ def _node_grad_text(graph: Graph, trace: Trace, nid: str) -> str:
 
 
 def update_text(u, lr: float | None, digits: int = 4) -> str:
+    if getattr(u, "text", None):  # worked out with its optimizer's formula (app/descent.py)
+        return u.text
     rate = "lr" if lr is None else num(lr, 4)
     return (f"{u.name} ← {u.name} − {rate}·dL/d{u.name} = {brief(u.old, digits)} − {rate} × "
             f"{brief(u.grad, digits)} = {brief(u.new, digits)}")
@@ -185,13 +187,17 @@ class Texts:
 
 
 def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None = None,
-                texts: Texts | None = None) -> Overlay:
+                texts: Texts | None = None, applied: dict | None = None) -> Overlay:
     """The canvas overlay at playback ``state`` of ``timeline`` (``texts``: a Texts of
-    this timeline kept between calls, to step quickly through a big graph)."""
+    this timeline kept between calls, to step quickly through a big graph). ``applied``:
+    node id -> the updates (app/descent.ParamUpdate) just written into the graph there;
+    those parameter nodes show their old and new value."""
     tr = timeline.trace
     texts = texts if texts is not None else Texts(graph, timeline)
     frame = state.frame
     ov = Overlay(caption=caption(graph, timeline, state, lr))
+    if applied:
+        _applied_marks(ov, graph, applied)
     if frame is None:
         return ov
     backward = state.phase in ("backward", "update")
@@ -212,6 +218,13 @@ def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None
                 mark.value = "\n".join(filter(None, [mark.value, f"{local} ← {brief(u.new)}"]))
                 tips.append(update_text(u, lr))
         mark.dim = (nid not in state.values) if not backward else (nid not in tr.node_grads)
+        if nid in ov.nodes:  # just updated: its old value stays in view (the new one is shown)
+            was = ov.nodes[nid].value
+            if nid in state.values:
+                was = "\n".join(line for line in was.splitlines() if line.startswith("was "))
+            mark.value = "\n".join(filter(None, [was, mark.value]))
+            tips.insert(0, ov.nodes[nid].tooltip)
+            mark.dim = False
         mark.tooltip = "\n".join(tips) or None
         ov.nodes[nid] = mark
     for e in graph.edges:
@@ -223,6 +236,20 @@ def overlay_for(graph: Graph, timeline: Timeline, state: State, lr: float | None
             ov.edges[e] = EdgeMark(active=frame.phase == "forward" and e.dst == frame.node,
                                    tooltip=texts.carries(e))
     return ov
+
+
+def _applied_marks(ov: Overlay, graph: Graph, applied: dict) -> None:
+    for nid, ups in applied.items():
+        if nid not in graph.nodes:
+            continue
+        many = len(ups) > 1
+        lines = []
+        for u in ups:
+            local = f"{u.name.split('.')[-1]} " if many else ""
+            lines += [f"was {local}{brief(u.old)}", f"→ {local}{brief(u.new)}"]
+        ov.nodes[nid] = NodeMark(value="\n".join(lines),
+                                 tooltip="\n".join(["Updated by the last gradient descent step:"]
+                                                   + [u.text for u in ups]))
 
 
 def _carries(graph: Graph, tr: Trace, e) -> str:

@@ -8,7 +8,8 @@ shown up to a frame from scratch, so stepping back restores exactly what was sho
 - backward frames walk the plan in reverse: each reveals a node's accumulated
   gradient dL/d(node) (the sum over its outgoing edges when it fans out) and the
   gradients it sends back along its incoming edges;
-- update frames show ``w <- w - lr * dL/dw`` for each parameter.
+- update frames show ``w <- w - lr * dL/dw`` for each parameter (or the update of
+  another optimizer, worked out by gradstudio/app/descent.py).
 """
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ class State:
 
 
 class Timeline:
-    def __init__(self, graph: Graph, trace: Trace, lr: float | None = None):
+    def __init__(self, graph: Graph, trace: Trace, lr: float | None = None,
+                 updates: dict | None = None):
+        """``updates``: the update of each parameter worked out elsewhere (by name, e.g.
+        a HandDescent proposal with another optimizer); else SGD with ``lr``."""
         self.graph = graph
         self.trace = trace
         self.frames: list[Frame] = []
@@ -67,8 +71,8 @@ class Timeline:
                 ins = tuple(e for e in graph.in_edges(nid) if e is not None and e in trace.edge_grads)
                 outs = tuple(e for e in graph.out_edges(nid) if e in trace.edge_grads)
                 self.frames.append(Frame("backward", nid, ins, outs))
-        if lr is not None:
-            self._add_updates(lr)
+        if updates is not None or lr is not None:
+            self._add_updates(lr, updates)
 
     def _backward_nodes(self) -> list[str]:
         """Nodes in the order the engine's backward pass reached them, then the sources
@@ -85,15 +89,20 @@ class Timeline:
                 order.append(nid)
         return order
 
-    def _add_updates(self, lr: float) -> None:
+    def _add_updates(self, lr: float | None, updates: dict | None) -> None:
         plan = self.trace.plan
         for name, i in plan.params.items():
             if name not in self.trace.param_grads:
                 continue
-            key = plan.steps[i].key
-            old = self.trace.values[key]
-            grad = self.trace.param_grads[name]
-            self.updates[name] = Update(name, old, grad, old - lr * grad)
+            if updates is not None:
+                if name not in updates:
+                    continue
+                self.updates[name] = updates[name]
+            else:
+                key = plan.steps[i].key
+                old = self.trace.values[key]
+                grad = self.trace.param_grads[name]
+                self.updates[name] = Update(name, old, grad, old - lr * grad)
             self.frames.append(Frame("update", plan.steps[i].node, param=name))
 
     def __len__(self) -> int:

@@ -81,7 +81,12 @@ class Trainer(Evaluation):
             self._lname, self._lform = lnode.name, label_shape(lnode.attrs, dataset, lnode.name)
         self._setup_data()
         self._setup_prediction()
-        self.snapshots = collections.deque(maxlen=max(1, int(snapshot_limit)))
+        # Snapshots cover the whole run, whatever its length turns out to be: when the
+        # deque is full every other one goes and they are taken half as often (it is
+        # then replaced, never thinned in place, so another thread reading it is safe).
+        self.snapshot_limit = max(2, int(snapshot_limit))
+        self._snapshot_every0 = self.snapshot_every
+        self.snapshots: collections.deque = collections.deque()
         self._pause = False
         self._init_run(self.engine.params(b.loss))
 
@@ -107,16 +112,19 @@ class Trainer(Evaluation):
         self._rng = np.random.default_rng(self.seed)
         self.elapsed = 0.0
         self.curves = Curves()
-        self.snapshots.clear()
+        self.snapshots = collections.deque()
+        self.snapshot_every = self._snapshot_every0
         self.latest: StepRecord | None = None
         self.last_eval: dict = {}
         self.failure: NonFinite | None = None
         if self.snapshot_every:
-            self.snapshot()
+            self.snapshot(keep=False)
 
-    def configure(self, optimizer=None, batch_size=None, epochs=None, stop=None) -> None:
+    def configure(self, optimizer=None, batch_size=None, epochs=None, stop=None,
+                  snapshot_every=None) -> None:
         """Change settings between runs (not while ``steps()`` runs). A new optimizer kind
-        starts from fresh state; a changed learning rate keeps it."""
+        starts from fresh state; a changed learning rate keeps it. ``snapshot_every``
+        applies to a run not yet started (a started one thins its snapshots instead)."""
         if optimizer is not None:
             cfg = OptimizerConfig.make(optimizer)
             if cfg.name != self.optimizer.name:
@@ -130,6 +138,8 @@ class Trainer(Evaluation):
             self.epochs = int(epochs)
         if stop is not None:
             self.stop = stop
+        if snapshot_every is not None and self.step == 0 and self.snapshot_every:
+            self.snapshot_every = self._snapshot_every0 = max(1, int(snapshot_every))
 
     def reset(self) -> None:
         """Re-initialise every trained parameter from its seed and start the run afresh."""
@@ -229,8 +239,9 @@ class Trainer(Evaluation):
         self.elapsed += time.perf_counter() - t0
         rec = StepRecord(self.step, self.epoch, batch, loss_h, self.elapsed, health=health, **fields)
         self.curves.add_step(rec)
-        if self.snapshot_every and self.step % self.snapshot_every == 0:
-            self.snapshot()
+        if self.snapshot_every and (self.step % self.snapshot_every == 0
+                                    or fields.get("stop_reason")):  # and the run's last step
+            self.snapshot(keep=bool(fields.get("stop_reason")))
         self.latest = rec
         return rec
 
@@ -285,8 +296,7 @@ class Trainer(Evaluation):
         for name, w in self.params.items():
             self.engine.set_param(name, w, output=self._loss)
         self.curves.truncate(self.step)
-        while self.snapshots and self.snapshots[-1].step > self.step:
-            self.snapshots.pop()
+        self.snapshots = collections.deque(s for s in self.snapshots if s.step <= self.step)
         self.last_eval = {}
         name = self.graph.nodes[node].name if node in self.graph.nodes else None
         self.failure = NonFinite(step, phase, node, name, detail, data, self.step, kind)
@@ -333,14 +343,27 @@ class Trainer(Evaluation):
         old = self._prev[0]
         return {n: self.backend.to_host(w - old[n]) for n, w in self.params.items()}
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, keep: bool = True) -> Snapshot:
         """Keep the parameters, the metrics and histograms of the step's gradients (small:
-        a run keeps its gradients over time without keeping them whole)."""
+        a run keeps its gradients over time without keeping them whole). ``keep=False``:
+        a snapshot on the grid of ``snapshot_every`` that thinning may leave out."""
         hists = {n: h for n, g in self.gradients().items() if (h := histogram(g)) is not None}
         snap = Snapshot(self.step, self.epoch, self.parameters(),
                         dict(self.last_eval, loss=self.latest.loss if self.latest else None),
                         hists)
-        self.snapshots.append(snap)
+        every = self.snapshot_every or 1
+        kept = [s for s in self.snapshots if s.step != snap.step]
+        if kept and kept[-1].step % every:
+            kept.pop()  # an earlier job's end, off the grid: the run went on past it
+        while len(kept) >= self.snapshot_limit:
+            if not self.snapshot_every:  # snapshots taken by hand only: the newest stay
+                kept = kept[len(kept) - self.snapshot_limit + 1:]
+                break
+            kept = kept[::2]  # the first (step 0) stays; the rest at half the density
+            every = self.snapshot_every = every * 2
+        if keep or snap.step % every == 0:
+            kept.append(snap)
+        self.snapshots = collections.deque(kept)
         return snap
 
     @contextlib.contextmanager

@@ -32,7 +32,7 @@ def _build(win):
 def test_menus_actions_and_standard_shortcuts(main_window):
     win = main_window
     titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
-    assert titles == ["File", "Edit", "View", "Math", "Help"]
+    assert titles == ["File", "Edit", "View", "Math", "Training", "Help"]
     expect = {"new": SK.New, "open": SK.Open, "save": SK.Save, "save_as": SK.SaveAs,
               "quit": SK.Quit, "undo": SK.Undo, "redo": SK.Redo, "cut": SK.Cut, "copy": SK.Copy,
               "paste": SK.Paste, "delete": SK.Delete, "select_all": SK.SelectAll,

@@ -105,6 +105,13 @@ def _menu(win, session) -> None:
     _act(win, "math_step_back", menu, "Step &Back", there(lambda: session.step(-1)),
          QKeySequence("Shift+F8"), tip="One frame back")
     menu.addSeparator()
+    _act(win, "math_apply_update", menu, "&Apply Update", there(session.apply_update),
+         QKeySequence("Ctrl+F6"), tip="Write the update w ← w − lr·dL/dw into the graph "
+         "(one undo step)")
+    _act(win, "math_descent_step", menu, "Gradient &Descent Step",
+         there(session.descent_step),
+         QKeySequence("Ctrl+F8"), tip="Forward, backward and update in one go")
+    menu.addSeparator()
 
     def check():
         show_panel(win, "math_gradcheck", 560)

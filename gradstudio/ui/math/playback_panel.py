@@ -3,15 +3,20 @@ step one frame back or forward, jump to the start or end, a timeline slider cove
 the forward pass, the backward pass and the parameter update (learning rate box),
 and a speed control. The canvas and the other panels follow the session's position;
 the text under the controls says what the current frame does, with its numbers.
+Under them, gradient descent by hand (descent_panel.py): apply the update, or a whole
+step, and the loss after each hand step.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QScrollArea, QSlider, QStyle, QToolButton,
+                               QVBoxLayout, QWidget)
 
+from .descent_panel import DescentControls
 from .follow import follow_graph
 
+NARROW, TALL = 520, 440  # px: a panel this narrow and tall has the plot under the words
 SPEEDS = (("0.5 steps/s", 0.5), ("1 step/s", 1.0), ("2 steps/s", 2.0), ("4 steps/s", 4.0),
           ("8 steps/s", 8.0), ("20 steps/s", 20.0))
 
@@ -79,7 +84,10 @@ class PlaybackPanel(QWidget):
         self.lr = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=100.0, singleStep=0.01,
                                  value=session.lr)
         self.lr.setToolTip("Learning rate of the update step  w ← w − lr · dL/dw")
+        self.lr.setKeyboardTracking(False)
         self.lr.valueChanged.connect(session.set_lr)
+        self.descent = DescentControls(session)
+        session.descent_changed.connect(self._sync_lr)
 
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -114,14 +122,43 @@ class PlaybackPanel(QWidget):
         lay.addLayout(transport)
         lay.addLayout(opts)
         lay.addWidget(self.phases)
+        lay.addWidget(self.descent)
         lay.addWidget(self.legend)
-        lay.addWidget(self.explain, 1)
+        # the words beside the hand-step plot; under it when the panel is narrow
+        self.bottom = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        words = QWidget()  # scrolls rather than squeezing its lines into each other
+        column = QVBoxLayout(words)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.descent.status)
+        column.addWidget(self.explain, 1)
+        self.words = QScrollArea()
+        self.words.setWidget(words)
+        self.words.setWidgetResizable(True)
+        self.words.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.words.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.words.setMinimumHeight(48)
+        self.bottom.addWidget(self.words, 3)
+        self.bottom.addWidget(self.descent.plot, 2)
+        lay.addLayout(self.bottom, 1)
         session.changed.connect(self.sync)
         session.position_changed.connect(self.sync_position)
         session.message.connect(self._message)
         follow_graph(self, session.window, self.fill_outputs)  # the output box follows edits
         self.fill_outputs()
         self.sync()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        size = event.size()  # a side dock (narrow and tall): the plot under the words
+        side = size.width() < NARROW and size.height() > TALL
+        self.bottom.setDirection(QBoxLayout.Direction.TopToBottom if side
+                                 else QBoxLayout.Direction.LeftToRight)
+
+    def _sync_lr(self) -> None:
+        if abs(self.lr.value() - self.session.lr) > 1e-12:
+            self.lr.blockSignals(True)
+            self.lr.setValue(self.session.lr)
+            self.lr.blockSignals(False)
 
     # ---- outputs ----------------------------------------------------------------------
     def fill_outputs(self) -> None:

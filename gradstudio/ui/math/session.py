@@ -7,14 +7,23 @@ gradients on the wires), "forward" (forward-mode tangents next to the values) an
 "check" (the gradient check's relative errors). Every number comes from the engine;
 the words and marks from gradstudio/app/math_overlay.py and math_check.py.
 
+Gradient descent by hand (step 3 of the lecture): ``apply_update()`` writes the update
+the timeline shows into the graph as one undoable edit, ``descent_step()`` does a
+whole step (forward, backward, update) in one go; the update rule, its state and the
+loss after each hand step live in a HandDescent (gradstudio/app/descent.py).
+
 When the graph changes (an input value, a wire, an attribute) while the session's
 overlay is on the canvas, the trace is run again and the position kept; when another
 panel (training) has put its own overlay on the canvas, the session lets go instead.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ...app.descent import HandDescent, describe, finite
 from ...app.math_check import check_overlay
 from ...app.math_overlay import Texts, forward_mode_overlay, overlay_for
 from ...app.modes import direction_for, node_tangents
@@ -24,6 +33,7 @@ from ...engine.plan import GraphInvalid
 from ...engine.run import FeedError
 from ...graph.model import GraphError
 from ...graph.validate import output_node
+from ...training.optimizers import OptimizerConfig, OptimizerError
 
 QUIET = ("moved", "meta_changed")  # graph events that do not change any number
 TANGENT_NODES = 150  # forward mode shows every node's tangent up to this many nodes
@@ -33,6 +43,7 @@ class MathSession(QObject):
     changed = Signal()           # a new trace / mode (panels rebuild)
     position_changed = Signal(int)
     message = Signal(str)        # a one-line report for the status bar / panels
+    descent_changed = Signal()   # a hand step, its loss, or the update rule changed
 
     def __init__(self, window):
         super().__init__(window)
@@ -53,6 +64,15 @@ class MathSession(QObject):
         self.stop_at: int | None = None
         self._shown = None
         self._busy = False
+        self.descent = HandDescent(OptimizerConfig("sgd", lr=self.lr))
+        self.proposal = None             # the next hand step's updates (after a backward pass)
+        self.applied: dict | None = None  # node id -> the updates the last hand step wrote
+        self.applied_note: str | None = None
+        self._note_at: int | None = None  # the position the note belongs to
+        self._followed = None            # the Training panel's optimizer last adopted
+        self._descent_output = None
+        self._sync_timer = QTimer(self, singleShot=True, interval=0)
+        self._sync_timer.timeout.connect(self._sync_descent)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self._rerun_timer = QTimer(self, singleShot=True, interval=0)
@@ -71,7 +91,10 @@ class MathSession(QObject):
         self.graph = self.window.doc.graph
         self.graph.subscribe(self._on_event)
         self.engine = Engine(self.graph, dtype="float64")
+        self.descent = HandDescent(OptimizerConfig("sgd", lr=self.lr))
+        self._followed = None
         self._reset()
+        self.descent_changed.emit()
 
     def _reset(self) -> None:
         self.stop()
@@ -79,6 +102,7 @@ class MathSession(QObject):
         self.index, self.mode, self.error, self.check = -1, None, None, None
         self.tangents, self.wrt, self.known = {}, None, None
         self._shown = None
+        self.proposal, self.applied, self.applied_note = None, None, None
         self.changed.emit()
         self.position_changed.emit(self.index)
 
@@ -89,6 +113,9 @@ class MathSession(QObject):
     def _on_event(self, ev) -> None:
         if self._busy or ev.kind in QUIET:
             return
+        self.applied = self.applied_note = None  # the graph changed since the hand step
+        if ev.kind == "param_changed":           # an undo, an edit, training: follow it
+            self._sync_timer.start()
         if self.mode is not None:
             self._rerun_timer.start()
 
@@ -144,7 +171,8 @@ class MathSession(QObject):
             return False
         finally:
             self._busy = False
-        self._timeline(Timeline(self.graph, self.trace, lr=self.lr))
+        self._follow_training()
+        self._propose()
         self.mode, self.index, self.check = "reverse", -1, None
         self.tangents, self.wrt, self.known = {}, None, None
         self.changed.emit()
@@ -183,7 +211,9 @@ class MathSession(QObject):
                                       upto=self.index + 1, known=self.known)
         else:
             ov = overlay_for(self.graph, self.timeline, self.timeline.state_at(self.index),
-                             lr=self.lr, texts=self.texts)
+                             lr=self.lr, texts=self.texts, applied=self.applied)
+            if self.applied_note and self.index == self._note_at:
+                ov.caption = self.applied_note
         self._show(ov)
 
     def _show(self, overlay) -> None:
@@ -255,12 +285,141 @@ class MathSession(QObject):
         self.play(end)
 
     def set_lr(self, lr: float) -> None:
+        if lr <= 0:
+            return  # the box allows 0 while typing; an update needs lr > 0
         self.lr = lr
+        self._set_config(replace(self.descent.config, lr=lr))
+
+    def set_optimizer(self, name: str) -> None:
+        """The update rule of the hand steps (its state starts afresh)."""
+        try:
+            self._set_config(OptimizerConfig.make({"name": name, "lr": self.lr}))
+        except OptimizerError as exc:
+            self.message.emit(str(exc))
+
+    def _set_config(self, cfg) -> None:
+        if cfg == self.descent.config:
+            return
+        self.descent.set_config(cfg)
+        self.lr = cfg.lr
         if self.mode == "reverse" and self.trace is not None:
             index = self.index
-            self._timeline(Timeline(self.graph, self.trace, lr=lr))
+            self._propose()
             self.changed.emit()
             self.seek(index)
+        self.descent_changed.emit()
+
+    def _follow_training(self) -> None:
+        """Use the optimizer chosen in the Training panel (once per choice), for a graph
+        that has training settings or after the person set them; else SGD, as in the
+        lecture."""
+        tp = getattr(self.window, "training", None)
+        ts = getattr(tp, "session", None)
+        if ts is None or ts.window is not self.window:
+            return
+        if "training" not in self.graph.meta and not getattr(ts, "_touched", False):
+            return
+        try:
+            cfg = ts.settings.optimizer_config()
+        except (OptimizerError, ValueError):
+            return
+        if cfg != self._followed:
+            self._followed = cfg
+            self.descent.set_config(cfg)
+            self.lr = cfg.lr
+            self.descent_changed.emit()
+
+    # ---- gradient descent by hand -------------------------------------------------------
+    def _propose(self) -> None:
+        """The next hand step's updates from the trace (and the loss at the graph's
+        parameters into the history); the timeline's update frames show them."""
+        tr = self.trace
+        self.proposal = None
+        if tr.output != self._descent_output:
+            self._descent_output, self.descent.points = tr.output, []
+        loss = tr.node_values.get(tr.output)
+        if loss is not None and np.size(loss) == 1:
+            self.descent.observe(self.graph.params, float(np.asarray(loss)))
+        if tr.param_grads:
+            keys = {name: self.engine.param_key(name) for name in tr.param_grads}
+            self.proposal = self.descent.propose(tr, keys, self.graph.params)
+        updates = self.proposal.updates if self.proposal is not None else None
+        self._timeline(Timeline(self.graph, tr, lr=self.lr, updates=updates))
+        self.descent_changed.emit()
+
+    def _stale(self) -> bool:
+        """Is there no update for the graph's current parameters?"""
+        return (self.mode != "reverse" or self.proposal is None
+                or self.descent.sync(self.graph.params) != "same")
+
+    def _sync_descent(self) -> None:
+        if self.descent.points and self.descent.sync(self.graph.params) != "same":
+            self.descent_changed.emit()
+
+    def apply_update(self) -> bool:
+        """Write the update the timeline shows into the graph: one undo step. The
+        canvas then shows the new forward pass, each parameter with its old and new
+        value; the loss at the new parameters goes on the hand-step plot."""
+        self.stop()
+        ts = getattr(getattr(self.window, "training", None), "session", None)
+        if ts is not None and ts.running:
+            self.message.emit("Training is running: pause it before stepping by hand")
+            return False
+        if self.mode == "reverse" and self.proposal is not None and self._stale():
+            self.run()  # the graph changed since (not yet rerun): the update of the graph now
+        if self.mode != "reverse" or self.proposal is None:
+            self.message.emit(self.error or "Run Backward first: the update needs dL/dw "
+                              "(or press Step to do forward, backward and update at once)")
+            return False
+        p = self.proposal
+        before = p.loss
+        if not finite(p):
+            self.message.emit(f"Not applied: this step would make a parameter NaN or infinite "
+                              f"(the loss is {before}). The learning rate "
+                              f"{p.config.lr:g} is far too large: Undo the last steps and "
+                              "lower it.")
+            return False
+        self._busy = True
+        try:
+            with self.window.editor.macro(f"Gradient descent step {p.step} "
+                                          f"({describe(p.config)})"):
+                for key, new in p.values().items():
+                    old = self.graph.params.get(key)
+                    dtype = np.asarray(old).dtype if old is not None else np.float64
+                    self.graph.set_param(key, np.asarray(new, dtype=dtype))
+        finally:
+            self._busy = False
+        self.descent.applied(p, self.graph.params)
+        plan = self.trace.plan
+        applied: dict = {}
+        for name, u in p.updates.items():
+            applied.setdefault(plan.steps[plan.params[name]].node, []).append(u)
+        if not self.run():
+            return False
+        self.applied = applied
+        after = self.descent.points[-1].loss
+        change = (f"L {before:.6g} → {after:.6g}" if before is not None and after is not None
+                  else "")
+        self.applied_note = (f"Gradient descent step {p.step} applied ({change}; "
+                             f"{self.descent.formula}):\n"
+                             + "\n".join(u.text for u in p.updates.values()))
+        end = self.phase_end("forward")
+        self._note_at = end
+        self.seek(end)
+        rise = self.descent.rise()
+        self.message.emit(rise or f"Step {p.step}: {change}. Undo takes it back.")
+        return True
+
+    def descent_step(self) -> bool:
+        """One whole gradient descent step: forward, backward, update."""
+        self.stop()
+        if self._stale() and not self.run():
+            return False
+        if self.proposal is None:
+            self.message.emit(self.error or "Nothing to update: the output depends on no "
+                              "parameter")
+            return False
+        return self.apply_update()
 
     def clear(self) -> None:
         """Take the session's marks off the canvas."""

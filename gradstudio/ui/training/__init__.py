@@ -6,7 +6,8 @@ to the Train workspace (gradstudio/ui/workspaces.py); a job started in another
 workspace switches to Train the first time, so its curves are seen; View ▸ Panels
 toggles each. All of them read one :class:`TrainingSession`; the training itself
 runs on a worker thread (worker.py) and the panels redraw on the session's 20 Hz
-timer, never per step.
+timer, never per step. The Training menu (menu.py) presses the panel's buttons; while
+a snapshot is replayed its step is marked on the curves and over-time plots (marker.py).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from .canvas_link import CanvasLink
 from .confusion import ConfusionPanel
 from .curves import CurvesPanel
 from .health import HealthPanel
+from .marker import ReplayMarkers
+from .menu import install_training_menu
 from .panel import TrainingPanel
 from .replay import ReplayPanel
 from .session import TrainingSession
@@ -38,6 +41,7 @@ class TrainingPanels:
     confusion: ConfusionPanel
     replay: ReplayPanel
     canvas: CanvasLink
+    markers: ReplayMarkers | None = None
 
     def show_all(self, window) -> None:
         """Show the plot docks: the Train workspace (else each dock)."""
@@ -58,6 +62,10 @@ def install_training_panels(window) -> TrainingPanels:
                        WeightsPanel(session), HealthPanel(session), ConfusionPanel(session),
                        ReplayPanel(session), CanvasLink(session))
     controls.overlay_box.toggled.connect(p.canvas.set_enabled)
+    p.markers = ReplayMarkers(session, [p.curves.loss_plot, p.curves.acc_plot, p.weights.wh_plot,
+                                        p.weights.gh_plot, p.health.grad_plot,
+                                        p.health.ratio_plot], [p.health.dead_plot],
+                              lines=[p.replay.marker])
     right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
     dock = window.add_panel("training", "Training", controls, right)
     if "inspector" in window.docks:
@@ -88,4 +96,5 @@ def install_training_panels(window) -> TrainingPanels:
                 planar = t is not None and t.data.n_features == 2
                 window.docks["training_boundary" if planar else "training_confusion"].raise_()
     session.state_changed.connect(first_job)
+    install_training_menu(window, p)
     return p

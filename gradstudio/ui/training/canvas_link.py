@@ -71,9 +71,12 @@ class CanvasLink(QObject):
         return getattr(view.scene(), "set_overlay", None) if view is not None else None
 
     def clear(self) -> None:
-        self.overlay, self._key = None, None
+        """Take the training overlay off the canvas (another panel's, say a hand step's
+        in the Math area, stays)."""
+        mine, self.overlay, self._key = self.overlay, None, None
         setter = self._scene_setter()
-        if setter is not None:
+        if setter is not None and mine is not None and getattr(
+                self.session.window.view.scene(), "overlay", None) is mine:
             setter(None)
 
     def update(self, force: bool = False) -> None:

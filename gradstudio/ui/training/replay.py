@@ -12,16 +12,25 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from ...training.metrics import EPOCH_COLUMNS
+from .marker import marker_line
 from .plots import Pace, Plot, Soon, live_label, note, on_screen, series_colour
 from .worker import Readback
 
 METRICS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
            "train_accuracy": "training accuracy", "train_loss": "training loss",
            "batch": "batch loss (every step)"}
+
+
+def swatch(colour: str, size: int = 12) -> QIcon:
+    """A square of a run's line colour: the run list is the comparison's legend."""
+    pm = QPixmap(size, size)
+    pm.fill(QColor(colour))
+    return QIcon(pm)
 
 
 def run_series(curves, metric: str) -> tuple:
@@ -53,13 +62,19 @@ class ReplayPanel(QWidget):
         for key, text in METRICS.items():
             self.metric_box.addItem(text, key)
         self.metric_box.currentIndexChanged.connect(lambda _i: self.redraw_runs())
+        # The run list is the plot's legend (a swatch of each run's colour, the whole name
+        # wrapped): a legend inside the plot would cover the curves at a docked size.
         self.run_list = QListWidget()
-        self.run_list.setMaximumWidth(260)
+        self.run_list.setWordWrap(True)
+        self.run_list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.run_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.run_list.setMinimumWidth(150)
         self.run_list.itemChanged.connect(lambda _i: self.redraw_runs())
         self.pace = Pace(0.5, 0.004, offset=0.25)
         session.state_changed.connect(self.pace.start)
-        self.plot = Plot("Compare runs", bottom="step", pace=self.pace)
-        self.plot.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        self.plot = Plot(None, bottom="step", pace=self.pace)
+        self.marker = marker_line()  # the replayed step (ReplayMarkers moves it)
         self.help = note("Snapshots of the parameters are kept every few steps. Pause, then drag "
                          "the slider to see the weights, the boundary and the canvas as they "
                          "were. Stop or Reset ends a run; its curves stay here to compare.")
@@ -73,8 +88,8 @@ class ReplayPanel(QWidget):
         side.addWidget(QLabel("Runs:"))
         side.addWidget(self.run_list, 1)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 1)
-        row.addLayout(side)
+        row.addWidget(self.plot, 3)
+        row.addLayout(side, 2)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
@@ -164,8 +179,9 @@ class ReplayPanel(QWidget):
                  for i in range(self.run_list.count())}
         self.run_list.blockSignals(True)
         self.run_list.clear()
-        for key, label, _c in self._runs():
-            item = QListWidgetItem(label)
+        for i, (key, label, _c) in enumerate(self._runs()):
+            item = QListWidgetItem(swatch(series_colour(i)), label)
+            item.setToolTip(label)
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             on = key in checked or key not in known
@@ -186,6 +202,7 @@ class ReplayPanel(QWidget):
 
     def redraw_runs(self) -> None:
         self.plot.clear()
+        self.plot.addItem(self.marker, ignoreBounds=True)
         metric = self.metric_box.currentData()
         self.plot.getPlotItem().setTitle(METRICS[metric], size="9pt")  # the runs compared: the list
         on = {self.run_list.item(i).data(Qt.ItemDataRole.UserRole)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 
+from ...app.descent import describe
 from ...engine import FeedError, GraphInvalid, compile_graph
 from ...graph.model import GraphError
 from ...ops import OpError
@@ -100,6 +101,7 @@ class TrainingSession(QObject):
         self._graph = None
         self._pending: str | None = None
         self._storing = False
+        self._trained: tuple = (None, [])  # (trainer, settings each of its jobs started with)
         self.replay: dict | None = None   # kind -> Readback shown instead of the live ones
         self.collect_soon = Soon(self._collect, self)
         # Between jobs the trainer is made ahead of Play (a quarter second after the last
@@ -247,12 +249,13 @@ class TrainingSession(QObject):
             key = (s.data_key(), tuple(binding.to_meta().items()))
             cfg = s.optimizer_config()
             t = self.trainer
+            steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
             if t is not None and key == self._key:
                 t.configure(optimizer=cfg if cfg != t.optimizer.config else None,
                             batch_size=s.batch_size if s.batch_size != t.batch_size else None,
-                            epochs=s.epochs, stop=s.stop())
+                            epochs=s.epochs, stop=s.stop(),
+                            snapshot_every=max(1, steps // SNAPSHOTS))  # if not yet started
                 return t
-            steps = s.epochs * math.ceil(data.n_train / max(1, s.batch_size))
             t = Trainer(self.graph, data, binding, cfg, batch_size=s.batch_size, epochs=s.epochs,
                         seed=s.seed, dtype=DTYPE, backend=BACKEND, stop=s.stop(),
                         snapshot_every=max(1, steps // SNAPSHOTS), snapshot_limit=SNAPSHOTS + 1,
@@ -274,10 +277,25 @@ class TrainingSession(QObject):
         return t
 
     def label(self, trainer=None) -> str:
+        """The run's name: the settings it was trained with (a setting changed after
+        it ran does not rename it), else the settings it will train with."""
         t = trainer or self.trainer
         if t is None:
             return ""
-        return f"run {self.run_number}: {t.optimizer.config.describe()}, batch {t.batch_size}"
+        used = self._trained[1] if self._trained[0] is t else []
+        return f"run {self.run_number}: {' → '.join(used) or self._settings_text(t)}"
+
+    @staticmethod
+    def _settings_text(t) -> str:
+        return f"{describe(t.optimizer.config)}, batch {t.batch_size}"
+
+    def _trained_with(self, t) -> None:
+        """Note the settings a job of ``t`` starts with (for its label)."""
+        if self._trained[0] is not t:
+            self._trained = (t, [])
+        text = self._settings_text(t)
+        if not self._trained[1] or self._trained[1][-1] != text:
+            self._trained[1].append(text)
 
     def _close_run(self) -> None:
         t, self.trainer, self._key = self.trainer, None, None
@@ -345,6 +363,7 @@ class TrainingSession(QObject):
             t = self.ensure_trainer()
         if t is None:
             return False
+        self._trained_with(t)
         self.worker.start(t, job)
         self.timer.start()
         self._set_state("running")
@@ -369,6 +388,7 @@ class TrainingSession(QObject):
         if t.step > 0:
             self._archive(t)
             self.run_number += 1
+        self._trained = (None, [])
         t.reset()
         self.worker.collector.reset()
         self.store("Reset parameters")
