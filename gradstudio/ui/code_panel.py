@@ -113,7 +113,7 @@ class CodePanel(QWidget):
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(QLabel("Graph as code (one line per node)"))
         bl.addWidget(self.code_view, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
         split.setSizes([360, 260])
@@ -128,6 +128,15 @@ class CodePanel(QWidget):
         window.document_changed.connect(self.attach)
         window.selection_changed.connect(self.show_selection)
         self.attach()
+
+    def resizeEvent(self, event) -> None:
+        """Side by side in a wide dock (the Math workspace's bottom), one above the other
+        in a tall one."""
+        super().resizeEvent(event)
+        wide = self.width() > 1.4 * self.height()
+        want = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.split.orientation() != want:
+            self.split.setOrientation(want)
 
     def eventFilter(self, obj, event) -> bool:
         if (obj is self.editor and event.type() == QEvent.Type.KeyPress
@@ -372,7 +381,7 @@ class CodePanel(QWidget):
 
 
 def install_code_panel(win) -> CodePanel:
-    """Dock the Code panel (a tab of the Math workspace, gradstudio/ui/workspaces.py);
+    """Dock the Code panel (a tab of the Math workspace's bottom area, ui/workspaces.py);
     Math ▸ Code Panel, opening a program or a graph that keeps one shows the Math
     workspace with the panel in front."""
     panel = CodePanel(win)

@@ -55,9 +55,9 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
         "right": [["inspector"]],
     },
     "math": {
-        "right": [["math_playback", "code"],
+        "right": [["math_playback"],
                   ["math_inputs", "inspector", "math_forward", "math_jacobian"]],
-        "bottom": [["math_values", "math_gradcheck"]],
+        "bottom": [["math_values", "math_gradcheck", "code"]],
     },
     "train": {
         "left": [["training"]],
@@ -76,7 +76,7 @@ WORKSPACE_SIZES = {"build": {"left": (0.16, 210, 280), "right": (0.22, 270, 380)
 MIN_SIZES = {"palette": (200, 150), "inspector": (240, 150), "training": (326, 200),
              "math_playback": (360, 190), "math_values": (320, 150),
              "math_gradcheck": (320, 150), "training_curves": (300, 190),
-             "training_health": (300, 200), "code": (320, 260)}
+             "training_health": (300, 200)}
 DEFAULT_MIN = (220, 120)
 
 
