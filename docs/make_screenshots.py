@@ -2,8 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
-renders every screenshot: the states below, then those of make_math_screenshots.py and
-make_training_screenshots.py, then every workspace at 1280x720 and 1920x1080, light
+renders every screenshot: the states below, then those of make_math_screenshots.py,
+make_training_screenshots.py and make_program_screenshots.py, then every workspace at 1280x720 and 1920x1080, light
 and dark (workspace_<build|math|train>_<size>_<theme>.png: the lecture example being
 built, its backward pass half way, the spiral classifier part way through training).
 States at 1280x720: an empty graph, the lecture example, the MLP example, a refused
@@ -90,6 +90,9 @@ def main() -> int:
     make_math_screenshots.main()
     make_descent_screenshots.main()
     make_training_screenshots.main()
+    import make_program_screenshots
+
+    make_program_screenshots.main()
     workspaces()
     if CUT_OFF:
         print(f"{len(CUT_OFF)} problems: text cut off or docks squeezed (see CUT OFF above)")

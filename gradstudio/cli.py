@@ -14,7 +14,7 @@ import numpy as np
 from . import __version__
 from . import argtypes
 
-COMMANDS = ("eval", "check", "train", "export", "import", "data")
+COMMANDS = ("eval", "check", "train", "export", "import", "data", "record")
 
 
 class UsageError(Exception):
@@ -32,6 +32,7 @@ def _graph_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("file", nargs="?", help="a .gsg graph file")
     src.add_argument("--expr", metavar="FORMULA", help='a formula, e.g. "log(x1) + x1*x2 - sin(x2)"')
+    src.add_argument("--program", metavar="FILE", help="a program file (.py; see docs/programs.md)")
     p.add_argument("--set", metavar="NAME=JSON", action="append", default=[],
                    help="value of an input: a JSON number or nested list (repeatable)")
     p.add_argument("--output", metavar="NODE", help="name of the node to evaluate/differentiate")
@@ -61,17 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     from .interop import cli as interop_cli
 
     interop_cli.add_parsers(sub)
+    from . import cli_program
+
+    cli_program.add_parser(sub)
     return p
 
 
 def _app_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="gradstudio", usage="gradstudio [FILE] | gradstudio "
-                "{eval,check,train,export,import,data} ...", description="Opens the gradstudio app "
-                "on FILE (default: an example). Commands: eval, check, train, export, "
-                "import, data; see "
+                "{eval,check,train,export,import,data,record} ...", description="Opens the "
+                "gradstudio app on FILE (default: an example). Commands: eval, check, train, "
+                "export, import, data, record; see "
                                 "'gradstudio eval --help'.")
     p.add_argument("--version", action="version", version=f"gradstudio {__version__}")
-    p.add_argument("file", nargs="?", help="a .gsg graph file to open")
+    p.add_argument("file", nargs="?", help="a .gsg graph file (or a .py program) to open")
     return p
 
 
@@ -138,7 +142,11 @@ def _load(args):
     from .graph.model import GraphError
 
     feeds = _parse_sets(args.set)
-    if args.expr is not None:
+    if getattr(args, "program", None) is not None:  # run it; its graph keeps the values
+        from .cli_program import record_file
+
+        graph, feeds = record_file(args.program, feeds).graph, {}
+    elif args.expr is not None:
         from .graph.formula import from_formula
 
         graph = from_formula(args.expr)
@@ -226,17 +234,24 @@ def _cmd_interop(args) -> int:
             "data": interop_cli.run_data}[args.command](args)
 
 
+def _cmd_record(args) -> int:
+    from . import cli_program
+
+    return cli_program.run_record(args, _parse_sets)
+
+
 def _user_errors() -> tuple:
     from .engine import BackendError, FeedError, GraphInvalid
     from .graph.model import GraphError
     from .ops import OpError
 
+    from .graph.program import ProgramError
     from .interop.cli import errors as interop_errors
     from .labels import LabelError
     from .limits import TensorTooLarge
 
     errs = [UsageError, BackendError, FeedError, GraphInvalid, GraphError, OpError, LabelError,
-            TensorTooLarge, *interop_errors()]
+            TensorTooLarge, ProgramError, *interop_errors()]
     try:
         from .graph.fileformat import GraphFileError
         errs.append(GraphFileError)
@@ -269,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         argtypes.apply_limit(args)
         return {"eval": _cmd_eval, "check": _cmd_check, "train": _cmd_train, "export": _cmd_interop,
-                "import": _cmd_interop, "data": _cmd_interop}[args.command](args)
+                "import": _cmd_interop, "data": _cmd_interop, "record": _cmd_record}[args.command](args)
     except _user_errors() as exc:
         print(f"gradstudio: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1

@@ -32,7 +32,8 @@ def test_the_package_data_patterns_take_the_shipped_files():
     shipped = {p.relative_to(ROOT).as_posix() for package, patterns in SETUP["package-data"].items()
                for pattern in patterns for p in folder_of(package).glob(pattern)}
     assert {"examples/lecture_function.gsg", "examples/spiral.gsg", "examples/digits_mlp.gsg",
-            "resources/digits/digits.csv.gz"} <= shipped
+            "resources/digits/digits.csv.gz", "examples/programs/newton_sqrt.py",
+            "examples/programs/rnn.py"} <= shipped
 
 
 def test_shipped_folders_are_found_in_a_checkout_and_in_an_installed_package(tmp_path):

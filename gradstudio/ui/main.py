@@ -53,7 +53,10 @@ def start(path: str | None = None, settings: QSettings | None = None, recovery_d
         target = new_window(settings, recovery_dir, dialogs) if restored else win
         if target is not win:
             windows.append(target)
-        target.open_file(path)
+        if str(path).endswith(".py"):  # a program: into the Code panel, recorded
+            target.code.open_program(path)
+        else:
+            target.open_file(path)
     elif not restored and example is not None and os.path.exists(example):
         win.open_file(example, as_copy=True)
     for w in windows:

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         self.math = install_math_panels(self)
         from .interop_menu import install_interop_menu  # File: Export Model, Import ONNX
         install_interop_menu(self)
+        from .code_panel import install_code_panel  # programs: the Code panel dock
+        self.code = install_code_panel(self)
         self.set_theme(self.theme)
         self.resize(1400, 850)
         geometry = self.settings.value("window/geometry")

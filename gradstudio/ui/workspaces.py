@@ -57,7 +57,7 @@ LAYOUTS: dict[str, dict[str, list[list[str]]]] = {
     "math": {
         "right": [["math_playback"],
                   ["math_inputs", "inspector", "math_forward", "math_jacobian"]],
-        "bottom": [["math_values", "math_gradcheck"]],
+        "bottom": [["math_values", "math_gradcheck", "code"]],
     },
     "train": {
         "left": [["training"]],

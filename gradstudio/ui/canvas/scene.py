@@ -240,7 +240,7 @@ class CanvasScene(QGraphicsScene):
                 item.setPos(*ev.new)
                 for edge in self._edges_of(ev.node):
                     self._wires[edge].adjust()
-            if composite.groups(self.graph):
+            if composite.groups(self.graph) or "program" in self.graph.meta:  # frames follow
                 self._global = True
         elif k in ("attr_changed", "renamed"):
             self._roots.add(ev.node)
@@ -321,6 +321,9 @@ class CanvasScene(QGraphicsScene):
                 self._frames[gid] = frame
                 self.addItem(frame)
             frame.set_rect(rect.adjusted(-14.0, -34.0, 14.0, 14.0) if not rect.isNull() else rect)
+        from .program_frames import update_program_frames  # loops, calls, branches
+
+        update_program_frames(self)
 
     # ---- overlay --------------------------------------------------------------------
     def set_overlay(self, overlay, owner: str | None = None) -> None:
@@ -337,6 +340,10 @@ class CanvasScene(QGraphicsScene):
         for edge, wire in self._wires.items():
             wire.set_mark(edges.get(edge))
         self.far.dirty()
+        if "program" in self.graph.meta:  # marks change node heights: frames follow
+            from .program_frames import update_program_frames
+
+            update_program_frames(self)
         self.overlay_changed.emit()
 
     def caption(self) -> str | None:
