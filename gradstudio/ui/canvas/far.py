@@ -39,6 +39,19 @@ def glow_colour(c: dict) -> QColor:
     return glow
 
 
+
+def margin_image(view, margin: float) -> tuple[QRect, QImage]:
+    """An empty picture of the view's viewport grown by ``margin`` of its size past each
+    edge (in device pixels), and that area in viewport coordinates."""
+    vp = view.viewport().rect()
+    mx, my = int(vp.width() * margin), int(vp.height() * margin)
+    area = vp.adjusted(-mx, -my, mx, my)
+    ratio = view.viewport().devicePixelRatioF()
+    image = QImage(round(area.width() * ratio), round(area.height() * ratio),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    return area, image
+
 class FarLayer:
     """Batched drawing of a CanvasScene's nodes and wires for the far zoom."""
 
@@ -125,13 +138,7 @@ class FarLayer:
             if at.contains(exposed):
                 painter.drawImage(at.topLeft(), image)
                 return
-        vp = view.viewport().rect()
-        mx, my = int(vp.width() * MARGIN), int(vp.height() * MARGIN)
-        area = vp.adjusted(-mx, -my, mx, my)
-        ratio = view.viewport().devicePixelRatioF()
-        image = QImage(round(area.width() * ratio), round(area.height() * ratio),
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
+        area, image = margin_image(view, MARGIN)
         image.fill(0)
         p = QPainter(image)
         p.setTransform(vt * QTransform.fromTranslate(-area.left(), -area.top()))

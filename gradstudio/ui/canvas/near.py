@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QStyle, QStyleOptionGraphicsItem
 
+from .far import margin_image
 from .scene import GroupFrame
 from .wire_item import WireItem
 
@@ -60,13 +61,7 @@ class NearLayer:
 
     def build(self, view) -> None:
         """Paint the items below the nodes around the viewport into a new picture."""
-        vp = view.viewport().rect()
-        mx, my = int(vp.width() * MARGIN), int(vp.height() * MARGIN)
-        area = vp.adjusted(-mx, -my, mx, my)
-        ratio = view.viewport().devicePixelRatioF()
-        image = QImage(round(area.width() * ratio), round(area.height() * ratio),
-                       QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
+        area, image = margin_image(view, MARGIN)
         vt = view.viewportTransform()
         inv, _ = vt.inverted()
         scene_area = inv.mapRect(QRectF(area))
