@@ -42,26 +42,15 @@ from gradstudio.ui.canvas import CanvasView  # noqa: E402
 from gradstudio.ui.canvas.near import IDLE_MS as NEAR_IDLE_MS  # noqa: E402
 from gradstudio.ui.commands import GraphEditor  # noqa: E402
 
-now = time.perf_counter  # --clock cpu: time.process_time (this process's CPU time)
+from bench_graph import build  # noqa: E402  (beside this script)
 
-UNARY = ("sin", "exp", "tanh", "relu", "sigmoid", "neg", "abs")
-BINARY = ("add", "mul", "sub", "maximum")
+now = time.perf_counter  # --clock cpu: time.process_time (this process's CPU time)
 
 
 def random_graph(n: int, seed: int = 0) -> Graph:
-    """Inputs of shape (N, 8) and elementwise ops, each wired to recent nodes."""
-    rnd = random.Random(seed)
-    g = Graph()
-    ids = []
-    for i in range(n):
-        if i < 10 or rnd.random() < 0.05:
-            ids.append(g.add_node("input", attrs={"shape": ["N", 8]}).id)
-            continue
-        op = rnd.choice(UNARY if rnd.random() < 0.5 else BINARY)
-        nid = g.add_node(op).id
-        for port in g.nodes[nid].opdef.port_names():
-            g.connect(rnd.choice(ids[-30:]), nid, port)
-        ids.append(nid)
+    """bench_graph's graph (inputs of shape (N, 8) and elementwise ops, each wired to
+    recent nodes), laid out."""
+    g = build(n, seed)
     for nid, pos in auto_layout(g).items():
         g.move(nid, pos)
     return g

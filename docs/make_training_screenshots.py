@@ -76,7 +76,7 @@ def replay(win) -> None:
         c.optimizer_box.setCurrentIndex(c.optimizer_box.findData(name))
         settle(400)
         run_until(tp, lambda t: False)
-    layout(win, ["curves", "replay"], "replay", height=380)
+    layout(win, "replay")
     win.view.fit_all()
     tp.replay.metric_box.setCurrentIndex(tp.replay.metric_box.findData("train_loss"))
     tp.replay.slider.setValue(tp.replay.slider.maximum() // 4)
