@@ -191,6 +191,7 @@ class Workspaces(QObject):
         self.actions[name].setChecked(True)
         win.settings.setValue("workspace/current", name)
         self.no_elided_tabs()
+        QTimer.singleShot(0, self, self.hide_stray_tab_bars)
         if refit:  # once the canvas has its new size
             QTimer.singleShot(0, self, lambda: self.current == name and win.view.fit_readable())
         self.changed.emit(name)
@@ -265,6 +266,25 @@ class Workspaces(QObject):
                     h = max(1, win.centralWidget().height())
                     win.resizeDocks(fronts, [round(0.45 * h)] + [round(0.55 * h / (len(fronts) - 1))]
                                     * (len(fronts) - 1), Qt.Orientation.Vertical)
+
+    def hide_stray_tab_bars(self) -> None:
+        """Hide the dock tab bars Qt leaves on screen after ``restoreState``: the bars
+        of the stacks the panels had before the saved layout replaced them (one sat on
+        the menu bar at the window's top-left corner). A bar in use sits right under the
+        dock of its current tab; a stray one does not."""
+        win = self.window
+        win.layout().activate()  # the geometry of the layout just restored
+        docks = {d.windowTitle(): d for d in win.docks.values()}
+        for bar in win.findChildren(QTabBar):
+            if bar.parent() is not win or not bar.isVisible() or bar.count() == 0:
+                continue
+            dock = docks.get(bar.tabText(bar.currentIndex()))
+            if dock is None or dock.isFloating():
+                continue  # not one we can judge: leave it
+            g, d = bar.geometry(), dock.geometry()
+            if not (dock.isVisible() and abs(g.x() - d.x()) <= 1
+                    and abs(g.y() - (d.y() + d.height())) <= 1):
+                bar.hide()
 
     def no_elided_tabs(self) -> None:
         """Dock tab bars show whole titles (scroll buttons when they do not fit)."""
