@@ -234,3 +234,19 @@ def test_a_missing_package_is_named_with_how_to_install_it(capsys, tmp_path, mon
     code, _, err = run(capsys, "export", MLP, "--to", "onnx", "-o", tmp_path / "m.onnx")
     assert code == 1 and "needs the onnx package" in err and 'pip install -e ".[interop]"' in err
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_exported_files_get_the_modes_a_new_file_gets(capsys, tmp_path):
+    """Written like open() writes (0o666 less the umask; mkstemp's 0o600 is not what a
+    person expects of a model they share); a replaced file keeps its own mode."""
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    out = tmp_path / "m.onnx"
+    code, _, err = run(capsys, "export", str(EXAMPLES / "mlp.gsg"), "--to", "onnx", "-o", str(out))
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    out.chmod(0o640)
+    code, _, err = run(capsys, "export", str(EXAMPLES / "mlp.gsg"), "--to", "onnx", "-o", str(out))
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o640
