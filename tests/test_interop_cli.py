@@ -250,3 +250,16 @@ def test_exported_files_get_the_modes_a_new_file_gets(capsys, tmp_path):
     code, _, err = run(capsys, "export", str(EXAMPLES / "mlp.gsg"), "--to", "onnx", "-o", str(out))
     assert code == 0, err
     assert out.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs")
+def test_export_never_replaces_a_pipe_or_device(capsys, tmp_path):
+    """Exports go through the graph files' one writer: only a regular file is replaced."""
+    import os
+    import stat
+    for to, name in (("onnx", "pipe.onnx"), ("torch", "pipe.py")):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        code, _, err = run(capsys, "export", str(MLP), "--to", to, "-o", str(fifo))
+        assert code == 1 and "not a regular file" in err and len(err.strip().splitlines()) == 1
+        assert stat.S_ISFIFO(fifo.stat().st_mode)

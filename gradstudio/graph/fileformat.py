@@ -86,7 +86,26 @@ def save(graph: Graph, path) -> None:
         data = _encode(_text(_document(graph, list(graph.nodes))))
     except _Bad as exc:
         raise GraphFileError(f"{name}: cannot save: {exc}") from None
-    target = os.path.realpath(name)  # saving through a symlink updates the file it points to
+    write_atomic(name, data)
+
+
+def write_atomic(path, data: bytes) -> None:
+    """``write_file``, its failure a GraphFileError naming the file (ReadOnlyFile for a
+    read-only one)."""
+    name = os.fspath(path)
+    try:
+        write_file(name, data)
+    except OSError as exc:
+        kind = ReadOnlyFile if isinstance(exc, _ReadOnly) else GraphFileError
+        raise kind(f"{name}: cannot save: {exc.strerror or exc}") from None
+
+
+def write_file(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, then a
+    rename; a file it replaces keeps its mode). Only a regular file or a new name is
+    replaced (never a pipe or a device), a read-only file is refused, and our own stale
+    temporary files there are cleaned up. Raises OSError; the old file is untouched."""
+    target = os.path.realpath(os.fspath(path))  # through a symlink: the file it points to
     folder = os.path.dirname(target)
     tmp, fd = None, None
     try:
@@ -109,7 +128,7 @@ def save(graph: Graph, path) -> None:
             os.chmod(tmp, os.stat(target).st_mode & 0o7777)
         os.replace(tmp, target)
         tmp = None
-    except BaseException as exc:
+    except BaseException:
         if fd is not None and fd >= 0:
             os.close(fd)
         if tmp is not None and os.path.exists(tmp):
@@ -117,9 +136,6 @@ def save(graph: Graph, path) -> None:
                 os.remove(tmp)
             except OSError:
                 pass
-        if isinstance(exc, OSError):
-            kind = ReadOnlyFile if isinstance(exc, _ReadOnly) else GraphFileError
-            raise kind(f"{name}: cannot save: {exc.strerror or exc}") from None
         raise
     _sync_folder(folder)
 
