@@ -20,6 +20,7 @@ from ..graph.model import Graph, GraphError, Node
 from ..graph.validate import output_node, validate
 from ..ops.sources import initial_value
 from .errors import ExportRefused
+from .table import SUPPORT
 
 
 @dataclass
@@ -51,9 +52,10 @@ class Lowered:
         return next(it for it in self.items if it.node.id == self.output)
 
 
-def lower(graph: Graph, output: str | None = None, reserved=frozenset()) -> Lowered:
+def lower(graph: Graph, output: str | None = None, reserved=frozenset(), *, form: str) -> Lowered:
     """The graph as an exporter sees it. ``output`` is a node *name* (None: the graph's
-    output); names in ``reserved`` (or Python keywords) get a trailing underscore."""
+    output); names in ``reserved`` (or Python keywords) get a trailing underscore. A node
+    whose op the support table lacks is refused, naming ``form`` ("ONNX", "PyTorch")."""
     if output is not None:
         try:
             out = graph.by_name(output).id
@@ -75,6 +77,9 @@ def lower(graph: Graph, output: str | None = None, reserved=frozenset()) -> Lowe
         if nid not in keep:
             continue
         node = graph.nodes[nid]
+        if node.op not in SUPPORT:
+            raise ExportRefused(f"node {node.name} ({node.op}) has no {form} form; supported: "
+                                + ", ".join(sorted(SUPPORT)))
         name = safe_name(node.name, used, reserved)
         used.add(name)
         low.names[nid] = name

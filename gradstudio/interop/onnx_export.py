@@ -7,7 +7,6 @@ import numpy as np
 
 from .errors import ExportRefused, need
 from .lower import Item, expand, linear_params, lower, param_of
-from .table import SUPPORT
 
 OPSET = 18
 IR_VERSION = 9  # onnxruntime 1.17+ loads it; make_model's default (a newer IR) is refused by some
@@ -148,14 +147,11 @@ def build(graph, dtype: str = "float32", output: str | None = None):
     """(ONNX ModelProto, Lowered) of ``graph`` in ``dtype`` with ``output`` (a node name)."""
     if dtype not in ("float32", "float64"):
         raise ExportRefused(f"dtype {dtype!r}: choose float32 or float64")
-    low = lower(graph, output)
+    low = lower(graph, output, form="ONNX")
     b = _Builder(dtype, low.names.values())
     onnx = b.onnx
     for it in low.items:
         node = it.node
-        if node.op not in SUPPORT:
-            raise ExportRefused(f"node {node.name} ({node.op}) has no ONNX form; supported: "
-                                + ", ".join(sorted(SUPPORT)))
         if node.op == "input":
             is_int = node.attrs["dtype"] == "int"
             b.inputs.append(b.value_info(it.name, node.attrs["shape"], is_int))
