@@ -184,3 +184,14 @@ def test_unchecked_connect_of_labels_into_a_tensor_port_is_reported():
     s = g.add_node("sin", "s")
     g.connect(y.id, s.id, "x", check_shapes=False)
     assert [p.message for p in validate(g)] == ["s: input 'x' gets integer labels from y; use a labels port"]
+
+
+def test_unsubscribe_stops_events_and_twice_is_harmless():
+    g = Graph()
+    seen = []
+    g.subscribe(seen.append)
+    g.add_node("input")
+    g.unsubscribe(seen.append)
+    g.unsubscribe(seen.append)  # already gone: nothing happens (views let go more than once)
+    g.add_node("input")
+    assert len(seen) == 1

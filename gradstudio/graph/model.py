@@ -107,7 +107,9 @@ class Graph:
         self._listeners.append(callback)
 
     def unsubscribe(self, callback: Callable[[Event], None]) -> None:
-        self._listeners.remove(callback)
+        """Stop calling ``callback``; nothing happens if it is not subscribed."""
+        if callback in self._listeners:
+            self._listeners.remove(callback)
 
     def _emit(self, event: Event, structural: bool = True) -> None:
         if structural:

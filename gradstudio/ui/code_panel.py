@@ -149,10 +149,7 @@ class CodePanel(QWidget):
     # ---- the document -----------------------------------------------------------------
     def attach(self) -> None:
         if self.graph is not None:
-            try:
-                self.graph.unsubscribe(self._on_event)
-            except ValueError:
-                pass
+            self.graph.unsubscribe(self._on_event)
         self.graph = self.window.doc.graph
         self.graph.subscribe(self._on_event)
         self.hand_edited = False

@@ -134,10 +134,7 @@ class Inspector(QWidget):
     def set_editor(self, editor) -> None:
         """Follow ``editor``'s graph (and stop following the previous one)."""
         if self.editor is not None:
-            try:
-                self.editor.graph.unsubscribe(self._on_event)
-            except ValueError:
-                pass
+            self.editor.graph.unsubscribe(self._on_event)
         self.editor = editor
         if editor is not None:
             editor.graph.subscribe(self._on_event)

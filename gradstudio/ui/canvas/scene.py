@@ -94,11 +94,11 @@ class CanvasScene(QGraphicsScene):
         graph.subscribe(self._on_event)
         # If the scene goes away without close(), stop listening to the graph.
         callback = self._on_event
-        self.destroyed.connect(lambda *_: _forget(graph, callback))
+        self.destroyed.connect(lambda *_: graph.unsubscribe(callback))
 
     def close(self) -> None:
         """Stop following the graph (before the scene is dropped)."""
-        _forget(self.graph, self._on_event)
+        self.graph.unsubscribe(self._on_event)
         self._timer.stop()
 
     def addItem(self, item) -> None:
@@ -384,10 +384,3 @@ class CanvasScene(QGraphicsScene):
         self.far.dirty()
         for item in self.items():
             item.update()
-
-
-def _forget(graph: Graph, callback) -> None:
-    try:
-        graph.unsubscribe(callback)
-    except ValueError:  # already gone
-        pass

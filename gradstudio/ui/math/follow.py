@@ -21,10 +21,7 @@ class GraphFollower(QObject):
 
     def follow(self) -> None:
         if self._graph is not None:
-            try:
-                self._graph.unsubscribe(self._on_event)
-            except ValueError:
-                pass
+            self._graph.unsubscribe(self._on_event)
         self._graph = self.window.doc.graph
         self._graph.subscribe(self._on_event)
         self.timer.start()

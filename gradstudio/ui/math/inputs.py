@@ -87,10 +87,7 @@ class InputsPanel(QWidget):
 
     def attach(self) -> None:
         if self._graph is not None:
-            try:
-                self._graph.unsubscribe(self._on_event)
-            except ValueError:
-                pass
+            self._graph.unsubscribe(self._on_event)
         self._graph = self.host.graph
         self._graph.subscribe(self._on_event)
         self.rebuild()

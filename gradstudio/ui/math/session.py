@@ -93,10 +93,7 @@ class MathSession(QObject):
     def attach(self) -> None:
         """Follow the window's current graph (after New/Open)."""
         if self.graph is not None:
-            try:
-                self.graph.unsubscribe(self._on_event)
-            except ValueError:
-                pass
+            self.graph.unsubscribe(self._on_event)
         self.graph = self.host.graph
         self.graph.subscribe(self._on_event)
         self.engine = Engine(self.graph, dtype="float64")
