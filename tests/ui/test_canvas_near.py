@@ -1,20 +1,25 @@
 """The NearLayer (a big graph's frames and wires kept as a picture at readable zoom): what
 the person sees is the same pixels as every item painting itself, before and after pans,
 selections and edits, and the model is untouched."""
+import gc
 import os
+import threading
+import time
 
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtGui import QImage  # noqa: E402
+import shiboken6  # noqa: E402
+from PySide6.QtGui import QImage, QUndoStack  # noqa: E402
 
 from canvasbot import Canvas  # noqa: E402
 from test_canvas_big import random_graph  # noqa: E402
 
 from gradstudio import dumps  # noqa: E402
 from gradstudio.app.overlay import EdgeMark, NodeMark, Overlay  # noqa: E402
-from gradstudio.ui.canvas import near  # noqa: E402
+from gradstudio.ui.canvas import CanvasView, near  # noqa: E402
+from gradstudio.ui.commands import GraphEditor  # noqa: E402
 
 
 def pixels(image):
@@ -26,6 +31,15 @@ def pixels(image):
 def assert_same(a, b):
     diff = np.abs(pixels(a) - pixels(b)).max(axis=2)
     assert diff.max() <= 1 and (diff > 0).sum() <= 20, (diff.max(), (diff > 0).sum())
+
+
+def assert_close(a, b):
+    """At a zoom other than 100 % the view's translation is a fraction of a pixel, and
+    the picture is painted with it shifted by whole pixels (its margin): float rounding
+    of a coordinate near Qt's 1/64-pixel grid can move an antialiased edge by one level
+    (seen: one grid line's column). At most one level, on few pixels."""
+    diff = np.abs(pixels(a) - pixels(b)).max(axis=2)
+    assert diff.max() <= 1 and (diff > 0).mean() <= 0.002, (diff.max(), (diff > 0).sum())
 
 
 def direct(view):
@@ -101,3 +115,149 @@ def test_small_graph_and_export_never_use_the_picture(qtbot):
     qtbot.wait(near.IDLE_MS + 100)
     assert len(c.scene.wire_items()) < near.MIN_WIRES
     assert view._near._image is None
+
+
+# ---- the picture painted off the GUI thread ---------------------------------------------
+def big_view(qtbot, n=360, seed=7):
+    """A view at 100 % on a graph just over near.MIN_WIRES wires (the picture is used)."""
+    g = random_graph(n, seed=seed)
+    c = Canvas(qtbot, g)
+    view = c.view
+    view.resize(900, 600)
+    view.resetTransform()
+    view.centerOn(c.scene.nodes_rect().center())
+    view._zoom_changed()
+    assert len(c.scene.wire_items()) >= near.MIN_WIRES and not c.scene.low_detail
+    return c, view
+
+
+def painted_on(monkeypatch, gate=None):
+    """Record the thread each picture is painted on; with ``gate`` (a threading.Event)
+    the painting waits for it before handing the picture over (while waiting it gives
+    the worker turns, so a job can still be stopped)."""
+    threads = []
+    paint = near.paint_picture
+
+    def wrapped(snap):
+        threads.append(threading.get_ident())
+        for value in paint(snap):
+            while value is not None and gate is not None and not gate.is_set():
+                time.sleep(0.002)
+                yield None
+            yield value
+    monkeypatch.setattr(near, "paint_picture", wrapped)
+    return threads
+
+
+def exact(view):
+    plan = view._near.plan(view)
+    return plan is not None and plan.exact and plan.inner.contains(view.viewport().rect())
+
+
+def test_picture_made_off_the_gui_thread_equals_the_items_own_painting(qtbot, monkeypatch):
+    threads = painted_on(monkeypatch)
+    c, view = big_view(qtbot)
+    gc_on = gc.isenabled()
+    view.viewport().grab()  # a frame: the picture is asked for
+    qtbot.waitUntil(lambda: view._near.busy, timeout=3000)
+    assert not gc.isenabled()  # collections happen on the GUI thread meanwhile (JobHold)
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    assert gc.isenabled() == gc_on
+    assert threads and threading.get_ident() not in threads  # painted on the worker
+    assert view.viewport().grab().toImage() == direct(view)  # the same pixels, all of them
+
+
+def test_zoom_step_draws_the_old_picture_scaled_then_the_exact_one(qtbot, monkeypatch):
+    gate = threading.Event()
+    painted_on(monkeypatch, gate)
+    c, view = big_view(qtbot)
+    gate.set()
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    made = view._near.made
+    gate.clear()  # the next picture waits: the frames in between use the old one
+    view.zoom_by(1.1)
+    plan = view._near.plan(view)
+    assert plan is not None and not plan.exact  # the old picture, scaled
+    scaled = view.viewport().grab().toImage()
+    truth = direct(view)
+    diff = np.abs(pixels(scaled) - pixels(truth)).max(axis=2)
+    assert diff.mean() < 8.0, diff.mean()  # close to the truth (smooth scaling), not it
+    qtbot.waitUntil(lambda: view._near.busy, timeout=3000)  # the new one is on its way
+    gate.set()
+    qtbot.waitUntil(lambda: view._near.made > made and exact(view), timeout=5000)
+    assert_close(view.viewport().grab().toImage(), direct(view))
+    # a pan past the picture's edge: what it does not cover the items paint, clipped
+    bar = view.horizontalScrollBar()
+    gate.clear()
+    bar.setValue(bar.value() + 300)
+    plan = view._near.plan(view)
+    assert plan is not None and not plan.inner.contains(view.viewport().rect())
+    assert_close(view.viewport().grab().toImage(), direct(view))
+    gate.set()
+
+
+def test_an_edit_during_a_background_paint_never_shows_the_stale_picture(qtbot, monkeypatch):
+    gate = threading.Event()
+    painted_on(monkeypatch, gate)
+    c, view = big_view(qtbot)
+    gate.set()
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    gate.clear()
+    view.zoom_by(1.1)
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: view._near.busy, timeout=3000)  # painting the old graph
+    made = view._near.made
+    wire = max(c.scene.wire_items(), key=lambda w: w.boundingRect().width())
+    x, y = c.graph.nodes[wire.edge.dst].pos
+    c.editor.move_nodes({wire.edge.dst: (x + 60.0, y + 40.0)})  # its wire moves
+    c.scene.flush()
+    assert view._near.plan(view) is None  # neither picture may be drawn now
+    assert view.viewport().grab().toImage() == direct(view)
+    gate.set()
+    qtbot.waitUntil(lambda: not view._near.busy, timeout=5000)  # the stale job ends...
+    assert view._near.plan(view) is None  # ... and its picture is dropped
+    assert view._near.made == made
+    qtbot.waitUntil(lambda: exact(view), timeout=5000)  # a new one, of the edited graph
+    assert_close(view.viewport().grab().toImage(), direct(view))
+
+
+def test_closing_the_view_during_a_background_paint_is_safe(qtbot, monkeypatch):
+    gate = threading.Event()
+    painted_on(monkeypatch, gate)
+    c, view = big_view(qtbot)
+    gc_on = gc.isenabled()
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: view._near.busy, timeout=3000)
+    job = view._near._worker.job
+    view.close()
+    assert not job.thread.is_alive()  # stopped between two items and joined
+    assert gc.isenabled() == gc_on
+    gate.set()
+    qtbot.wait(50)
+    assert view._near._image is None and view._near.made == 0
+
+
+def test_deleting_the_view_during_a_background_paint_is_safe(qtbot, monkeypatch):
+    """A view destroyed with its window (no close event): the job paints on into its
+    own picture, finds nobody to hand it to, and gives the interpreter settings back."""
+    gate = threading.Event()
+    painted_on(monkeypatch, gate)
+    view = CanvasView(GraphEditor(random_graph(360, seed=7), QUndoStack()))
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.resetTransform()
+    view.centerOn(view.scene().nodes_rect().center())
+    view._zoom_changed()
+    gc_on = gc.isenabled()
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: view._near.busy, timeout=3000)
+    job = view._near._worker.job
+    shiboken6.delete(view)
+    gate.set()
+    job.thread.join(5.0)
+    assert not job.thread.is_alive()
+    assert gc.isenabled() == gc_on
+    qtbot.wait(20)  # nothing is delivered to the dead view

@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 
 from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from ...graph import composite
@@ -24,7 +24,7 @@ from ...graph.validate import output_node
 from .far import FarLayer
 from .node_item import NodeItem
 from .style import Style
-from .wire_item import WireItem
+from .wire_item import WireItem, paint_layered
 
 EXTENT = 100_000.0
 STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "output_changed",
@@ -49,17 +49,25 @@ class GroupFrame(QGraphicsItem):
         return self.rect.adjusted(-2.0, -2.0, 2.0, 2.0)
 
     def paint(self, painter, option, widget=None) -> None:
-        if self.scene().layered:  # the view draws it from its NearLayer picture
-            return
+        # (the view may draw it from its NearLayer picture: near.py)
+        paint_layered(self, painter, option, lambda exposed: paint_frame(painter, self.look()))
+
+    def look(self) -> tuple:
+        """(rect, label, colour, font): what ``paint_frame`` draws (plain values)."""
         theme = self.scene().theme
-        pen = QPen(theme.c["group"], 1.5, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(self.rect, 8.0, 8.0)
-        painter.setFont(theme.font)
-        painter.setPen(theme.c["group"])
-        painter.drawText(self.rect.adjusted(10.0, 4.0, -10.0, 0.0),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.label)
+        return (QRectF(self.rect), self.label, QColor(theme.c["group"]), theme.font)
+
+
+def paint_frame(painter, look: tuple) -> None:
+    """Paint a layer's frame (GroupFrame.paint and the NearLayer's picture, on any thread)."""
+    rect, label, colour, font = look
+    painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(rect, 8.0, 8.0)
+    painter.setFont(font)
+    painter.setPen(colour)
+    painter.drawText(rect.adjusted(10.0, 4.0, -10.0, 0.0),
+                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
 
 
 class CanvasScene(QGraphicsScene):

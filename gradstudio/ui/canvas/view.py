@@ -15,15 +15,15 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QTransform
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QRegion, QTransform
 from PySide6.QtWidgets import (QGraphicsRectItem, QGraphicsView, QLabel, QStyle,
                                QStyleOptionGraphicsItem)
 
 from .actions import EditActions
 from .minimap import Minimap
 from .near import IDLE_MS as NEAR_IDLE_MS
-from .near import NearLayer
+from .near import NearLayer, background_look, paint_background
 from .node_item import NodeItem
 from .port_item import PortItem
 from .scene import CanvasScene
@@ -64,12 +64,13 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self.setMouseTracking(True)
         self._mode = None
         self._far_paint = False
-        self._near = NearLayer(self.scene())  # big graphs: wires kept as a picture (near.py)
-        self._near_at: QRect | None = None
+        self._near = NearLayer(self.scene(), self)  # big graphs: wires kept as a picture (near.py)
+        self._near_plan = None             # while painting: where the picture goes (near.Plan)
+        self._near_live: QRegion | None = None  # ... and the pixels it leaves to the items
         self._near_timer = QTimer(self)
         self._near_timer.setSingleShot(True)
         self._near_timer.setInterval(NEAR_IDLE_MS)
-        self._near_timer.timeout.connect(self._build_near)
+        self._near_timer.timeout.connect(self.near_wanted)
         self._state: dict = {}
         self._space = False
         self._snap = False
@@ -222,22 +223,11 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     # ---- painting ------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        if self._near_at is not None:  # background, grid, frames and wires in one picture
-            self._near.draw(painter, self._near_at)
+        if self._near_plan is not None:  # background, grid, frames and wires in one picture
+            self._near.draw(painter, self._near_plan, self._near_live, rect, self)
             return
         theme = self.scene().theme
-        painter.fillRect(rect, theme.c["background"])
-        s = self.zoom()
-        for step, key, min_scale in ((GRID, "grid", 0.45), (GRID * 5, "grid_major", 0.12)):
-            if s < min_scale:
-                continue
-            left = int(rect.left() // step) * step
-            top = int(rect.top() // step) * step
-            lines = [QLineF(x, rect.top(), x, rect.bottom())
-                     for x in _frange(left, rect.right(), step)]
-            lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
-            painter.setPen(QPen(theme.c[key], 0.0))
-            painter.drawLines(lines)
+        paint_background(painter, rect, background_look(self))
         if self.scene().low_detail and not self._far_paint:  # (paintEvent draws them itself)
             painter.setPen(QPen(theme.c["wire"], 0.0))
             painter.drawLines(self.scene().wire_lines())
@@ -277,31 +267,46 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         painter.end()
 
     def _paint_near(self, event) -> None:
-        """At readable zoom: a big graph's wires and frames from the NearLayer picture when
-        it is current and covers the exposed area (they then paint nothing themselves);
-        otherwise every item paints itself, and the picture is made once the view has
-        been still for a moment."""
+        """At readable zoom: a big graph's background, wires and frames from the NearLayer
+        picture (near.py; they then paint nothing themselves), drawn moved and scaled when
+        the view has changed since it was made, the items painting themselves only where
+        it does not reach; a new picture is then asked for at once (painted off this
+        thread), and so it is when a pan comes near the picture's edge. After an edit,
+        until a new picture comes, every item paints itself (and the picture is asked for
+        once the view has been still for IDLE_MS)."""
         scene = self.scene()
-        if not self._near.wanted():
+        near = self._near
+        if not near.wanted():
             return super().paintEvent(event)
-        at = self._near.placed(self, event.rect())
-        if at is None:
-            self._near_timer.start()
+        plan = near.plan(self)
+        if plan is None:
+            self._near_timer.start(NEAR_IDLE_MS)
             return super().paintEvent(event)
-        self._near_at = at
-        scene.layered = True
+        live = QRegion(event.region()) - QRegion(plan.inner)
+        if not self._near_timer.isActive() and not (plan.exact and near.ahead(self, plan)):
+            self._near_timer.start(0)  # a new picture, painted while this one is shown
+        self._near_plan, self._near_live = plan, live
+        scene.layered = True if live.isEmpty() else live
         try:
             super().paintEvent(event)
         finally:
             scene.layered = False
-            self._near_at = None
+            self._near_plan = self._near_live = None
 
-    def _build_near(self) -> None:
-        if self.scene().low_detail or not self._near.wanted() or not self.isVisible():
-            self._near.drop()
+    def near_wanted(self) -> None:
+        """Ask for a new NearLayer picture, unless the one there is current."""
+        near = self._near
+        if self.scene().low_detail or not near.wanted() or not self.isVisible():
+            near.drop()
             return
-        self._near.build(self)
-        self.viewport().update()
+        plan = near.plan(self)
+        if plan is not None and plan.exact and near.ahead(self, plan):
+            return
+        near.request(self)
+
+    def closeEvent(self, event) -> None:
+        self._near.close()  # a picture being painted: stopped, dropped
+        super().closeEvent(event)
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
@@ -528,10 +533,3 @@ def _paint_item(painter: QPainter, item, vt: QTransform, widget) -> None:
     painter.restore()
     for child in sorted(item.childItems(), key=lambda it: it.zValue()):
         _paint_item(painter, child, vt, widget)
-
-
-def _frange(start: float, stop: float, step: float):
-    x = start
-    while x <= stop:
-        yield x
-        x += step

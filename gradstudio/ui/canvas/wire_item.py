@@ -7,11 +7,12 @@ a connection is being made (view feedback only, not part of the graph)."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen, QRegion
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
 from ...ops.shapes import fmt
@@ -22,21 +23,39 @@ LONG = 4000.0   # a wire longer than this (scene units) paints only its part in 
 PIECE = 500.0   # ... cut into pieces of about this length
 
 
-def _split(p, t0: float, t1: float) -> tuple:
-    """The control points of the part [t0, t1] of the cubic with control points ``p``
-    (four (x, y)): the ends, and the ends moved a third of the way along the tangents."""
-    def point(t):
-        u = 1.0 - t
-        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-        return tuple(a * p[0][i] + b * p[1][i] + c * p[2][i] + d * p[3][i] for i in (0, 1))
+def _cut(p, k: int) -> np.ndarray:
+    """The control points of the parts [j/k, (j+1)/k] of the cubic with control points
+    ``p`` (four (x, y)), as an array (k, 4, 2): each part's ends, and its ends moved a
+    third of the way along the tangents (all parts at once)."""
+    p = np.asarray(p, dtype=float)
+    t = np.arange(k + 1, dtype=float)[:, None] / k
+    u = 1.0 - t
+    point = u * u * u * p[0] + 3 * u * u * t * p[1] + 3 * u * t * t * p[2] + t * t * t * p[3]
+    tangent = 3 * u * u * (p[1] - p[0]) + 6 * u * t * (p[2] - p[1]) + 3 * t * t * (p[3] - p[2])
+    third = tangent / (3.0 * k)
+    return np.stack([point[:-1], point[:-1] + third[:-1], point[1:] - third[1:], point[1:]], axis=1)
 
-    def tangent(t):
-        u = 1.0 - t
-        return tuple(3 * u * u * (p[1][i] - p[0][i]) + 6 * u * t * (p[2][i] - p[1][i])
-                     + 3 * t * t * (p[3][i] - p[2][i]) for i in (0, 1))
-    k = (t1 - t0) / 3.0
-    q0, q3, d0, d3 = point(t0), point(t1), tangent(t0), tangent(t1)
-    return (q0, (q0[0] + k * d0[0], q0[1] + k * d0[1]), (q3[0] - k * d3[0], q3[1] - k * d3[1]), q3)
+
+def crossing(bounds: tuple, rect: tuple) -> np.ndarray:
+    """The indices of the pieces whose boxes ``bounds`` (x0, y0, x1, y1 arrays) touch
+    ``rect`` (left, top, right, bottom). (A piece that touches the rect counts; a straight
+    horizontal piece has a box of no height, which QRectF.intersects never counted: a
+    long level wire vanished.)"""
+    x0, y0, x1, y1 = bounds
+    left, top, right, bottom = rect
+    return np.flatnonzero((x0 <= right) & (x1 >= left) & (y0 <= bottom) & (y1 >= top))
+
+
+def pieces_path(pieces: np.ndarray, index) -> QPainterPath:
+    """The path of the parts ``index`` (ascending) of a cut curve (``_cut``)."""
+    part = QPainterPath()
+    last = -2
+    for j, q in zip(index.tolist(), pieces[index].tolist()):
+        if j != last + 1:
+            part.moveTo(*q[0])
+        part.cubicTo(*q[1], *q[2], *q[3])
+        last = j
+    return part
 
 
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
@@ -61,6 +80,7 @@ class WireItem(QGraphicsItem):
         self._badge = QRectF()
         self._shape = None
         self._pieces: tuple | None = None  # a long wire's pieces, their boxes, the last part drawn
+        self._look_key, self._look = None, None  # _style's pens and badge, and for what
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
@@ -74,6 +94,7 @@ class WireItem(QGraphicsItem):
             return
         relabel = (mark.label if mark else None) != (self.mark.label if self.mark else None)
         self.mark = mark
+        self._look_key = None
         self.setToolTip(mark.tooltip if mark is not None and mark.tooltip else "")
         if relabel:
             self.adjust()
@@ -111,6 +132,7 @@ class WireItem(QGraphicsItem):
         p1 = src.output.scenePos()
         p2 = dst.inputs[self.edge.port].scenePos()
         self.prepareGeometryChange()
+        self._look_key = None
         self._ends = (p1, p2)
         self._path = wire_path(p1, p2)
         self._shape = None
@@ -148,52 +170,77 @@ class WireItem(QGraphicsItem):
             self._shape = shape
         return self._shape
 
-    def _visible_path(self, rect: QRectF) -> QPainterPath:
-        """The wire's curve, or for a long wire only the pieces of it that cross ``rect``
-        (the same curve, cut exactly): stroking all of a curve tens of thousands of units
-        long costs milliseconds even where it is out of view. The pieces that cross are
-        found in one numpy test over all of them (a Python loop over the hundreds of
-        pieces of each of hundreds of long wires cost more than the drawing), and the
-        path of the last set of pieces is kept (a repaint of the same view reuses it)."""
-        path = self._path
-        box = path.boundingRect()
-        if max(box.width(), box.height()) <= LONG:
-            return path
+    def _cut(self) -> tuple | None:
+        """For a long wire, (pieces, their boxes, ...): ``_visible_path`` strokes only the
+        pieces that cross the painted area (the same curve, cut exactly): stroking all of
+        a curve tens of thousands of units long costs milliseconds even where it is out of
+        view. The pieces that cross are found in one numpy test over all of them (a
+        Python loop over the hundreds of pieces of each of hundreds of long wires cost
+        more than the drawing). None for a wire that is not long."""
         if self._pieces is None:
+            path = self._path
+            box = path.boundingRect()
+            if max(box.width(), box.height()) <= LONG:
+                return None
             p = [(path.elementAt(i).x, path.elementAt(i).y) for i in range(4)]
             length = sum(math.dist(p[i], p[i + 1]) for i in range(3))
-            k = max(1, math.ceil(length / PIECE))
-            pieces = [_split(p, j / k, (j + 1) / k) for j in range(k)]
-            xs = np.array([[v[0] for v in q] for q in pieces])
-            ys = np.array([[v[1] for v in q] for q in pieces])
-            bounds = np.stack([xs.min(axis=1), ys.min(axis=1), xs.max(axis=1), ys.max(axis=1)])
-            self._pieces = (pieces, bounds, None, None)
-        pieces, (x0, y0, x1, y1), key, part = self._pieces
-        # (a piece that touches the rect counts; a straight horizontal piece has a box
-        # of no height, which QRectF.intersects never counted: a long level wire vanished)
-        hit = (x0 <= rect.right()) & (x1 >= rect.left()) & (y0 <= rect.bottom()) & (y1 >= rect.top())
-        index = np.flatnonzero(hit)
+            pieces = _cut(p, max(1, math.ceil(length / PIECE)))
+            lo, hi = pieces.min(axis=1), pieces.max(axis=1)
+            self._pieces = (pieces, (lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]), None, None)
+        return self._pieces
+
+    def _visible_path(self, rect: QRectF) -> QPainterPath:
+        """The wire's curve, or for a long wire the pieces of it that cross ``rect``; the
+        path of the last set of pieces is kept (a repaint of the same view reuses it)."""
+        cut = self._cut()
+        if cut is None:
+            return self._path
+        pieces, bounds, key, part = cut
+        index = crossing(bounds, (rect.left(), rect.top(), rect.right(), rect.bottom()))
         new_key = index.tobytes()
-        if new_key == key:
-            return part
-        part = QPainterPath()
-        last = -2
-        for j in index.tolist():
-            q = pieces[j]
-            if j != last + 1:
-                part.moveTo(*q[0])
-            part.cubicTo(QPointF(*q[1]), QPointF(*q[2]), QPointF(*q[3]))
-            last = j
-        self._pieces = (pieces, self._pieces[1], new_key, part)
+        if new_key != key:
+            part = pieces_path(pieces, index)
+            self._pieces = (pieces, bounds, new_key, part)
         return part
 
     def paint(self, painter, option, widget=None) -> None:
-        if self.scene().layered:  # the view draws it from its NearLayer picture
-            return
-        theme = self.scene().theme
-        c = theme.c
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        def draw(exposed: QRectF) -> None:
+            lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+            paint_wire(painter, self.look(lod, exposed))
+        paint_layered(self, painter, option, draw)
+
+    def look(self, lod: float, exposed: QRectF, frozen: bool = False) -> "WireLook":
+        """What the wire paints at level of detail ``lod`` where ``exposed`` (item
+        coordinates) is to be painted: plain values (pens, a path, rects, text) that
+        ``paint_wire`` draws. ``frozen``: a look that shares no Qt data with this thread,
+        to be painted on another (near.py): its own path (or a long wire's visible
+        pieces, an array, which ``paint_wire`` makes into the path there; the badge's font
+        is left to the caller, ``own_font``)."""
+        pen, halo, badge = self._style(lod)
+        if lod < 0.25:
+            return WireLook(None, tuple(QPointF(p) for p in self._ends), None, pen, None)
+        width = pen.widthF()
+        grown = exposed.adjusted(-width - 8.0, -width - 8.0, width + 8.0, width + 8.0)
+        if not frozen:
+            return WireLook(self._visible_path(grown), self._ends, halo, pen, badge)
+        cut = self._cut()
+        if cut is None:
+            path = QPainterPath()
+            path.addPath(self._path)
+        else:  # the test of which pieces cross is left to the painting thread too
+            path = (cut[0], cut[1], (grown.left(), grown.top(), grown.right(), grown.bottom()))
+        return WireLook(path, (), halo, pen, badge)  # (the ends only far out, lod < 0.25)
+
+    def _style(self, lod: float) -> tuple:
+        """(pen, halo pen or None, badge or None) at ``lod``, kept while nothing drawn
+        changes (the scene's far.serial counts every change of a wire's look)."""
+        scene = self.scene()
         selected = self.isSelected()
+        key = (scene.far.serial, selected, self.mark, self.label, lod >= 0.4, lod >= 0.5)
+        if self._look_key == key:
+            return self._look
+        theme = scene.theme
+        c = theme.c
         mark = self.mark
         colour = c["wire_selected"] if selected else c["wire"]
         width = 3.0 if selected else 1.6
@@ -201,31 +248,100 @@ class WireItem(QGraphicsItem):
             if mark.sign and not selected:
                 colour = sign_colour(c, mark.sign)
             width = max(width, self.pen_width()) if selected else self.pen_width()
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        path = self._path if lod < 0.25 else self._visible_path(
-            option.exposedRect.adjusted(-width - 8.0, -width - 8.0, width + 8.0, width + 8.0))
-        if mark is not None and mark.active and lod >= 0.25:
+        pen = QPen(QColor(colour), width if lod >= 0.4 else 0.0)
+        halo = None
+        if mark is not None and mark.active:
             halo = QColor(c["active"])
             halo.setAlpha(110)
-            painter.setPen(QPen(halo, width + 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-            painter.drawPath(path)
-        painter.setPen(QPen(colour, width if lod >= 0.4 else 0.0))
-        if lod < 0.25:
-            painter.drawLine(*self._ends)
-            return
-        painter.drawPath(path)
+            halo = QPen(halo, width + 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
         text = self.badge_text()
-        if lod < 0.5 or not text or self._badge.isNull():
-            return
-        marked = mark is not None and bool(mark.label)
-        border = c["wire_selected"] if selected else (
-            sign_colour(c, mark.sign) if marked else c["edge_badge_border"])
-        painter.setPen(QPen(border, 1.5 if marked else 1.0))
-        painter.setBrush(c["edge_badge_bg"])
-        painter.drawRoundedRect(self._badge, 4.0, 4.0)
-        painter.setPen(sign_colour(c, mark.sign) if marked and mark.sign else c["edge_badge_text"])
-        painter.setFont(theme.small_font)
-        painter.drawText(self._badge, Qt.AlignmentFlag.AlignCenter, text)
+        badge = None
+        if lod >= 0.5 and text and not self._badge.isNull():
+            marked = mark is not None and bool(mark.label)
+            border = c["wire_selected"] if selected else (
+                sign_colour(c, mark.sign) if marked else c["edge_badge_border"])
+            fg = sign_colour(c, mark.sign) if marked and mark.sign else c["edge_badge_text"]
+            badge = (QRectF(self._badge), text, theme.small_font,
+                     QPen(QColor(border), 1.5 if marked else 1.0), QColor(c["edge_badge_bg"]), QColor(fg))
+        self._look_key, self._look = key, (pen, halo, badge)
+        return self._look
+
+
+class WireLook(NamedTuple):
+    """A wire as ``paint_wire`` draws it (item coordinates): the curve (or its pieces in
+    view; None far out: the straight line ``ends``), the halo pen of an active wire, the
+    pen, and the badge (rect, text, font, border pen, fill, text colour) or None."""
+
+    path: QPainterPath | tuple | None   # a path, or a long wire's (pieces, bounds, rect)
+    ends: tuple
+    halo: QPen | None
+    pen: QPen
+    badge: tuple | None
+
+
+def own_font(font: QFont) -> QFont:
+    """A copy of ``font`` with its own data: a copy shares the original's data, which
+    painting text with it on two threads would both change (its font engine cache)."""
+    copy = QFont(font)
+    kerning = copy.kerning()
+    copy.setKerning(not kerning)  # (a change detaches the copy; the same value back)
+    copy.setKerning(kerning)
+    return copy
+
+
+def paint_layered(item, painter: QPainter, option, draw) -> None:
+    """The paint of an item that the NearLayer picture may hold (wires, layer frames):
+    ``draw(exposed)`` paints it where ``option.exposedRect`` (item coordinates) shows. The
+    scene's ``layered`` says what the view draws from the picture meanwhile: False,
+    nothing (the item paints itself); True, everything (it paints nothing); a QRegion (of
+    viewport pixels), everything but that region, where the item paints itself, clipped
+    to it (the picture drawn at an old zoom or place does not cover all of the view)."""
+    live = item.scene().layered
+    if live is True:
+        return
+    if not live:
+        draw(option.exposedRect)
+        return
+    world = painter.worldTransform()
+    clip = QRegion(world.mapRect(item.boundingRect()).toAlignedRect()) & live
+    if clip.isEmpty():
+        return
+    inv, _ = world.inverted()
+    exposed = inv.mapRect(QRectF(clip.boundingRect())).intersected(option.exposedRect)
+    painter.save()
+    painter.resetTransform()
+    painter.setClipRegion(clip, Qt.ClipOperation.IntersectClip)
+    painter.setTransform(world)
+    draw(exposed)
+    painter.restore()
+
+
+def paint_wire(painter: QPainter, look: WireLook) -> None:
+    """Paint a wire as ``look`` describes (``WireItem.paint`` and the NearLayer's
+    picture, on any thread: the same calls, so the same pixels)."""
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    if look.path is None:
+        painter.setPen(look.pen)
+        painter.drawLine(*look.ends)
+        return
+    path = look.path
+    if not isinstance(path, QPainterPath):  # a long wire's pieces that cross the rect
+        pieces, bounds, rect = path
+        path = pieces_path(pieces, crossing(bounds, rect))
+    if look.halo is not None:
+        painter.setPen(look.halo)
+        painter.drawPath(path)
+    painter.setPen(look.pen)
+    painter.drawPath(path)
+    if look.badge is None:
+        return
+    rect, text, font, border, fill, fg = look.badge
+    painter.setPen(border)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(rect, 4.0, 4.0)
+    painter.setPen(fg)
+    painter.setFont(font)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class DragWire(QGraphicsPathItem):
