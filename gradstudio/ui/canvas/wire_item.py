@@ -81,6 +81,7 @@ class WireItem(QGraphicsItem):
         self._shape = None
         self._pieces: tuple | None = None  # a long wire's pieces, their boxes, the last part drawn
         self._look_key, self._look = None, None  # _style's pens and badge, and for what
+        self._bounds: QRectF | None = None  # boundingRect, until the geometry changes
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
@@ -100,6 +101,7 @@ class WireItem(QGraphicsItem):
             self.adjust()
         else:
             self.prepareGeometryChange()  # the width may have changed
+            self._bounds = None
         self.update()
 
     def badge_text(self) -> str:
@@ -132,7 +134,7 @@ class WireItem(QGraphicsItem):
         p1 = src.output.scenePos()
         p2 = dst.inputs[self.edge.port].scenePos()
         self.prepareGeometryChange()
-        self._look_key = None
+        self._look_key = self._bounds = None
         self._ends = (p1, p2)
         self._path = wire_path(p1, p2)
         self._shape = None
@@ -154,11 +156,15 @@ class WireItem(QGraphicsItem):
         return self._ends
 
     def boundingRect(self) -> QRectF:
-        rect = self._path.boundingRect()
-        if not self._badge.isNull():
-            rect = rect.united(self._badge)
-        e = 3.0 if self.mark is None else self.pen_width() / 2.0 + 5.0
-        return rect.adjusted(-e, -e, e, e)
+        # kept until the geometry changes: Qt asks every wire in view for it every frame
+        rect = self._bounds
+        if rect is None:
+            rect = self._path.boundingRect()
+            if not self._badge.isNull():
+                rect = rect.united(self._badge)
+            e = 3.0 if self.mark is None else self.pen_width() / 2.0 + 5.0
+            rect = self._bounds = rect.adjusted(-e, -e, e, e)
+        return rect
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
