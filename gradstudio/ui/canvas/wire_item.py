@@ -238,11 +238,12 @@ class WireItem(QGraphicsItem):
         return WireLook(path, (), halo, pen, badge)  # (the ends only far out, lod < 0.25)
 
     def _style(self, lod: float) -> tuple:
-        """(pen, halo pen or None, badge or None) at ``lod``, kept while nothing drawn
-        changes (the scene's far.serial counts every change of a wire's look)."""
+        """(pen, halo pen or None, badge or None) at ``lod``, kept while what they come
+        from is the same: the theme, the selection, the mark, the label, the detail level
+        (and the badge's place: ``adjust`` forgets them)."""
         scene = self.scene()
         selected = self.isSelected()
-        key = (scene.far.serial, selected, self.mark, self.label, lod >= 0.4, lod >= 0.5)
+        key = (scene.theme, selected, self.mark, self.label, lod >= 0.4, lod >= 0.5)
         if self._look_key == key:
             return self._look
         theme = scene.theme
