@@ -20,11 +20,11 @@ from .style import HEADER
 MARGIN = 0.25  # the cached image reaches this fraction of the viewport past each edge
 
 
-def far_pen(look, selected: bool, active: bool, c: dict) -> QPen:
+def far_pen(problems: bool, is_output: bool, selected: bool, active: bool, c: dict) -> QPen:
     """The border of a node drawn as a box (zoom < 0.4)."""
-    if look.problems and not selected:
+    if problems and not selected:
         return QPen(c["problem"], 3.0)
-    if not (selected or look.is_output):
+    if not (selected or is_output):
         return QPen(c["node_border"], 0.0)
     if active and not selected:
         return QPen(c["active"], 3.0)
@@ -74,30 +74,33 @@ class FarLayer:
 
     # ---- building -------------------------------------------------------------------
     def _build(self) -> None:
+        """Group the nodes' boxes by how they are drawn, from the scene's NodeIndex (the
+        selection and the overlay's marks change a node's border and opacity)."""
         scene = self.scene
         theme = scene.theme
         c = theme.c
+        selected = set(scene.selected_node_ids())
+        marks = scene.overlay.nodes if scene.overlay is not None else {}
         groups: dict = {}
+        pens: dict = {}
         glows = []
-        for item in scene.node_items():
-            look = item.look
-            if look is None:
-                continue
-            mark = item.mark
+        for nid, r in scene.nodes_index.rows.items():
+            mark = marks.get(nid)
             active = mark is not None and mark.active
             opacity = 0.35 if mark is not None and mark.dim and not active else 1.0
-            selected = item.isSelected()
-            pos = item.pos()
-            x, y = pos.x(), pos.y()
+            chosen = nid in selected
             if active:
-                glows.append(QRectF(x - 6.0, y - 6.0, item.width + 12.0, item.height + 12.0))
-            pen = far_pen(look, selected, active, c)
-            key = (opacity, pen.color().rgba(), pen.widthF(), look.category)
+                glows.append(QRectF(r.x - 6.0, r.y - 6.0, r.width + 12.0, r.height + 12.0))
+            look = (r.problems, r.is_output, chosen, active)
+            key = (opacity, look, r.category)
             group = groups.get(key)
             if group is None:
-                group = groups[key] = (opacity, pen, theme.header(look.category), [], [])
-            group[3].append(QRectF(x, y, item.width, item.height))
-            group[4].append(QRectF(x, y, item.width, HEADER))
+                pen = pens.get(look)
+                if pen is None:
+                    pen = pens[look] = far_pen(*look, c)
+                group = groups[key] = (opacity, pen, theme.header(r.category), [], [])
+            group[3].append(QRectF(r.x, r.y, r.width, r.height))
+            group[4].append(QRectF(r.x, r.y, r.width, HEADER))
         self._groups = list(groups.values())
         self._glows = glows
 
