@@ -126,10 +126,10 @@ def boxes(x0, y0, x1, y1, layer, colours: list, width: int, height: int) -> np.n
     boxes are summed into a grid of corner marks (+1 at the top left and bottom right,
     -1 at the other two corners) whose running sums along both axes count the boxes over
     each pixel: no Python work per box."""
-    c0 = np.clip(np.rint(x0), 0, width).astype(np.int64)
-    c1 = np.clip(np.maximum(np.rint(x1), c0 + 1), 0, width).astype(np.int64)
-    r0 = np.clip(np.rint(y0), 0, height).astype(np.int64)
-    r1 = np.clip(np.maximum(np.rint(y1), r0 + 1), 0, height).astype(np.int64)
+    c0, r0 = np.rint(x0), np.rint(y0)
+    c1, r1 = np.maximum(np.rint(x1), c0 + 1), np.maximum(np.rint(y1), r0 + 1)
+    c0, c1 = (np.clip(v, 0, width).astype(np.int64) for v in (c0, c1))
+    r0, r1 = (np.clip(v, 0, height).astype(np.int64) for v in (r0, r1))
     out = np.zeros((height, width), dtype=np.uint32)
     stride = width + 1
     for k in np.unique(layer).tolist():

@@ -21,7 +21,7 @@ from .far import far_pen
 from .marks import Band, same_mark
 from .node_index import Row
 from .port import Port, draw_port
-from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_HIT, PORT_RADIUS, ROW
+from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_HIT, PORT_RADIUS, ROW, TEXT_ZOOM
 
 NODE_TYPE = QGraphicsItem.UserType + 1
 CHIP = 14.0  # height of the "output" tag above the node
@@ -333,8 +333,8 @@ class NodeItem(QGraphicsItem):
         if look.problems:
             _draw_badge(painter, theme, self.badge.pos())
         if self.band is not None and lod >= 0.3:
-            self.band.paint(painter, theme, self._base_height, with_text=lod >= 0.45)
-        if lod < 0.45:
+            self.band.paint(painter, theme, self._base_height, with_text=lod >= TEXT_ZOOM)
+        if lod < TEXT_ZOOM:
             return
         self._paint_text(painter, theme, look)
 

@@ -27,7 +27,7 @@ from .near import NearLayer
 from .node_item import NodeItem
 from .port import Port
 from .scene import CanvasScene
-from .style import GRID, READABLE_ZOOM, TEXT_ZOOM
+from .style import GRID, READABLE_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
