@@ -12,12 +12,11 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
-import gc
-
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from ...gcpause import paused
 from ...graph import composite
 from ...graph.model import Edge, Graph, GraphError
 from ...graph.validate import output_node
@@ -191,18 +190,11 @@ class CanvasScene(QGraphicsScene):
         self.wires = WireIndex()
         self._frames.clear()
         self._output = self._find_output()
-        # Thousands of items and nothing to free: the cyclic garbage collector would walk
-        # the growing heap again and again for nothing, so it pauses meanwhile.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():  # thousands of items and nothing to free (gcpause.py)
             for nid in self.graph.topo_order():  # shapes fill their cache in order
                 self._add_node(nid)
             for edge in self.graph.edges:
                 self._place_wire(edge)
-        finally:
-            if paused:
-                gc.enable()
         self._global = True
         self.flush()
         self.far.dirty()
