@@ -110,6 +110,12 @@ def take(view) -> Snapshot:
     inv, _ = vt.inverted()
     scene_area = inv.mapRect(QRectF(area))
     to_image = vt * QTransform.fromTranslate(-area.left(), -area.top())
+    if not scene.shows(scene_area):
+        # a big graph's wires have items only near what the view shows (scene.show_area):
+        # the picture reaches past that, and a wire without an item would be missing
+        # from it (making an item changes nothing drawn: far.serial stays)
+        w, h = scene_area.width() / 4.0, scene_area.height() / 4.0
+        scene.show_area(scene_area.adjusted(-w, -h, w, h))
     items = []
     fonts: dict = {}  # each font copied once (own_font)
     lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(to_image)
@@ -193,7 +199,7 @@ class NearLayer:
         self.made = 0          # pictures that arrived and were kept (tests)
 
     def wanted(self) -> bool:
-        return len(self.scene._wires) >= MIN_WIRES
+        return len(self.scene.wires) >= MIN_WIRES
 
     @property
     def busy(self) -> bool:
