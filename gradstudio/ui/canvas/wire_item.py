@@ -227,6 +227,8 @@ class WireItem(QGraphicsItem):
             return WireLook(None, tuple(QPointF(p) for p in self._ends), None, pen, None)
         width = pen.widthF()
         grown = exposed.adjusted(-width - 8.0, -width - 8.0, width + 8.0, width + 8.0)
+        if badge is not None and not badge[0].intersects(grown):
+            badge = None  # (out of what is painted: its text costs more than the curve)
         if not frozen:
             return WireLook(self._visible_path(grown), self._ends, halo, pen, badge)
         cut = self._cut()
