@@ -238,6 +238,11 @@ def test_closing_the_view_during_a_background_paint_is_safe(qtbot, monkeypatch):
     gate.set()
     qtbot.wait(50)
     assert view._near._image is None and view._near.made == 0
+    view.show()  # shown again: pictures again
+    qtbot.waitExposed(view)
+    view.viewport().grab()
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    assert view.viewport().grab().toImage() == direct(view)
 
 
 def test_deleting_the_view_during_a_background_paint_is_safe(qtbot, monkeypatch):

@@ -195,7 +195,6 @@ class NearLayer:
         self._job_key = None   # the key of the snapshot being painted
         self._hold: JobHold | None = None
         self._again = False    # a new picture is wanted once the job ends
-        self.closed = False
         self.made = 0          # pictures that arrived and were kept (tests)
 
     def wanted(self) -> bool:
@@ -282,8 +281,6 @@ class NearLayer:
         already painting goes on when only the view moved (its picture is still a better
         start than the last) and is stopped when something drawn changed; either way a new
         one starts when it ends."""
-        if self.closed:
-            return
         if self._worker.running:
             self._again = True
             if self._job_key[3] != self.scene.far.serial:
@@ -300,7 +297,7 @@ class NearLayer:
     def _arrived(self, values: list) -> None:
         image = values[-1]
         key = self._job_key
-        if self.closed or self.scene.low_detail or key[3] != self.scene.far.serial:
+        if self.scene.low_detail or key[3] != self.scene.far.serial:
             return  # something drawn changed while it was painted: never shown
         self._image, self._key = image, key
         self.made += 1
@@ -312,12 +309,13 @@ class NearLayer:
             self._hold = None
         if error is not None:
             raise error
-        if self._again and not self.closed:  # the next frame asks again (after an edit,
+        if self._again:  # the next frame asks again (after an edit,
             self.view.viewport().update()    # once the view has been still for IDLE_MS)
 
     def close(self) -> None:
-        """End a job being painted (it stops between two items) and drop its result."""
-        self.closed = True
+        """End a job being painted (it stops between two items) and drop its result (a
+        job let go reports nothing). The view asks again if it is shown again."""
+        self._again = False
         self._worker.let_go()
         if self._hold is not None:
             self._hold.release()
