@@ -93,7 +93,7 @@ class CanvasScene(QGraphicsScene):
         self._global = True            # output marker and frames need a look
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
-        self.layered = False            # while True, wires and frames paint nothing (near.py)
+        self.layered = False            # True: wires and frames paint nothing; a QRegion: only there (near.py)
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
         self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at nodes_index.version
