@@ -93,6 +93,7 @@ class Graph:
         self._order: dict[str, int] = {}
         self._serial = 0
         self._restoring = False           # inside restoring()
+        self._when_restored: list = []   # callbacks for the end of that batch
         self._misplaced = False           # ... and a node was put back out of order
         self._shape_cache: dict[str, tuple] = {}
         self._stale: dict[str, Any] = {}  # node -> its shape before an edit, until settled
@@ -171,6 +172,17 @@ class Graph:
             if self._misplaced:
                 self._misplaced = False
                 self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
+            done, self._when_restored = self._when_restored, []
+            for fn in done:
+                fn()
+
+    def when_restored(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once the current ``restoring()`` batch is over (at once outside
+        one), e.g. to tell the world once about what many of its events changed."""
+        if not self._restoring:
+            fn()
+        elif fn not in self._when_restored:
+            self._when_restored.append(fn)
 
     def topo_order(self) -> list[str]:
         """Node ids in topological order; ties broken by creation order, so stable."""

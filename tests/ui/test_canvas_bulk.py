@@ -58,3 +58,18 @@ def test_undoing_a_big_delete_restores_the_file_and_infers_each_shape_once(qtbot
     c.editor.undo_stack.redo()
     c.scene.flush()
     assert not g.nodes and not c.scene.node_items()
+
+
+def test_undoing_a_big_paste_signals_the_selection_once(qtbot):
+    c = Canvas(qtbot, random_graph(400, seed=10))
+    view = c.view
+    view.select_nodes(list(c.graph.nodes)[:300])
+    view.copy()
+    pasted = view.paste()
+    assert set(view.selected_node_ids()) == set(pasted) and len(pasted) == 300
+    seen = []
+    view.selection_changed.connect(seen.append)
+    c.editor.undo_stack.undo()
+    assert seen == [[]] and view.selected_node_ids() == [] and len(c.graph.nodes) == 400
+    c.editor.undo_stack.redo()  # the pasted nodes come back, not selected
+    assert len(c.graph.nodes) == 700 and seen == [[]]

@@ -150,7 +150,7 @@ class CanvasScene(QGraphicsScene):
         if self._selecting:
             yield
             return
-        before = self.selectedItems()
+        before = set(self.selectedItems())
         self._selecting = True
         blocked = self.blockSignals(True)
         try:
@@ -158,8 +158,11 @@ class CanvasScene(QGraphicsScene):
         finally:
             self.blockSignals(blocked)
             self._selecting = False
-            if not blocked and self.selectedItems() != before:
+            if not blocked and set(self.selectedItems()) != before:
                 self.selectionChanged.emit()
+
+    def _selection_changed(self) -> None:
+        self.selectionChanged.emit()
 
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
@@ -303,7 +306,16 @@ class CanvasScene(QGraphicsScene):
         elif k == "node_removed":
             item = self._nodes.pop(ev.node, None)
             if item is not None:
-                self.removeItem(item)
+                if item.isSelected() and self.graph.busy_restoring:
+                    # an undo taking away many selected nodes: the selection changes
+                    # once, when the undo is over, not once per node (Qt would signal
+                    # it at the removal even of a deselected item)
+                    blocked = self.blockSignals(True)
+                    self.removeItem(item)
+                    self.blockSignals(blocked)
+                    self.graph.when_restored(self._selection_changed)
+                else:
+                    self.removeItem(item)
             self.nodes_index.remove(ev.node)
             self._roots.discard(ev.node)
             self._extra.discard(ev.node)
