@@ -176,8 +176,10 @@ class CanvasScene(QGraphicsScene):
         return len(self.wires) >= LAZY_WIRES
 
     def shows(self, rect: QRectF) -> bool:
-        """Do the wires crossing ``rect`` have their items already?"""
-        return not self.lazy_wires() or (self._area is not None and self._area.contains(rect))
+        """Is ``rect`` inside the area last shown (the wires crossing it have items)?
+        (Kept on small graphs too: one that grows past LAZY_WIRES makes its new wires'
+        items by it.)"""
+        return self._area is not None and self._area.contains(rect)
 
     def show_area(self, rect: QRectF) -> None:
         """A view shows ``rect`` (or is about to): make the items of the wires that may
