@@ -2,6 +2,7 @@
 the work (walks over every node, name probes, layer expansions), not by timing."""
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import onnx
 import pytest
@@ -10,7 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 from gradstudio import Graph, ops
 from gradstudio.graph import infer, layout
 from gradstudio.graph.infer import op_shape
-from gradstudio.interop import onnx_import
+from gradstudio.interop import onnx_export, onnx_import
 from gradstudio.ops import ShapeError
 from test_graph_scale import CountingDict
 
@@ -96,3 +97,53 @@ def test_a_layer_shape_is_expanded_once_per_distinct_attributes_and_shapes(monke
     other = dict(attrs, bias=False)
     assert op_shape(linear, other, [("N", 3)]) == ("N", 5) and len(expanded) == 5
     assert infer._composite_key(linear, dict(attrs, init=[1]), [("N", 3)]) is None
+
+
+def reductions(n: int) -> Graph:
+    """x -> (pow_const, mean over the last axis) x n: every one of the 2 n ops writes an
+    ONNX ``Constant`` (exponent, axes), all wanting the name ``const``."""
+    g = Graph()
+    prev = g.add_node("input", "x", {"shape": ["N", 4, 4]}).id
+    for _ in range(n):
+        a = g.add_node("pow_const", attrs={"p": 2.0}).id
+        g.connect(prev, a, "x")
+        prev = g.add_node("mean", attrs={"axis": -1, "keepdims": True}).id
+        g.connect(a, prev, "x")
+    return g
+
+
+class CountingSet(set):
+    probes = 0
+
+    def __contains__(self, item):
+        CountingSet.probes += 1
+        return super().__contains__(item)
+
+
+def test_export_names_thousands_of_constants_in_linear_time(monkeypatch):
+    real_init = onnx_export._Builder.__init__
+
+    def init(self, *a):
+        real_init(self, *a)
+        self.used = CountingSet(self.used)
+
+    monkeypatch.setattr(onnx_export._Builder, "__init__", init)
+    CountingSet.probes = 0
+    model, _ = onnx_export.build(reductions(300))
+    consts = [n.output[0] for n in model.graph.node if n.op_type == "Constant"]
+    assert consts[:3] == ["const", "const_2", "const_3"] and consts[-1] == "const_600"
+    # before: the k-th constant probed const, const_2, ..., const_k (180,000 probes here)
+    assert CountingSet.probes <= 4 * len(model.graph.node)
+
+
+def test_import_of_reductions_sorts_no_subgraph_per_shape_question(monkeypatch):
+    model, _ = onnx_export.build(reductions(200))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a subgraph sorted for one shape question")
+
+    monkeypatch.setattr(nx.DiGraph, "subgraph", refuse)
+    g = onnx_import.read_model(model, "r.onnx")
+    assert len(g.nodes) == 401 and g.shape(g.output) == ("N", 4, 1)
+    assert {n.attrs["p"] for n in g.nodes.values() if n.op == "pow_const"} == {2.0}
+    assert sum(n.op == "mean" for n in g.nodes.values()) == 200

@@ -402,9 +402,9 @@ class Graph:
         return self._shape_cache[node_id]
 
     def _topo_rank(self, subset):
-        sub = self.nx.subgraph(subset)
-        rank = {n: i for i, n in enumerate(nx.topological_sort(sub))}
-        return rank.__getitem__
+        """A sort key putting ``subset`` in topological order: the ranks every edge
+        respects (no subgraph sorted per question; that cost 200 us per call)."""
+        return self._topo.rank.__getitem__
 
     def _shape_reason(self, src: str, dst: str, port: str) -> str | None:
         ins = []

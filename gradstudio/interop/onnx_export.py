@@ -24,11 +24,18 @@ class _Builder:
         self.ints: set = set()     # names of int64 values
         self.used = set(used)
         self.ops_used: set = set()
+        self.next_free: dict = {}  # base -> the first number fresh() may try
 
     def fresh(self, base: str) -> str:
-        name, i = base, 1
-        while name in self.used:
-            i += 1
+        """``base``, else the first free ``base_2``, ``base_3``, ... Names are only ever
+        added, so the search for a base starts where its last one ended (a graph with
+        thousands of constants: linear, not quadratic, in their number)."""
+        name = base
+        if name in self.used:
+            i = self.next_free.get(base, 2)
+            while f"{base}_{i}" in self.used:
+                i += 1
+            self.next_free[base] = i + 1
             name = f"{base}_{i}"
         self.used.add(name)
         return name
