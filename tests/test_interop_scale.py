@@ -147,3 +147,27 @@ def test_import_of_reductions_sorts_no_subgraph_per_shape_question(monkeypatch):
     assert len(g.nodes) == 401 and g.shape(g.output) == ("N", 4, 1)
     assert {n.attrs["p"] for n in g.nodes.values() if n.op == "pow_const"} == {2.0}
     assert sum(n.op == "mean" for n in g.nodes.values()) == 200
+
+
+def test_the_collector_pauses_while_a_model_is_built_and_comes_back(monkeypatch):
+    import gc
+
+    from gradstudio.interop import ImportRefused
+
+    seen = []
+    real = onnx_import.auto_layout
+    monkeypatch.setattr(onnx_import, "auto_layout", lambda g: seen.append(gc.isenabled()) or real(g))
+    assert gc.isenabled()
+    g = onnx_import.read_model(mlp(3), "mlp.onnx")
+    assert seen == [False] and gc.isenabled()
+    bad = mlp(2)
+    bad.graph.node[1].op_type = "Conv"
+    with pytest.raises(ImportRefused, match="Conv"):
+        onnx_import.read_model(bad, "bad.onnx")
+    assert gc.isenabled()
+    gc.disable()  # already off (a job's hold): left off
+    try:
+        onnx_export.build(g)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

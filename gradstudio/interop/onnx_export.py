@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ExportRefused, need
+from .heap import collector_paused
 from .lower import Item, expand, linear_params, lower, param_of
 
 OPSET = 18
@@ -154,6 +155,11 @@ def build(graph, dtype: str = "float32", output: str | None = None):
     """(ONNX ModelProto, Lowered) of ``graph`` in ``dtype`` with ``output`` (a node name)."""
     if dtype not in ("float32", "float64"):
         raise ExportRefused(f"dtype {dtype!r}: choose float32 or float64")
+    with collector_paused():
+        return _build(graph, dtype, output)
+
+
+def _build(graph, dtype: str, output: str | None):
     low = lower(graph, output, form="ONNX")
     b = _Builder(dtype, low.names.values())
     onnx = b.onnx

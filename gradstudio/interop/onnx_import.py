@@ -14,6 +14,7 @@ from ..graph.layout import auto_layout
 from ..graph.model import Graph, GraphError
 from ..graph.validate import validate
 from .errors import ImportRefused, need
+from .heap import collector_paused
 from .onnx_ops import Ops, Val
 from .table import IMPORTS
 
@@ -370,7 +371,8 @@ class _Importer(Ops):
 
 def read_model(model, source: str = "model.onnx") -> Graph:
     """The graph of an ONNX ModelProto (raises ImportRefused)."""
-    return _Importer(model, source).run()
+    with collector_paused():
+        return _Importer(model, source).run()
 
 
 def load_model(path):
