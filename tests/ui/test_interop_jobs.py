@@ -212,3 +212,23 @@ def test_closing_the_window_waits_for_a_running_export(make_window, dialogs, tmp
     win.close()  # returns once the file is written
     assert target["onnx"].exists() and not win.interop_jobs.running
     assert gate.results and gate.results[0].startswith(f"wrote {target['onnx']}")
+
+
+def test_closing_the_window_during_an_import_lets_the_job_go(make_window, dialogs, tmp_path,
+                                                             qtbot, monkeypatch):
+    import gc
+
+    from gradstudio import load
+
+    interop.export_onnx(load(EXAMPLES / "spiral.gsg"), tmp_path / "s.onnx")
+    win = _window(make_window, dialogs, {"import": tmp_path / "s.onnx"})
+    shown = win.doc
+    gate = Gate(monkeypatch, "import_onnx")
+    win.actions["import_onnx"].trigger()
+    assert gate.entered.wait(10) and not gc.isenabled()  # the job's hold
+    win.close()
+    qtbot.waitUntil(lambda: not win.interop_jobs.running, timeout=WAIT)
+    gate.open.set()
+    qtbot.waitUntil(lambda: bool(gate.results) and gc.isenabled(), timeout=WAIT)
+    qtbot.wait(50)
+    assert win.doc is shown and dialogs.errors == []  # nothing opened in the closed window
