@@ -102,7 +102,9 @@ def test_ten_thousand_nodes_open_fit_select_delete_and_undo(qtbot):
     before = snapshot(g)
     c = Canvas(qtbot, g)
     view, scene = c.view, c.scene
-    assert len(scene.node_items()) == 10_000 and len(scene.wire_items()) == len(g.edges)
+    # every wire is in the scene's index; items only for those near what the view showed
+    assert len(scene.node_items()) == 10_000 and len(scene.wires) == len(g.edges)
+    assert len(scene.wire_items()) < len(g.edges) / 4
     view.fit_all()
     assert scene.low_detail
     grab(view)
@@ -117,5 +119,39 @@ def test_ten_thousand_nodes_open_fit_select_delete_and_undo(qtbot):
     c.editor.undo_stack.undo()
     scene.flush()
     assert snapshot(g) == before
-    assert len(scene.node_items()) == 10_000 and len(scene.wire_items()) == len(g.edges)
+    assert len(scene.node_items()) == 10_000 and len(scene.wires) == len(g.edges)
+    assert len(scene.wire_lines()) == len(g.edges)
     grab(view)
+
+
+def test_far_zoom_steps_scale_the_last_picture_then_paint_it_exactly(qtbot):
+    from gradstudio.ui.canvas.far import SETTLE_MS
+
+    c = Canvas(qtbot, random_graph(400, seed=6))
+    view, scene = c.view, c.scene
+    view.fit_all()
+    assert scene.low_detail
+    grab(view)
+
+    def exact() -> QImage:
+        scene.far._image = None
+        return grab(view)
+
+    view.zoom_by(1.1)
+    grab(view)  # the last picture, scaled
+    assert scene.far._settle.isActive()
+    qtbot.wait(SETTLE_MS + 60)
+    settled = grab(view)
+    assert settled == exact()
+    # an edit while zooming is painted exactly at once (its picture is never scaled)
+    view.zoom_by(1.1)
+    grab(view)
+    nid = list(c.graph.nodes)[10]
+    x, y = c.graph.nodes[nid].pos
+    c.editor.move_nodes({nid: (x + 300.0, y + 200.0)})
+    edited = grab(view)
+    assert edited == exact()
+    # a jump of more than a factor of two is painted exactly too
+    view.zoom_by(2.5)
+    jumped = grab(view)
+    assert scene.low_detail and jumped == exact()

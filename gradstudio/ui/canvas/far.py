@@ -12,19 +12,20 @@ model or in the items changes when the zoom crosses the line.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 
 from .style import HEADER
 
 MARGIN = 0.25  # the cached image reaches this fraction of the viewport past each edge
+SETTLE_MS = 120  # the zoom still this long: the image is made at the zoom shown
 
 
-def far_pen(look, selected: bool, active: bool, c: dict) -> QPen:
+def far_pen(problems: bool, is_output: bool, selected: bool, active: bool, c: dict) -> QPen:
     """The border of a node drawn as a box (zoom < 0.4)."""
-    if look.problems and not selected:
+    if problems and not selected:
         return QPen(c["problem"], 3.0)
-    if not (selected or look.is_output):
+    if not (selected or is_output):
         return QPen(c["node_border"], 0.0)
     if active and not selected:
         return QPen(c["active"], 3.0)
@@ -63,6 +64,17 @@ class FarLayer:
         self._key = None                   # (scale x, scale y, scene point of the image's corner)
         self.serial = 0                    # counts the changes (the minimap's picture follows it)
         self.on_dirty = None               # called on a change (the view's minimap)
+        self._settle = QTimer(scene)       # the zoom has been still: paint the image anew
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
+        self._view = None
+
+    def _settled(self) -> None:
+        if self._image is not None and self._view is not None:
+            vt = self._view.viewportTransform()
+            if self._key[:2] != (vt.m11(), vt.m22()):
+                self._image = None  # (the view repaints: the settle timer's other slot)
 
     def dirty(self) -> None:
         """Something drawn changed (a node, a wire, the selection, an overlay, the theme)."""
@@ -74,30 +86,33 @@ class FarLayer:
 
     # ---- building -------------------------------------------------------------------
     def _build(self) -> None:
+        """Group the nodes' boxes by how they are drawn, from the scene's NodeIndex (the
+        selection and the overlay's marks change a node's border and opacity)."""
         scene = self.scene
         theme = scene.theme
         c = theme.c
+        selected = set(scene.selected_node_ids())
+        marks = scene.overlay.nodes if scene.overlay is not None else {}
         groups: dict = {}
+        pens: dict = {}
         glows = []
-        for item in scene.node_items():
-            look = item.look
-            if look is None:
-                continue
-            mark = item.mark
+        for nid, r in scene.nodes_index.rows.items():
+            mark = marks.get(nid)
             active = mark is not None and mark.active
             opacity = 0.35 if mark is not None and mark.dim and not active else 1.0
-            selected = item.isSelected()
-            pos = item.pos()
-            x, y = pos.x(), pos.y()
+            chosen = nid in selected
             if active:
-                glows.append(QRectF(x - 6.0, y - 6.0, item.width + 12.0, item.height + 12.0))
-            pen = far_pen(look, selected, active, c)
-            key = (opacity, pen.color().rgba(), pen.widthF(), look.category)
+                glows.append(QRectF(r.x - 6.0, r.y - 6.0, r.width + 12.0, r.height + 12.0))
+            look = (r.problems, r.is_output, chosen, active)
+            key = (opacity, look, r.category)
             group = groups.get(key)
             if group is None:
-                group = groups[key] = (opacity, pen, theme.header(look.category), [], [])
-            group[3].append(QRectF(x, y, item.width, item.height))
-            group[4].append(QRectF(x, y, item.width, HEADER))
+                pen = pens.get(look)
+                if pen is None:
+                    pen = pens[look] = far_pen(*look, c)
+                group = groups[key] = (opacity, pen, theme.header(r.category), [], [])
+            group[3].append(QRectF(r.x, r.y, r.width, r.height))
+            group[4].append(QRectF(r.x, r.y, r.width, HEADER))
         self._groups = list(groups.values())
         self._glows = glows
 
@@ -129,15 +144,35 @@ class FarLayer:
     def paint(self, painter: QPainter, view, exposed: QRect) -> None:
         """Draw the layer into the viewport (``painter`` in device coordinates) from the
         cached image, making the image again when the zoom changed or the exposed area
-        leaves it."""
+        leaves it. While the zoom is changing (steps less than SETTLE_MS apart), the
+        last image is drawn scaled to the new zoom instead, when that covers the exposed
+        area and the zoom is within a factor of two of it: a new image of a big graph
+        costs more than a frame, and boxes without text look the same scaled. Once the
+        zoom has been still SETTLE_MS the image is made again at the zoom shown."""
         vt = view.viewportTransform()
         image = self._image
-        if image is not None and self._key[:2] == (vt.m11(), vt.m22()):
-            origin = vt.map(self._key[2])
-            at = QRect(round(origin.x()), round(origin.y()), image.width(), image.height())
-            if at.contains(exposed):
-                painter.drawImage(at.topLeft(), image)
-                return
+        if image is not None:
+            sx, sy, corner = self._key
+            origin = vt.map(corner)
+            if (sx, sy) == (vt.m11(), vt.m22()):
+                at = QRect(round(origin.x()), round(origin.y()), image.width(), image.height())
+                if at.contains(exposed):
+                    painter.drawImage(at.topLeft(), image)
+                    return
+            elif 0.5 <= vt.m11() / sx <= 2.0:
+                ratio = image.devicePixelRatio()
+                at = QRectF(origin.x(), origin.y(), image.width() / ratio * vt.m11() / sx,
+                            image.height() / ratio * vt.m22() / sy)
+                if at.contains(QRectF(exposed)):
+                    self._settle.start()
+                    if self._view is not view:
+                        self._view = view
+                        self._settle.timeout.connect(lambda: view.viewport().update())
+                    painter.save()
+                    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+                    painter.drawImage(at, image)
+                    painter.restore()
+                    return
         area, image = margin_image(view, MARGIN)
         image.fill(0)
         p = QPainter(image)

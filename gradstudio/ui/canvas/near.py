@@ -40,7 +40,7 @@ class NearLayer:
         self._key = None   # (scale x, scale y, scene point of the image's corner, far.serial)
 
     def wanted(self) -> bool:
-        return len(self.scene._wires) >= MIN_WIRES
+        return len(self.scene.wires) >= MIN_WIRES
 
     def placed(self, view, exposed: QRect) -> QRect | None:
         """Where the current picture goes in the viewport, when it is current and covers

@@ -19,11 +19,15 @@ from ...app.numbers import num
 from ...ops.shapes import fmt
 from .far import far_pen
 from .marks import Band, same_mark
-from .port_item import PortItem, draw_port
-from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_RADIUS, ROW
+from .node_index import Row
+from .port import Port, draw_port
+from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_HIT, PORT_RADIUS, ROW, TEXT_ZOOM
 
 NODE_TYPE = QGraphicsItem.UserType + 1
 CHIP = 14.0  # height of the "output" tag above the node
+# the item reaches this far past the body's sides and bottom: the port circles straddle
+# the edges, and their hit areas reach PORT_HIT past them (and the active glow)
+EDGE = max(PORT_RADIUS + 3.0, PORT_HIT)
 
 
 @dataclass
@@ -136,8 +140,8 @@ class NodeItem(QGraphicsItem):
         self.look: Look | None = None
         self.width = NODE_WIDTH
         self.height = HEADER + ROW + PAD
-        self.inputs: dict[str, PortItem] = {}
-        self.output = PortItem(self, node_id, None)
+        self.inputs: dict[str, Port] = {}
+        self.output = Port(self, node_id, None)
         self._badge: BadgeItem | None = None      # made when first needed: a big graph has
         self._warning: WarningItem | None = None  # thousands of nodes with neither
         self.mark = None          # the overlay's NodeMark (value, gradient, highlight) or None
@@ -178,14 +182,9 @@ class NodeItem(QGraphicsItem):
         if look == self.look:
             return
         if self.look is None or look.ports != self.look.ports:
-            for port in self.inputs.values():
-                port.setParentItem(None)
-                if port.scene() is not None:
-                    port.scene().removeItem(port)
-            self.inputs = {p: PortItem(self, self.node_id, p) for p in look.ports}
+            self.inputs = {p: Port(self, self.node_id, p) for p in look.ports}
             for i, port in enumerate(self.inputs.values()):
                 port.setPos(0.0, self.row_y(i))
-                port.setVisible(not self.low_detail)
         self._base_height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
         self._fit_height(force=self.look is None)
         self._place_warning()
@@ -246,11 +245,9 @@ class NodeItem(QGraphicsItem):
                         else self._tip)
 
     def set_low_detail(self, on: bool) -> None:
-        """Far out, the port and badge items (hit areas only) hide: thousands of them
-        cost time at every repaint even though they draw nothing."""
+        """Far out, the badge items (hit areas only) hide: they cost time at every
+        repaint even though they draw nothing."""
         self.low_detail = on
-        for port in (*self.inputs.values(), self.output):
-            port.setVisible(not on)
         if self._badge is not None:
             self._badge.setVisible(bool(self.look and self.look.problems) and not on)
         if self._warning is not None:
@@ -261,15 +258,31 @@ class NodeItem(QGraphicsItem):
     def row_y(i: int) -> float:
         return HEADER + ROW * i + ROW / 2.0
 
-    def input_port(self, name: str) -> PortItem:
+    def input_port(self, name: str) -> Port:
         return self.inputs[name]
 
-    def output_port(self) -> PortItem:
+    def output_port(self) -> Port:
         return self.output
 
+    def port_at(self, p: QPointF) -> Port | None:
+        """The port whose hit area holds ``p`` (in this node's coordinates), if any."""
+        x, y = p.x(), p.y()
+        for port in (self.output, *self.inputs.values()):
+            if port.hits(x, y):
+                return port
+        return None
+
     def boundingRect(self) -> QRectF:
-        m = PORT_RADIUS + 3.0  # port circles straddle the edges (and the active glow)
+        m = EDGE
         return QRectF(-m, -CHIP - 2.0, self.width + 2 * m, self.height + CHIP + 2.0 + m)
+
+    def row(self) -> Row:
+        """This node's row in the scene's NodeIndex (node_index.py)."""
+        p = self.pos()
+        x, y, w, h = p.x(), p.y(), self.width, self.height
+        look = self.look
+        return Row(x, y, w, h, look.category if look else "", bool(look and look.problems),
+                   bool(look and look.is_output), x - EDGE, y - CHIP - 2.0, x + w + EDGE, y + h + EDGE)
 
     def body_rect(self) -> QRectF:
         return QRectF(0.0, 0.0, self.width, self.height)
@@ -301,7 +314,7 @@ class NodeItem(QGraphicsItem):
             if not selected:
                 pen = QPen(c["active"], 3.0)
         if lod < 0.4:  # far away: a box in the category colour (as far.py batches it)
-            painter.setPen(far_pen(look, selected, active, c))
+            painter.setPen(far_pen(bool(look.problems), look.is_output, selected, active, c))
             painter.setBrush(c["node_body"])
             painter.drawRect(body)
             painter.fillRect(head, theme.header(look.category))
@@ -320,8 +333,8 @@ class NodeItem(QGraphicsItem):
         if look.problems:
             _draw_badge(painter, theme, self.badge.pos())
         if self.band is not None and lod >= 0.3:
-            self.band.paint(painter, theme, self._base_height, with_text=lod >= 0.45)
-        if lod < 0.45:
+            self.band.paint(painter, theme, self._base_height, with_text=lod >= TEXT_ZOOM)
+        if lod < TEXT_ZOOM:
             return
         self._paint_text(painter, theme, look)
 

@@ -12,21 +12,23 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
-import gc
-
-from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from ...gcpause import paused
 from ...graph import composite
 from ...graph.model import Edge, Graph, GraphError
 from ...graph.validate import output_node
 from .far import FarLayer
+from .node_index import NodeIndex
 from .node_item import NodeItem
 from .style import Style
+from .wire_index import WireIndex
 from .wire_item import WireItem
 
 EXTENT = 100_000.0
+LAZY_WIRES = 1000  # from this many wires on, a wire's item is made only near what a view shows
 STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "output_changed",
               "attr_changed")
 
@@ -73,7 +75,10 @@ class CanvasScene(QGraphicsScene):
         self._bounds = (-EXTENT, -EXTENT, EXTENT, EXTENT)  # the scene rect (left, top, right, bottom)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
         self._nodes: dict[str, NodeItem] = {}
-        self._wires: dict[Edge, WireItem] = {}
+        self.nodes_index = NodeIndex()  # every node's box and look, for far.py and the minimap
+        self._wires: dict[Edge, WireItem] = {}  # the wires that have an item (wire_index.py)
+        self.wires = WireIndex()        # where every wire runs, item or not
+        self._area: QRectF | None = None  # what the view shows (grown): its wires have items
         self._frames: dict[str, GroupFrame] = {}
         self._roots: set = set()        # nodes whose downstream needs a refresh
         self._extra: set = set()        # nodes to refresh themselves
@@ -81,10 +86,9 @@ class CanvasScene(QGraphicsScene):
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # while True, wires and frames paint nothing (near.py)
-        self._lines: list | None = None
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
-        self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at far.serial
+        self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at nodes_index.version
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -124,28 +128,55 @@ class CanvasScene(QGraphicsScene):
         return self._nodes.get(node_id)
 
     def wire_item(self, edge: Edge) -> WireItem | None:
-        return self._wires.get(edge)
+        """The item of ``edge``'s wire (made now if it has none yet), None if there is
+        no such wire."""
+        wire = self._wires.get(edge)
+        if wire is None and edge in self.wires:
+            wire = self._make_wire(edge)
+        return wire
 
     def node_items(self) -> list:
         return list(self._nodes.values())
 
+    def selected_node_ids(self) -> list:
+        return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
+
     def wire_items(self) -> list:
+        """The wires that have items: all of them on a graph of fewer than LAZY_WIRES
+        wires, else those near what the view has shown (and any asked for)."""
         return list(self._wires.values())
+
+    def lazy_wires(self) -> bool:
+        return len(self.wires) >= LAZY_WIRES
+
+    def shows(self, rect: QRectF) -> bool:
+        """Do the wires crossing ``rect`` have their items already?"""
+        return not self.lazy_wires() or (self._area is not None and self._area.contains(rect))
+
+    def show_area(self, rect: QRectF) -> None:
+        """A view shows ``rect`` (or is about to): make the items of the wires that may
+        cross it. Wires that come into it later (connected, moved) get theirs at once."""
+        self._area = QRectF(rect)
+        if not self.lazy_wires():
+            return
+        for edge in self.wires.crossing(rect):
+            if edge not in self._wires:
+                self._make_wire(edge)
 
     def frame_items(self) -> dict:
         return dict(self._frames)
 
     def nodes_rect(self, ids=None) -> QRectF:
         """Bounding rectangle of the given nodes (all when None), in scene coordinates."""
-        if ids is None and self._rect_key == self.far.serial:
+        if ids is None:
+            if self._rect_key != self.nodes_index.version:
+                self._rect, self._rect_key = self.nodes_index.bounds(), self.nodes_index.version
             return QRectF(self._rect)
         rect = QRectF()
-        for nid in (self._nodes if ids is None else ids):
+        for nid in ids:
             item = self._nodes.get(nid)
             if item is not None:  # its sceneBoundingRect (nodes are neither rotated nor scaled)
                 rect = rect.united(item.boundingRect().translated(item.pos()))
-        if ids is None:
-            self._rect, self._rect_key = QRectF(rect), self.far.serial
         return rect
 
     # ---- building -------------------------------------------------------------------
@@ -154,21 +185,16 @@ class CanvasScene(QGraphicsScene):
         for item in list(self._nodes.values()) + list(self._wires.values()) + list(self._frames.values()):
             self.removeItem(item)
         self._nodes.clear()
+        self.nodes_index.clear()
         self._wires.clear()
+        self.wires = WireIndex()
         self._frames.clear()
         self._output = self._find_output()
-        # Thousands of items and nothing to free: the cyclic garbage collector would walk
-        # the growing heap again and again for nothing, so it pauses meanwhile.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():  # thousands of items and nothing to free (gcpause.py)
             for nid in self.graph.topo_order():  # shapes fill their cache in order
                 self._add_node(nid)
             for edge in self.graph.edges:
-                self._add_wire(edge)
-        finally:
-            if paused:
-                gc.enable()
+                self._place_wire(edge)
         self._global = True
         self.flush()
         self.far.dirty()
@@ -196,9 +222,25 @@ class CanvasScene(QGraphicsScene):
         item.refresh(self.graph, nid == self._output)
         if self.overlay is not None:
             item.set_mark(self.overlay.nodes.get(nid))
+        self.nodes_index.put(nid, item.row())
         return item
 
-    def _add_wire(self, edge: Edge) -> None:
+    def _place_wire(self, edge: Edge) -> None:
+        """Record where ``edge``'s wire runs (after a connect or a move); its item
+        follows, or is made when the wire comes into the area shown."""
+        src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
+        if src is None or dst is None or edge.port not in dst.inputs:
+            return
+        p1, p2 = src.output.scenePos(), dst.inputs[edge.port].scenePos()
+        self.wires.set(edge, p1.x(), p1.y(), p2.x(), p2.y())
+        wire = self._wires.get(edge)
+        if wire is not None:
+            wire.adjust()
+        elif not self.lazy_wires() or (self._area is not None
+                                       and self._area.intersects(self.wires.box(edge))):
+            self._make_wire(edge)
+
+    def _make_wire(self, edge: Edge) -> WireItem:
         wire = WireItem(edge)
         self.addItem(wire)
         self._wires[edge] = wire
@@ -206,8 +248,10 @@ class CanvasScene(QGraphicsScene):
         if self.overlay is not None:
             wire.mark = self.overlay.edges.get(edge)
         wire.refresh(self.graph, adjust=True)
+        return wire
 
     def _remove_wire(self, edge: Edge) -> None:
+        self.wires.remove(edge)
         wire = self._wires.pop(edge, None)
         if wire is not None:
             self.removeItem(wire)
@@ -215,8 +259,6 @@ class CanvasScene(QGraphicsScene):
     # ---- events ---------------------------------------------------------------------
     def _on_event(self, ev) -> None:
         k = ev.kind
-        if k in ("connected", "disconnected", "moved", "node_removed") and self._lines is not None:
-            self._lines = None
         if self.low_detail and k in ("connected", "disconnected", "moved", "node_removed"):
             self.update()
         if k == "node_added":
@@ -225,10 +267,11 @@ class CanvasScene(QGraphicsScene):
             item = self._nodes.pop(ev.node, None)
             if item is not None:
                 self.removeItem(item)
+            self.nodes_index.remove(ev.node)
             self._roots.discard(ev.node)
             self._extra.discard(ev.node)
         elif k == "connected":
-            self._add_wire(ev.edge)
+            self._place_wire(ev.edge)
             self._touch_ports(ev.edge)
         elif k == "disconnected":
             self._remove_wire(ev.edge)
@@ -238,8 +281,9 @@ class CanvasScene(QGraphicsScene):
             if item is not None:
                 self._cover(*ev.new)
                 item.setPos(*ev.new)
+                self.nodes_index.put(ev.node, item.row())
                 for edge in self._edges_of(ev.node):
-                    self._wires[edge].adjust()
+                    self._place_wire(edge)
             if composite.groups(self.graph) or "program" in self.graph.meta:  # frames follow
                 self._global = True
         elif k in ("attr_changed", "renamed"):
@@ -291,17 +335,25 @@ class CanvasScene(QGraphicsScene):
             item = self._nodes[nid]
             before = item.look.shape if item.look is not None else None
             item.refresh(g, nid == self._output)
+            self.nodes_index.put(nid, item.row())
             if item.look.shape != before:
                 stack.extend(g.nx.successors(nid))
-            for edge in g.out_edges(nid):
-                self._wires[edge].refresh(g)
+            self._refresh_wires(nid)
         for nid in ids - done:
             self._nodes[nid].refresh(g, nid == self._output)
-            for edge in g.out_edges(nid):
-                self._wires[edge].refresh(g)
+            self.nodes_index.put(nid, self._nodes[nid].row())
+            self._refresh_wires(nid)
         if self._global:
             self._global = False
             self._update_frames()
+
+    def _refresh_wires(self, nid: str) -> None:
+        """The shape badges of the wires out of ``nid`` (those that have items; a wire
+        made later reads its shape then)."""
+        for edge in self.graph.out_edges(nid):
+            wire = self._wires.get(edge)
+            if wire is not None:
+                wire.refresh(self.graph)
 
     def _find_output(self) -> str | None:
         try:
@@ -336,7 +388,10 @@ class CanvasScene(QGraphicsScene):
         nodes = overlay.nodes if overlay is not None else {}
         edges = overlay.edges if overlay is not None else {}
         for nid, item in self._nodes.items():
+            height = item.height
             item.set_mark(nodes.get(nid))
+            if item.height != height:
+                self.nodes_index.put(nid, item.row())
         for edge, wire in self._wires.items():
             wire.set_mark(edges.get(edge))
         self.far.dirty()
@@ -365,7 +420,12 @@ class CanvasScene(QGraphicsScene):
 
     def render(self, *args, **kwargs) -> None:
         """QGraphicsScene.render with every wire and port shown (an export of a view
-        that is zoomed far out must still have its wires)."""
+        that is zoomed far out must still have its wires, and wires far from what the
+        view showed get their items first)."""
+        source = args[2] if len(args) > 2 else kwargs.get("source", QRectF())
+        for edge in self.wires.crossing(source if not source.isNull() else self.sceneRect()):
+            if edge not in self._wires:
+                self._make_wire(edge)
         low = self.low_detail
         self.set_low_detail(False)
         try:
@@ -374,9 +434,8 @@ class CanvasScene(QGraphicsScene):
             self.set_low_detail(low)
 
     def wire_lines(self) -> list:
-        if self._lines is None:
-            self._lines = [QLineF(*w.ends()) for w in self._wires.values()]
-        return self._lines
+        """Every wire as a straight line between its ends (the far zoom draws these)."""
+        return self.wires.lines()
 
     # ---- theme ----------------------------------------------------------------------
     def set_theme(self, colours: dict) -> None:

@@ -25,9 +25,9 @@ from .minimap import Minimap
 from .near import IDLE_MS as NEAR_IDLE_MS
 from .near import NearLayer
 from .node_item import NodeItem
-from .port_item import PortItem
+from .port import Port
 from .scene import CanvasScene
-from .style import GRID, READABLE_ZOOM, TEXT_ZOOM
+from .style import GRID, READABLE_ZOOM
 from .wire_item import WireItem
 from .wiredrag import WireDrag
 
@@ -97,7 +97,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     # ---- public view controls ------------------------------------------------------
     def selected_node_ids(self) -> list:
-        return [it.node_id for it in self.scene().selectedItems() if isinstance(it, NodeItem)]
+        return self.scene().selected_node_ids()
 
     def select_nodes(self, ids) -> None:
         want = set(ids)
@@ -161,11 +161,11 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._zoom_changed()
 
     def shows_all(self) -> bool:
-        """Is every node inside the visible area? (Every item's bounds, worked out in
-        C++: a test the minimap makes as the view scrolls, cheap on big graphs.)"""
+        """Is every node inside the visible area? (The scene keeps the nodes' bounds
+        until something changes: a test the minimap makes as the view scrolls.)"""
         if not self.graph.nodes:
             return True
-        return self.visible_scene_rect().contains(self.scene().itemsBoundingRect())
+        return self.visible_scene_rect().contains(self.scene().nodes_rect())
 
     def _fit(self, rect: QRectF) -> None:
         if rect.isNull():
@@ -184,7 +184,22 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         # Far out, antialiasing costs time and shows nothing; text is not drawn there.
         self.setRenderHint(QPainter.RenderHint.Antialiasing, self.zoom() >= 0.4)
         self.scene().set_low_detail(self.zoom() < LOW_DETAIL)
+        self._show_area()
         self.minimap.schedule()
+
+    def _show_area(self) -> None:
+        """Before the view paints a new area at readable zoom, the wires that cross it
+        get their items (a big graph makes them only there: scene.show_area); the area
+        asked for reaches half a viewport past each edge, so a pan asks again only once
+        it has gone that far. Far out the scene draws wires without items."""
+        scene = self.scene()
+        if self.zoom() < LOW_DETAIL:  # (also while fitInView scrolls before _zoom_changed)
+            return
+        vis = self.visible_scene_rect()
+        if scene.shows(vis):
+            return
+        w, h = vis.width() / 2.0, vis.height() / 2.0
+        scene.show_area(vis.adjusted(-w, -h, w, h))
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
@@ -305,10 +320,12 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        self._show_area()
         self.minimap.schedule()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._show_area()
         self._place_minimap()
         if self.caption.isVisible():
             self._place_caption()
@@ -365,11 +382,12 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def _hit(self, pos: QPoint):
         """The port, node or wire under ``pos`` (view coordinates), else None."""
         for item in self.items(pos):
-            if isinstance(item, (PortItem, NodeItem, WireItem)):
+            node = item if isinstance(item, NodeItem) else item.parentItem()
+            if isinstance(node, NodeItem):
+                port = node.port_at(node.mapFromScene(self.mapToScene(pos)))
+                return port if port is not None else node
+            if isinstance(item, WireItem):
                 return item
-            parent = item.parentItem()
-            if isinstance(parent, NodeItem):
-                return parent
         return None
 
     # ---- mouse ---------------------------------------------------------------------
@@ -392,7 +410,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             return super().mousePressEvent(e)
         additive = bool(e.modifiers() & (Qt.KeyboardModifier.ShiftModifier
                                          | Qt.KeyboardModifier.ControlModifier))
-        if isinstance(hit, PortItem):
+        if isinstance(hit, Port):
             self._begin_wire(hit)
         elif isinstance(hit, (NodeItem, WireItem)):
             if additive:

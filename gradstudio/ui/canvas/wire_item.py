@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 
 from ...ops.shapes import fmt
 from .marks import same_mark, sign_colour
+from .wire_index import bend
 
 WIRE_TYPE = QGraphicsItem.UserType + 3
 LONG = 4000.0   # a wire longer than this (scene units) paints only its part in view
@@ -41,10 +42,9 @@ def _split(p, t0: float, t1: float) -> tuple:
 
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic from ``p1`` (an output) to ``p2`` (an input)."""
-    dx = p2.x() - p1.x()
-    bend = max(40.0, abs(dx) * 0.5) if dx >= 0 else max(80.0, abs(dx) * 0.35 + abs(p2.y() - p1.y()) * 0.25)
+    b = bend(p1.x(), p1.y(), p2.x(), p2.y())
     path = QPainterPath(p1)
-    path.cubicTo(QPointF(p1.x() + bend, p1.y()), QPointF(p2.x() - bend, p2.y()), p2)
+    path.cubicTo(QPointF(p1.x() + b, p1.y()), QPointF(p2.x() - b, p2.y()), p2)
     return path
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF
 
 from .node_item import NodeItem
-from .port_item import PortItem
+from .port import Port
 from .wire_item import DragWire
 from .wiring import input_reasons, output_reasons
 
 
 class WireDrag:
-    def _begin_wire(self, port: PortItem) -> None:
+    def _begin_wire(self, port: Port) -> None:
         g = self.graph
         st = {"anchor": port.scenePos(), "hot": None, "detach": None, "hidden": None}
         if port.is_output:
@@ -50,10 +50,10 @@ class WireDrag:
         self._drag_wire(st["anchor"], self.mapFromScene(st["anchor"]))
 
     def _target(self, st, sp: QPointF, pos: QPoint):
-        """("port", PortItem) the wire would land on, ("empty", None) or ("other", None)."""
+        """("port", Port) the wire would land on, ("empty", None) or ("other", None)."""
         hit = self._hit(pos)
         forward = "src" in st
-        if isinstance(hit, PortItem):
+        if isinstance(hit, Port):
             return ("port", hit) if hit.is_output != forward else ("other", None)
         if isinstance(hit, NodeItem):
             if not forward:
