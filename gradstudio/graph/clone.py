@@ -7,26 +7,20 @@ array are copied, and ``meta``; listeners are not (nobody hears the copy change)
 from __future__ import annotations
 
 import copy
-import gc
 
 import numpy as np
 
+from ..gcpause import paused
 from .model import Graph
 
 
 def clone(graph: Graph) -> Graph:
     """An independent copy of ``graph`` (same ids, so results map back by id)."""
-    # Made on the GUI thread before a job starts (a training run, an export): copying
-    # makes objects and frees none, so the cyclic garbage collector pauses meanwhile, as
-    # it does while a file is read (fileformat.loads): in the window, with its scene's
-    # objects on the heap, its passes doubled the time of a 10,000-node copy.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    # Made on the GUI thread before a job starts (a training run, an export): in the
+    # window, with its scene's objects on the heap, the collector's passes doubled the
+    # time of a 10,000-node copy (gcpause.py).
+    with paused():
         return _copy(graph)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _copy(graph: Graph) -> Graph:

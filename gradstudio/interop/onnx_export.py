@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ExportRefused, need
-from .heap import collector_paused
+from ..gcpause import paused
 from .lower import Item, expand, linear_params, lower, param_of
 
 OPSET = 18
@@ -155,7 +155,7 @@ def build(graph, dtype: str = "float32", output: str | None = None):
     """(ONNX ModelProto, Lowered) of ``graph`` in ``dtype`` with ``output`` (a node name)."""
     if dtype not in ("float32", "float64"):
         raise ExportRefused(f"dtype {dtype!r}: choose float32 or float64")
-    with collector_paused():
+    with paused():  # (gcpause.py: objects made per node, none freed)
         return _build(graph, dtype, output)
 
 

@@ -14,7 +14,7 @@ from ..graph.layout import auto_layout
 from ..graph.model import Graph, GraphError
 from ..graph.validate import validate
 from .errors import ImportRefused, need
-from .heap import collector_paused
+from ..gcpause import paused
 from .onnx_ops import Ops, Val
 from .table import IMPORTS
 
@@ -371,7 +371,7 @@ class _Importer(Ops):
 
 def read_model(model, source: str = "model.onnx") -> Graph:
     """The graph of an ONNX ModelProto (raises ImportRefused)."""
-    with collector_paused():
+    with paused():  # (gcpause.py: objects made per node, none freed)
         return _Importer(model, source).run()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExportRefused, need
-from .heap import collector_paused
+from ..gcpause import paused
 from .lower import Item, Lowered, linear_params, lower, param_of
 from .table import SUPPORT
 
@@ -97,7 +97,7 @@ def _line(it: Item, refs: dict) -> str:
 
 def generate(graph, output: str | None = None, source_name: str = "") -> TorchCode:
     """The module's source and state dict for ``graph`` (output: a node name)."""
-    with collector_paused():
+    with paused():  # (gcpause.py: objects made per node, none freed)
         return _generate(graph, output, source_name)
 
 
