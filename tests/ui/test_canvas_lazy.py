@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
 
-from canvasbot import L, Canvas  # noqa: E402
+from canvasbot import Canvas  # noqa: E402
 from gradstudio.app.overlay import NodeMark, Overlay  # noqa: E402
 from gradstudio.ui.canvas import scene as scene_module  # noqa: E402
 from gradstudio.ui.canvas.minimap import boxes  # noqa: E402

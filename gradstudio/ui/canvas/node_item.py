@@ -203,6 +203,15 @@ class NodeItem(QGraphicsItem):
         self.look = look
         self.update()
 
+    def place(self, graph) -> None:
+        """Only the position and the ports (for wires to end at) until ``refresh``."""
+        node = graph.nodes[self.node_id]
+        self.setPos(QPointF(*node.pos))
+        self.inputs = {p: Port(self, self.node_id, p) for p in node.opdef.port_names()}
+        for i, port in enumerate(self.inputs.values()):
+            port.setPos(0.0, self.row_y(i))
+        self.output.setPos(self.width, self.row_y(0))
+
     # ---- overlay ---------------------------------------------------------------------
     def set_mark(self, mark) -> None:
         """Show a NodeMark (value, gradient, heat, highlight, warning), or none."""

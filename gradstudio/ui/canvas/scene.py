@@ -12,6 +12,8 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -86,6 +88,7 @@ class CanvasScene(QGraphicsScene):
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # while True, wires and frames paint nothing (near.py)
+        self._selecting = False         # inside selecting()
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
         self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at nodes_index.version
@@ -137,6 +140,26 @@ class CanvasScene(QGraphicsScene):
 
     def node_items(self) -> list:
         return list(self._nodes.values())
+
+    @contextmanager
+    def selecting(self):
+        """Change the selection of many items at once: ``selectionChanged`` (and all
+        that listens to it: the window's panels, the far picture) comes once at the end,
+        if anything changed, instead of once per item (selecting 10,000 nodes one signal
+        at a time took a minute)."""
+        if self._selecting:
+            yield
+            return
+        before = self.selectedItems()
+        self._selecting = True
+        blocked = self.blockSignals(True)
+        try:
+            yield
+        finally:
+            self.blockSignals(blocked)
+            self._selecting = False
+            if not blocked and self.selectedItems() != before:
+                self.selectionChanged.emit()
 
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
@@ -212,14 +235,22 @@ class CanvasScene(QGraphicsScene):
         left, top, right, bottom = self._bounds
         self.setSceneRect(left, top, right - left, bottom - top)
 
-    def _add_node(self, nid: str) -> NodeItem:
+    def _add_node(self, nid: str, later: bool = False) -> NodeItem:
+        """Make a node's item. ``later`` (while an undo puts back many nodes): only its
+        place and ports now, its look (which needs the shapes of everything upstream,
+        still being put back) at the next flush."""
         self._cover(*self.graph.nodes[nid].pos)
         item = NodeItem(nid)
         if self.low_detail:
             item.set_low_detail(True)
         self.addItem(item)
         self._nodes[nid] = item
-        item.refresh(self.graph, nid == self._output)
+        if later:
+            item.place(self.graph)
+            self._extra.add(nid)
+            self._timer.start()
+        else:
+            item.refresh(self.graph, nid == self._output)
         if self.overlay is not None:
             item.set_mark(self.overlay.nodes.get(nid))
         self.nodes_index.put(nid, item.row())
@@ -247,7 +278,11 @@ class CanvasScene(QGraphicsScene):
         wire.setVisible(not self.low_detail)
         if self.overlay is not None:
             wire.mark = self.overlay.edges.get(edge)
-        wire.refresh(self.graph, adjust=True)
+        if self.graph.busy_restoring:  # its shape badge at the next flush (its source
+            wire.adjust()               # is queued: _touch_ports), when shapes settle
+            self._extra.add(edge.src)
+        else:
+            wire.refresh(self.graph, adjust=True)
         return wire
 
     def _remove_wire(self, edge: Edge) -> None:
@@ -262,7 +297,7 @@ class CanvasScene(QGraphicsScene):
         if self.low_detail and k in ("connected", "disconnected", "moved", "node_removed"):
             self.update()
         if k == "node_added":
-            self._add_node(ev.node)
+            self._add_node(ev.node, later=self.graph.busy_restoring)
         elif k == "node_removed":
             item = self._nodes.pop(ev.node, None)
             if item is not None:
