@@ -198,8 +198,8 @@ class NodeItem(QGraphicsItem):
             tip += "\n" + "\n".join(look.problems)
         self._tip = tip
         self._set_tip()
-        for name, port in self.inputs.items():
-            port.set_flags(connected=graph.in_edge(self.node_id, name) is not None)
+        for name, port in self.inputs.items():  # (repainted by the update below)
+            port.connected = graph.in_edge(self.node_id, name) is not None
         self.look = look
         self.update()
 

@@ -243,8 +243,7 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(nid)
         if self.low_detail:
             item.set_low_detail(True)
-        self.addItem(item)
-        self._nodes[nid] = item
+        # (set up before it joins the scene: Qt then indexes it once, with its final size)
         if later:
             item.place(self.graph)
             self._extra.add(nid)
@@ -253,6 +252,8 @@ class CanvasScene(QGraphicsScene):
             item.refresh(self.graph, nid == self._output)
         if self.overlay is not None:
             item.set_mark(self.overlay.nodes.get(nid))
+        self.addItem(item)
+        self._nodes[nid] = item
         self.nodes_index.put(nid, item.row())
         return item
 
@@ -262,8 +263,9 @@ class CanvasScene(QGraphicsScene):
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
         if src is None or dst is None or edge.port not in dst.inputs:
             return
-        p1, p2 = src.output.scenePos(), dst.inputs[edge.port].scenePos()
-        self.wires.set(edge, p1.x(), p1.y(), p2.x(), p2.y())
+        rows = self.nodes_index.rows  # (the nodes' positions, without a QPointF each)
+        a, b, out, inp = rows[edge.src], rows[edge.dst], src.output, dst.inputs[edge.port]
+        self.wires.set(edge, a.x + out.x, a.y + out.y, b.x + inp.x, b.y + inp.y)
         wire = self._wires.get(edge)
         if wire is not None:
             wire.adjust()
