@@ -54,17 +54,31 @@ def forget_broken(graph: Graph) -> list:
     return broken
 
 
-def free_name(graph: Graph, name: str) -> str:
+def free_name(graph: Graph, name: str, hints: dict | None = None) -> str:
     """``name`` if no node uses it, else ``name_2``, ``name_3``, ... (a trailing number is
-    replaced, so copies of ``add_1`` are ``add_2``, ``add_3``)."""
-    used = {n.name for n in graph.nodes.values()}
-    if name not in used:
+    replaced, so copies of ``add_1`` are ``add_2``, ``add_3``).
+
+    Each probe is one lookup in the graph's name index, never a walk over every node.
+    ``hints`` ({base: first number that may be free}), kept by a caller that only adds
+    nodes (the ONNX importer), makes a run of names on one base linear instead of
+    probing ``base_2``, ``base_3``, ... again each time; the result is the same."""
+    if not _name_used(graph, name):
         return name
     base = re.sub(r"_\d+$", "", name) or "node"
-    i = 2
-    while f"{base}_{i}" in used:
+    i = 2 if hints is None else hints.get(base, 2)
+    while _name_used(graph, f"{base}_{i}"):
         i += 1
+    if hints is not None:
+        hints[base] = i  # every base_j below i is taken (names are only added)
     return f"{base}_{i}"
+
+
+def _name_used(graph: Graph, name: str) -> bool:
+    try:
+        graph.by_name(name)
+    except GraphError:
+        return False
+    return True
 
 
 def _rekey(graph: Graph, old_prefix: str, new_prefix: str, values: dict) -> dict:

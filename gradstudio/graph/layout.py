@@ -29,9 +29,10 @@ def estimate_size(graph: Graph, node_id: str) -> tuple:
     return 172.0, 26.0 + 20.0 * max(1, n_in) + 26.0
 
 
-def layers(graph: Graph) -> dict:
-    """{node id: column}; every edge goes from a lower to a higher column."""
-    order = graph.topo_order()
+def layers(graph: Graph, order: list | None = None) -> dict:
+    """{node id: column}; every edge goes from a lower to a higher column. ``order`` is
+    ``graph.topo_order()`` when the caller has it already."""
+    order = graph.topo_order() if order is None else order
     layer: dict[str, int] = {}
     preds = graph.nx.predecessors
     for n in order:
@@ -73,15 +74,16 @@ def _crossings(columns: list, down: dict, index: dict, port_frac: dict | None = 
     return total
 
 
-def _order(graph: Graph, layer: dict) -> list:
+def _order(graph: Graph, layer: dict, order: list) -> list:
     """Nodes of each column, ordered to reduce crossings: a wire that spans several
     columns gets a placeholder in each column it passes (so it counts too), then
-    barycenter sweeps alternate down and up, keeping the best order seen."""
+    barycenter sweeps alternate down and up, keeping the best order seen (none when
+    the first order has no crossing, as a chain of layers has)."""
     depth = max(layer.values(), default=-1) + 1
     columns: list[list] = [[] for _ in range(depth)]
     up: dict = {}
     down: dict = {}
-    for n in graph.topo_order():
+    for n in order:
         columns[layer[n]].append(n)
         up[n], down[n] = [], []
     # where on its consumer a wire enters, as a fraction (first port 0): two wires into
@@ -104,7 +106,7 @@ def _order(graph: Graph, layer: dict) -> list:
         port_frac[(prev, v)] = port_frac[(u, v)]
     index = {n: i for col in columns for i, n in enumerate(col)}
     best, best_count = [list(c) for c in columns], _crossings(columns, down, index, port_frac)
-    for sweep in range(SWEEPS):
+    for sweep in range(SWEEPS if best_count else 0):
         downward = sweep % 2 == 0
         seq = range(1, depth) if downward else range(depth - 2, -1, -1)
         for c in seq:
@@ -139,7 +141,8 @@ def auto_layout(graph: Graph, node_size: Callable[[str], tuple] | None = None) -
         return {}
     size = node_size or (lambda n: estimate_size(graph, n))
     sizes = {n: size(n) for n in graph.nodes}
-    columns = _order(graph, layers(graph))
+    order = graph.topo_order()
+    columns = _order(graph, layers(graph, order), order)
     width = max(w for w, _ in sizes.values())
     pos: dict[str, tuple] = {}
     for c, col in enumerate(columns):

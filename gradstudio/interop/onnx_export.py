@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ExportRefused, need
+from ..gcpause import paused
 from .lower import Item, expand, linear_params, lower, param_of
 
 OPSET = 18
@@ -24,11 +25,18 @@ class _Builder:
         self.ints: set = set()     # names of int64 values
         self.used = set(used)
         self.ops_used: set = set()
+        self.next_free: dict = {}  # base -> the first number fresh() may try
 
     def fresh(self, base: str) -> str:
-        name, i = base, 1
-        while name in self.used:
-            i += 1
+        """``base``, else the first free ``base_2``, ``base_3``, ... Names are only ever
+        added, so the search for a base starts where its last one ended (a graph with
+        thousands of constants: linear, not quadratic, in their number)."""
+        name = base
+        if name in self.used:
+            i = self.next_free.get(base, 2)
+            while f"{base}_{i}" in self.used:
+                i += 1
+            self.next_free[base] = i + 1
             name = f"{base}_{i}"
         self.used.add(name)
         return name
@@ -147,6 +155,11 @@ def build(graph, dtype: str = "float32", output: str | None = None):
     """(ONNX ModelProto, Lowered) of ``graph`` in ``dtype`` with ``output`` (a node name)."""
     if dtype not in ("float32", "float64"):
         raise ExportRefused(f"dtype {dtype!r}: choose float32 or float64")
+    with paused():  # (gcpause.py: objects made per node, none freed)
+        return _build(graph, dtype, output)
+
+
+def _build(graph, dtype: str, output: str | None):
     low = lower(graph, output, form="ONNX")
     b = _Builder(dtype, low.names.values())
     onnx = b.onnx

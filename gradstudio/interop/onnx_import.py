@@ -14,6 +14,7 @@ from ..graph.layout import auto_layout
 from ..graph.model import Graph, GraphError
 from ..graph.validate import validate
 from .errors import ImportRefused, need
+from ..gcpause import paused
 from .onnx_ops import Ops, Val
 from .table import IMPORTS
 
@@ -28,6 +29,11 @@ BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow", 
           "Min": "minimum", "Sum": "add"}
 REDUCE = {"ReduceSum": "sum", "ReduceMean": "mean", "ReduceMax": "max", "ReduceLogSumExp": "logsumexp"}
 SUPPORTED = ", ".join(sorted(IMPORTS))
+FLOAT_ONLY = frozenset(UNARY) | frozenset(BINARY) | frozenset(REDUCE) | {"Softmax", "LogSoftmax",
+                                                                         "MatMul", "Gemm"}
+PLAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+OUTPUT_SUFFIX = re.compile(r"_output_\d+$")
+NOT_WORD = re.compile(r"\W+")
 
 
 def _supported() -> str:
@@ -47,6 +53,7 @@ class _Importer(Ops):
             if imp.domain in ("", "ai.onnx"):
                 self.opset = imp.version
         self.symbols: dict = {}
+        self.name_hints: dict = {}  # free_name's {base: next number}: names stay linear
 
     # ---- refusals ----------------------------------------------------------------------
     def refuse(self, onode, why: str):
@@ -65,12 +72,12 @@ class _Importer(Ops):
 
     # ---- values ------------------------------------------------------------------------
     def name_for(self, text: str) -> str:
-        if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", text):
-            text = re.sub(r"_output_\d+$", "", text)
-            text = re.sub(r"\W+", "_", text).strip("_") or "node"
+        if not PLAIN_NAME.match(text):
+            text = OUTPUT_SUFFIX.sub("", text)
+            text = NOT_WORD.sub("_", text).strip("_") or "node"
             if not text[0].isalpha():
                 text = "n_" + text
-        return free_name(self.g, text)
+        return free_name(self.g, text, self.name_hints)
 
     def add(self, op: str, name: str, attrs=None, ins=()) -> str:
         try:
@@ -207,7 +214,7 @@ class _Importer(Ops):
 
     def label(self, onode) -> str:
         out = onode.output[0] if onode.output else ""
-        base = re.sub(r"_output_\d+$", "", out)
+        base = OUTPUT_SUFFIX.sub("", out)
         if (not base or base.isdigit()) and onode.name:
             return onode.name
         return out or onode.name or onode.op_type.lower()
@@ -230,7 +237,7 @@ class _Importer(Ops):
                 self.refuse(n, "its mask output is used; gradstudio imports inference graphs")
             return self.put(n, xs[0])
         data = xs[:1] if op in REDUCE else xs  # a reduction's axes are integers
-        if op in self.float_only() and any(x is not None and x.is_int for x in data):
+        if op in FLOAT_ONLY and any(x is not None and x.is_int for x in data):
             self.refuse(n, "works on integers here; gradstudio's arithmetic is on floating point")
         if op in UNARY:
             return self.put(n, self.new(n, UNARY[op], ins=xs[:1]))
@@ -264,10 +271,6 @@ class _Importer(Ops):
         if op == "SoftmaxCrossEntropyLoss":
             return self.put(n, self.xent(n, xs))
         self.refuse(n, f"not supported; {_supported()}")  # pragma: no cover (checked above)
-
-    @staticmethod
-    def float_only():
-        return set(UNARY) | set(BINARY) | set(REDUCE) | {"Softmax", "LogSoftmax", "MatMul", "Gemm"}
 
     def constant_value(self, n):
         for a in n.attribute:
@@ -368,7 +371,8 @@ class _Importer(Ops):
 
 def read_model(model, source: str = "model.onnx") -> Graph:
     """The graph of an ONNX ModelProto (raises ImportRefused)."""
-    return _Importer(model, source).run()
+    with paused():  # (gcpause.py: objects made per node, none freed)
+        return _Importer(model, source).run()
 
 
 def load_model(path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExportRefused, need
+from ..gcpause import paused
 from .lower import Item, Lowered, linear_params, lower, param_of
 from .table import SUPPORT
 
@@ -96,6 +97,11 @@ def _line(it: Item, refs: dict) -> str:
 
 def generate(graph, output: str | None = None, source_name: str = "") -> TorchCode:
     """The module's source and state dict for ``graph`` (output: a node name)."""
+    with paused():  # (gcpause.py: objects made per node, none freed)
+        return _generate(graph, output, source_name)
+
+
+def _generate(graph, output: str | None, source_name: str) -> TorchCode:
     low: Lowered = lower(graph, output, reserved=reserved_names(), form="PyTorch")
     init, state, params, inputs = [], {}, {}, {}
     refs: dict = {}

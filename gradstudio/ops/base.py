@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Protocol
 
 Shape = tuple  # of int | str
@@ -299,6 +300,10 @@ class OpDef:
         return self.kind == "source"
 
     def port_names(self) -> tuple:
+        return self._port_names
+
+    @cached_property
+    def _port_names(self) -> tuple:  # (asked for several times per node and per edit)
         return tuple(p.name for p in self.inputs)
 
     def port(self, name: str) -> Port:

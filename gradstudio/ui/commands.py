@@ -116,13 +116,18 @@ class GraphEditor:
         g = self.graph
         self._replaying = True
         try:
-            for ev in events:
-                try:
-                    _apply(g, ev, forward)
-                except GraphError as exc:  # the graph was changed outside the history
-                    log.warning("undo history out of step with the graph: %s", exc)
+            with g.restoring():
+                self._replay_each(g, events, forward)
         finally:
             self._replaying = False
+
+    @staticmethod
+    def _replay_each(g, events, forward: bool) -> None:
+        for ev in events:
+            try:
+                _apply(g, ev, forward)
+            except GraphError as exc:  # the graph was changed outside the history
+                log.warning("undo history out of step with the graph: %s", exc)
 
     @contextmanager
     def _step(self, text: str, merge=None):

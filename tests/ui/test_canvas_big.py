@@ -140,7 +140,8 @@ def test_far_zoom_steps_scale_the_last_picture_then_paint_it_exactly(qtbot):
     view.zoom_by(1.1)
     grab(view)  # the last picture, scaled
     assert scene.far._settle.isActive()
-    qtbot.wait(SETTLE_MS + 60)
+    qtbot.wait(SETTLE_MS)
+    qtbot.waitUntil(lambda: not scene.far._settle.isActive())
     settled = grab(view)
     assert settled == exact()
     # an edit while zooming is painted exactly at once (its picture is never scaled)

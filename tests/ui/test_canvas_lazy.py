@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
 
-from canvasbot import L, Canvas  # noqa: E402
+from canvasbot import Canvas  # noqa: E402
 from gradstudio.app.overlay import NodeMark, Overlay  # noqa: E402
 from gradstudio.ui.canvas import scene as scene_module  # noqa: E402
 from gradstudio.ui.canvas.minimap import boxes  # noqa: E402
@@ -221,3 +221,23 @@ def test_a_port_is_grabbed_within_its_hit_area(qtbot, dx, hits):
     start = c.view.mapFromScene(port + QPointF(dx, 0.0))
     c.drag(start, c.at(c.out(a)))
     assert (c.graph.in_edge(b, "x") is not None) == hits
+
+
+def test_a_graph_growing_past_the_lazy_size_still_shows_its_new_wires(qtbot, monkeypatch):
+    monkeypatch.setattr(scene_module, "LAZY_WIRES", 6)
+    c = Canvas(qtbot)
+    ed, scene = c.editor, c.scene
+    ids = [ed.add_node("input", pos=(0.0, 80.0 * i)) for i in range(4)]
+    sums = [ed.add_node("add", pos=(300.0, 80.0 * i)) for i in range(4)]
+    for i, s in enumerate(sums[:2]):
+        ed.connect(ids[i], s, "a")
+        ed.connect(ids[i + 1], s, "b")
+    assert not scene.lazy_wires() and len(scene.wire_items()) == 4
+    for i, s in enumerate(sums[2:], start=2):  # past 6 wires: new ones made lazily
+        ed.connect(ids[i], s, "a")
+        ed.connect(ids[(i + 1) % 4], s, "b")
+    assert scene.lazy_wires()
+    view_rect = c.view.visible_scene_rect()
+    for e in c.graph.edges:  # every wire in view has its item
+        assert e in scene._wires or not scene.wires.box(e).intersects(view_rect)
+    assert len(scene.wire_items()) == 8

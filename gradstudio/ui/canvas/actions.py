@@ -194,7 +194,8 @@ class EditActions:
             return
 
         def delete():
-            with self.editor.macro("Delete"):
+            # (one selection change at the end, not one per removed item)
+            with self.scene().selecting(), self.editor.macro("Delete"):
                 for edge in wires:
                     self.editor.disconnect(edge.dst, edge.port)
                 self.editor.remove_nodes(nodes)

@@ -198,10 +198,19 @@ class NodeItem(QGraphicsItem):
             tip += "\n" + "\n".join(look.problems)
         self._tip = tip
         self._set_tip()
-        for name, port in self.inputs.items():
-            port.set_flags(connected=graph.in_edge(self.node_id, name) is not None)
+        for name, port in self.inputs.items():  # (repainted by the update below)
+            port.connected = graph.in_edge(self.node_id, name) is not None
         self.look = look
         self.update()
+
+    def place(self, graph) -> None:
+        """Only the position and the ports (for wires to end at) until ``refresh``."""
+        node = graph.nodes[self.node_id]
+        self.setPos(QPointF(*node.pos))
+        self.inputs = {p: Port(self, self.node_id, p) for p in node.opdef.port_names()}
+        for i, port in enumerate(self.inputs.values()):
+            port.setPos(0.0, self.row_y(i))
+        self.output.setPos(self.width, self.row_y(0))
 
     # ---- overlay ---------------------------------------------------------------------
     def set_mark(self, mark) -> None:

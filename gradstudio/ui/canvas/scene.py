@@ -12,6 +12,8 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
@@ -94,6 +96,7 @@ class CanvasScene(QGraphicsScene):
         self._output: str | None = None
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # True: wires and frames paint nothing; a QRegion: only there (near.py)
+        self._selecting = False         # inside selecting()
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
         self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at nodes_index.version
@@ -146,6 +149,29 @@ class CanvasScene(QGraphicsScene):
     def node_items(self) -> list:
         return list(self._nodes.values())
 
+    @contextmanager
+    def selecting(self):
+        """Change the selection of many items at once: ``selectionChanged`` (and all
+        that listens to it: the window's panels, the far picture) comes once at the end,
+        if anything changed, instead of once per item (selecting 10,000 nodes one signal
+        at a time took a minute)."""
+        if self._selecting:
+            yield
+            return
+        before = set(self.selectedItems())
+        self._selecting = True
+        blocked = self.blockSignals(True)
+        try:
+            yield
+        finally:
+            self.blockSignals(blocked)
+            self._selecting = False
+            if not blocked and set(self.selectedItems()) != before:
+                self.selectionChanged.emit()
+
+    def _selection_changed(self) -> None:
+        self.selectionChanged.emit()
+
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
 
@@ -158,8 +184,10 @@ class CanvasScene(QGraphicsScene):
         return len(self.wires) >= LAZY_WIRES
 
     def shows(self, rect: QRectF) -> bool:
-        """Do the wires crossing ``rect`` have their items already?"""
-        return not self.lazy_wires() or (self._area is not None and self._area.contains(rect))
+        """Is ``rect`` inside the area last shown (the wires crossing it have items)?
+        (Kept on small graphs too: one that grows past LAZY_WIRES makes its new wires'
+        items by it.)"""
+        return self._area is not None and self._area.contains(rect)
 
     def show_area(self, rect: QRectF) -> None:
         """A view shows ``rect`` (or is about to): make the items of the wires that may
@@ -220,16 +248,25 @@ class CanvasScene(QGraphicsScene):
         left, top, right, bottom = self._bounds
         self.setSceneRect(left, top, right - left, bottom - top)
 
-    def _add_node(self, nid: str) -> NodeItem:
+    def _add_node(self, nid: str, later: bool = False) -> NodeItem:
+        """Make a node's item. ``later`` (while an undo puts back many nodes): only its
+        place and ports now, its look (which needs the shapes of everything upstream,
+        still being put back) at the next flush."""
         self._cover(*self.graph.nodes[nid].pos)
         item = NodeItem(nid)
         if self.low_detail:
             item.set_low_detail(True)
-        self.addItem(item)
-        self._nodes[nid] = item
-        item.refresh(self.graph, nid == self._output)
+        # (set up before it joins the scene: Qt then indexes it once, with its final size)
+        if later:
+            item.place(self.graph)
+            self._extra.add(nid)
+            self._timer.start()
+        else:
+            item.refresh(self.graph, nid == self._output)
         if self.overlay is not None:
             item.set_mark(self.overlay.nodes.get(nid))
+        self.addItem(item)
+        self._nodes[nid] = item
         self.nodes_index.put(nid, item.row())
         return item
 
@@ -239,8 +276,9 @@ class CanvasScene(QGraphicsScene):
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
         if src is None or dst is None or edge.port not in dst.inputs:
             return
-        p1, p2 = src.output.scenePos(), dst.inputs[edge.port].scenePos()
-        self.wires.set(edge, p1.x(), p1.y(), p2.x(), p2.y())
+        rows = self.nodes_index.rows  # (the nodes' positions, without a QPointF each)
+        a, b, out, inp = rows[edge.src], rows[edge.dst], src.output, dst.inputs[edge.port]
+        self.wires.set(edge, a.x + out.x, a.y + out.y, b.x + inp.x, b.y + inp.y)
         wire = self._wires.get(edge)
         if wire is not None:
             wire.adjust()
@@ -255,7 +293,11 @@ class CanvasScene(QGraphicsScene):
         wire.setVisible(not self.low_detail)
         if self.overlay is not None:
             wire.mark = self.overlay.edges.get(edge)
-        wire.refresh(self.graph, adjust=True)
+        if self.graph.busy_restoring:  # its shape badge at the next flush (its source
+            wire.adjust()               # is queued: _touch_ports), when shapes settle
+            self._extra.add(edge.src)
+        else:
+            wire.refresh(self.graph, adjust=True)
         return wire
 
     def _remove_wire(self, edge: Edge) -> None:
@@ -270,11 +312,20 @@ class CanvasScene(QGraphicsScene):
         if self.low_detail and k in ("connected", "disconnected", "moved", "node_removed"):
             self.update()
         if k == "node_added":
-            self._add_node(ev.node)
+            self._add_node(ev.node, later=self.graph.busy_restoring)
         elif k == "node_removed":
             item = self._nodes.pop(ev.node, None)
             if item is not None:
-                self.removeItem(item)
+                if item.isSelected() and self.graph.busy_restoring:
+                    # an undo taking away many selected nodes: the selection changes
+                    # once, when the undo is over, not once per node (Qt would signal
+                    # it at the removal even of a deselected item)
+                    blocked = self.blockSignals(True)
+                    self.removeItem(item)
+                    self.blockSignals(blocked)
+                    self.graph.when_restored(self._selection_changed)
+                else:
+                    self.removeItem(item)
             self.nodes_index.remove(ev.node)
             self._roots.discard(ev.node)
             self._extra.discard(ev.node)

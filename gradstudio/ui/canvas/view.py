@@ -103,13 +103,14 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def select_nodes(self, ids) -> None:
         want = set(ids)
         scene = self.scene()
-        for it in scene.selectedItems():
-            if not (isinstance(it, NodeItem) and it.node_id in want):
-                it.setSelected(False)
-        for nid in want:
-            item = scene.node_item(nid)
-            if item is not None:
-                item.setSelected(True)
+        with scene.selecting():
+            for it in scene.selectedItems():
+                if not (isinstance(it, NodeItem) and it.node_id in want):
+                    it.setSelected(False)
+            for nid in want:
+                item = scene.node_item(nid)
+                if item is not None and not item.isSelected():
+                    item.setSelected(True)
 
     def zoom_in(self) -> None:
         self.zoom_by(1.25)
@@ -468,10 +469,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             rect = QRectF(st["origin"], sp).normalized()
             st["band"].setRect(rect)
             inside = {it.node_id for it in self.scene().items(rect) if isinstance(it, NodeItem)}
-            want = inside | st["base"]
-            for item in self.scene().node_items():
-                if item.isSelected() != (item.node_id in want):
-                    item.setSelected(item.node_id in want)
+            self.select_nodes(inside | st["base"])
         else:
             super().mouseMoveEvent(e)
 

@@ -130,7 +130,8 @@ class TrainingSession(QObject):
 
     def shutdown(self) -> None:
         """End a running job now (the window closes or the application quits), so no job
-        goes on training a graph that is gone."""
+        goes on training a graph that is gone; nor is a trainer made ahead of Play."""
+        self.prepare_timer.stop()
         if self.worker.running:
             self.worker.let_go()
             self.trainer, self._key = None, None
