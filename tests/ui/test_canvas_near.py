@@ -295,3 +295,14 @@ def test_the_picture_has_the_wires_a_big_graph_makes_items_for_only_near_the_vie
             assert diff.max() <= 2 and (diff > 0).sum() <= 200, (diff.max(), (diff > 0).sum())
             checked += 1
     assert checked >= 1
+
+
+def test_a_view_repainted_often_with_nothing_changed_still_gets_its_picture(qtbot):
+    """The wait for a picture (IDLE_MS) restarts on a change, not on every paint."""
+    c, view = big_view(qtbot)
+    for _ in range(300):
+        view.viewport().repaint()  # a paint every ~20 ms, nothing changed
+        qtbot.wait(10)
+        if exact(view):
+            break
+    assert exact(view)

@@ -55,6 +55,7 @@ from .wire_item import WireItem, own_font, paint_wire
 MARGIN = 0.25    # the picture reaches this fraction of the viewport past each edge
 MIN_WIRES = 500   # fewer wires than this: always painted directly
 IDLE_MS = 150    # after an edit, the view is still this long before a picture is made
+LEAD = 0.4       # a picture asked for while panning is moved this much of its margin ahead
 GRIDS = ((GRID, "grid", 0.45), (GRID * 5, "grid_major", 0.12))  # (step, colour, from zoom)
 
 
@@ -102,10 +103,14 @@ class Snapshot(NamedTuple):
     items: list             # (paint function, device transform, opacity, look), bottom first
 
 
-def take(view) -> Snapshot:
-    """The snapshot of the items below the nodes around the viewport (GUI thread)."""
+def take(view, lead: tuple = (0, 0)) -> Snapshot:
+    """The snapshot of the items below the nodes around the viewport (GUI thread). ``lead``
+    (-1, 0 or 1 per axis): the view is panning that way, and the picture reaches further
+    that way (LEAD of its margin) and as much less the other way."""
     scene = view.scene()
     area, image = margin_image(view, MARGIN)
+    vp = view.viewport().rect()
+    area.translate(round(lead[0] * LEAD * vp.width() * MARGIN), round(lead[1] * LEAD * vp.height() * MARGIN))
     vt = view.viewportTransform()
     inv, _ = vt.inverted()
     scene_area = inv.mapRect(QRectF(area))
@@ -195,6 +200,7 @@ class NearLayer:
         self._job_key = None   # the key of the snapshot being painted
         self._hold: JobHold | None = None
         self._again = False    # a new picture is wanted once the job ends
+        self._centre = None    # the view's centre (scene) when a picture was last asked for
         self.made = 0          # pictures that arrived and were kept (tests)
 
     def wanted(self) -> bool:
@@ -287,7 +293,15 @@ class NearLayer:
                 self._worker.quit()
             return
         self._again = False
-        snap = take(view)
+        # which way the view pans, since the last picture was asked for
+        centre = view.mapToScene(view.viewport().rect().center())
+        last, self._centre = self._centre, centre
+        lead = (0, 0)
+        if last is not None:
+            step = view.viewportTransform().m11() * 8.0  # (8 px: a pan, not a jitter)
+            lead = tuple(0 if abs(d) < step else (1 if d > 0 else -1)
+                         for d in (centre.x() - last.x(), centre.y() - last.y()))
+        snap = take(view, lead)
         self._job_key = snap.key
         self._hold = hold = JobHold(view)
         hold.hold()

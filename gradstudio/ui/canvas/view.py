@@ -67,6 +67,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._near = NearLayer(self.scene(), self)  # big graphs: wires kept as a picture (near.py)
         self._near_plan = None             # while painting: where the picture goes (near.Plan)
         self._near_live: QRegion | None = None  # ... and the pixels it leaves to the items
+        self._near_seen = None             # far.serial when the wait for a picture began
         self._near_timer = QTimer(self)
         self._near_timer.setSingleShot(True)
         self._near_timer.setInterval(NEAR_IDLE_MS)
@@ -296,7 +297,11 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             return super().paintEvent(event)
         plan = near.plan(self)
         if plan is None:
-            self._near_timer.start(NEAR_IDLE_MS)
+            # (the wait restarts on a change, not on every paint: a view repainted often
+            # with nothing changed would otherwise never get its picture)
+            if scene.far.serial != self._near_seen or not self._near_timer.isActive():
+                self._near_seen = scene.far.serial
+                self._near_timer.start(NEAR_IDLE_MS)
             return super().paintEvent(event)
         live = QRegion(event.region()) - QRegion(plan.inner)
         if not self._near_timer.isActive() and not (plan.exact and near.ahead(self, plan)):
