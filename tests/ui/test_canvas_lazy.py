@@ -112,7 +112,8 @@ def check_indexes(scene, graph):
         assert rows[nid] == item.row(), nid
     want = QRectF()
     for item in scene.node_items():
-        want = want.united(item.sceneBoundingRect())
+        want = want.united(item.drawn_rect())
+        assert item.sceneBoundingRect().contains(item.drawn_rect())
     assert scene.nodes_rect() == want
     assert len(scene.wires) == len(graph.edges)
     for edge, wire in scene._wires.items():
@@ -209,7 +210,7 @@ def test_minimap_follows_moves_and_selection(qtbot):
     assert selected in colours_at(nid)
     view.select_nodes([])
     assert selected not in colours_at(nid)
-    assert scene.nodes_rect().right() == scene.node_item(nid).sceneBoundingRect().right()
+    assert scene.nodes_rect().right() == scene.node_item(nid).drawn_rect().right()
 
 
 @pytest.mark.parametrize("dx, hits", [(-9.0, True), (9.0, True), (-11.5, False)])

@@ -203,8 +203,8 @@ class CanvasScene(QGraphicsScene):
         rect = QRectF()
         for nid in ids:
             item = self._nodes.get(nid)
-            if item is not None:  # its sceneBoundingRect (nodes are neither rotated nor scaled)
-                rect = rect.united(item.boundingRect().translated(item.pos()))
+            if item is not None:
+                rect = rect.united(item.drawn_rect())
         return rect
 
     # ---- building -------------------------------------------------------------------
