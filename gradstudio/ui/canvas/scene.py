@@ -185,9 +185,8 @@ class CanvasScene(QGraphicsScene):
         """A view shows ``rect`` (or is about to): make the items of the wires that may
         cross it. Wires that come into it later (connected, moved) get theirs at once."""
         self._area = QRectF(rect)
-        if not self.lazy_wires():
-            return
-        for edge in self.wires.crossing(rect):
+        for edge in self.wires.crossing(rect):  # (also below LAZY_WIRES: a graph that
+            # shrank under it keeps wires made lazily, without items far from the view)
             if edge not in self._wires:
                 self._make_wire(edge)
 
