@@ -174,8 +174,14 @@ class Graph:
                 self._misplaced = False
                 self.nodes = dict(sorted(self.nodes.items(), key=lambda kv: self._order[kv[0]]))
             done, self._when_restored = self._when_restored, []
-            for fn in done:
-                fn()
+            failed = []
+            for fn in done:  # each, even if one fails (the first failure is raised)
+                try:
+                    fn()
+                except Exception as exc:  # noqa: BLE001 - raised below
+                    failed.append(exc)
+            if failed:
+                raise failed[0]
 
     def when_restored(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` once the current ``restoring()`` batch is over (at once outside

@@ -240,10 +240,11 @@ class GraphEditor:
         y0 = min(n["pos"][1] for n in nodes)
         g = self.graph
         ids: dict[str, str] = {}
+        hints: dict = {}  # (a paste only adds nodes: each name's search resumes, free_name)
         with self._step("Paste" if len(nodes) > 1 else f"Paste {nodes[0]['name']}"):
             for n in nodes:
                 pos = (at_pos[0] + n["pos"][0] - x0, at_pos[1] + n["pos"][1] - y0)
-                ids[n["id"]] = g.add_node(n["op"], name=composite.free_name(g, n["name"]),
+                ids[n["id"]] = g.add_node(n["op"], name=composite.free_name(g, n["name"], hints),
                                           attrs=n["attrs"], pos=pos).id
             for key, value in sorted(doc["params"].items()):
                 owner = key if key in ids else key.split(".", 1)[0]

@@ -69,6 +69,7 @@ class InteropJobs(QObject):
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # no known end: Qt's busy animation
         self.busy.setMaximumWidth(110)
+        self.busy.setMaximumHeight(14)  # within the status bar's line: it must not grow it
         self.busy.setTextVisible(False)
         self.busy.hide()
         win.statusBar().addPermanentWidget(self.busy)

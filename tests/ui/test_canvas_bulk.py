@@ -73,3 +73,17 @@ def test_undoing_a_big_paste_signals_the_selection_once(qtbot):
     assert seen == [[]] and view.selected_node_ids() == [] and len(c.graph.nodes) == 400
     c.editor.undo_stack.redo()  # the pasted nodes come back, not selected
     assert len(c.graph.nodes) == 700 and seen == [[]]
+
+
+def test_pasting_many_copies_probes_each_name_a_few_times(qtbot, monkeypatch):
+    c = Canvas(qtbot, random_graph(400, seed=11))
+    view, g = c.view, c.graph
+    view.select_nodes(list(g.nodes))
+    view.copy()
+    view.paste()  # the first copies: add_2xx ... taken from here on
+    probes = []
+    real = type(g).by_name
+    monkeypatch.setattr(type(g), "by_name", lambda self, name: probes.append(name) or real(self, name))
+    pasted = view.paste()
+    assert len(pasted) == 400 and len({g.nodes[n].name for n in g.nodes}) == 1200
+    assert len(probes) <= 10 * 400  # (each name searched from the start: ~80,000)

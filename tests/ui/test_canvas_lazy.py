@@ -112,7 +112,8 @@ def check_indexes(scene, graph):
         assert rows[nid] == item.row(), nid
     want = QRectF()
     for item in scene.node_items():
-        want = want.united(item.sceneBoundingRect())
+        want = want.united(item.drawn_rect())
+        assert item.sceneBoundingRect().contains(item.drawn_rect())
     assert scene.nodes_rect() == want
     assert len(scene.wires) == len(graph.edges)
     for edge, wire in scene._wires.items():
@@ -209,7 +210,7 @@ def test_minimap_follows_moves_and_selection(qtbot):
     assert selected in colours_at(nid)
     view.select_nodes([])
     assert selected not in colours_at(nid)
-    assert scene.nodes_rect().right() == scene.node_item(nid).sceneBoundingRect().right()
+    assert scene.nodes_rect().right() == scene.node_item(nid).drawn_rect().right()
 
 
 @pytest.mark.parametrize("dx, hits", [(-9.0, True), (9.0, True), (-11.5, False)])
@@ -241,3 +242,53 @@ def test_a_graph_growing_past_the_lazy_size_still_shows_its_new_wires(qtbot, mon
     for e in c.graph.edges:  # every wire in view has its item
         assert e in scene._wires or not scene.wires.box(e).intersects(view_rect)
     assert len(scene.wire_items()) == 8
+
+
+def test_a_graph_shrinking_below_the_lazy_size_shows_every_wire(qtbot, monkeypatch):
+    g = random_graph(60, seed=12)
+    monkeypatch.setattr(scene_module, "LAZY_WIRES", len(g.edges) - 3)
+    c = Canvas(qtbot, g)
+    scene, view = c.scene, c.view
+    view.resetTransform()
+    view.centerOn(scene.nodes_rect().topLeft())
+    view._zoom_changed()
+    assert scene.lazy_wires() and len(scene.wire_items()) < len(g.edges)
+    view.select_nodes(list(g.nodes)[:15])
+    view.delete_selected()
+    assert not scene.lazy_wires()
+    for p in (scene.nodes_rect().center(), scene.nodes_rect().bottomRight()):
+        view.centerOn(p)
+        rect = view.visible_scene_rect()
+        for e in g.edges:
+            assert e in scene._wires or not scene.wires.box(e).intersects(rect)
+
+
+def test_a_shift_rubber_band_keeps_a_selected_wire(qtbot):
+    c = Canvas(qtbot)
+    ed, view = c.editor, c.view
+    a = ed.add_node("input", pos=(0.0, 0.0))
+    b = ed.add_node("sin", pos=(300.0, 0.0))
+    d = ed.add_node("input", pos=(0.0, 300.0))
+    ed.connect(a, b, "x")
+    wire = c.scene.wire_item(c.graph.in_edge(b, "x"))
+    wire.setSelected(True)
+    top_left = view.mapFromScene(QPointF(-60.0, 260.0))
+    bottom_right = view.mapFromScene(QPointF(240.0, 400.0))
+    c.drag(top_left, bottom_right, mods=Qt.KeyboardModifier.ShiftModifier)
+    assert view.selected_node_ids() == [d] and wire.isSelected()
+
+
+def test_far_lines_follow_moves_and_removals(qtbot):
+    c = Canvas(qtbot, random_graph(300, seed=13))
+    scene, g = c.scene, c.graph
+    lines = scene.wire_lines()
+    assert len(lines) == len(g.edges)
+    nid = list(g.nodes)[100]
+    c.editor.move_nodes({nid: (-900.0, -900.0)})
+    c.editor.add_node("sin", pos=(0.0, 0.0))
+    c.editor.connect(nid, list(g.nodes)[-1], "x")
+    c.view.select_nodes([list(g.nodes)[50]])
+    c.view.delete_selected()
+    fresh = Canvas(qtbot, g).scene
+    key = lambda ls: sorted(line.p1().toTuple() + line.p2().toTuple() for line in ls)  # noqa: E731
+    assert key(scene.wire_lines()) == key(fresh.wire_lines())

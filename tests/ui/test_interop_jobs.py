@@ -232,3 +232,21 @@ def test_closing_the_window_during_an_import_lets_the_job_go(make_window, dialog
     qtbot.waitUntil(lambda: bool(gate.results) and gc.isenabled(), timeout=WAIT)
     qtbot.wait(50)
     assert win.doc is shown and dialogs.errors == []  # nothing opened in the closed window
+
+
+def test_the_busy_bar_fits_in_the_status_bar_line(main_window, qtbot):
+    """Shown or hidden, the busy bar does not make the status bar taller than an empty
+    one (a hidden QProgressBar of its natural height made it 5 px taller, moving the
+    whole window)."""
+    from PySide6.QtWidgets import QStatusBar
+
+    bar = main_window.statusBar()
+    plain = QStatusBar()
+    plain.setFont(bar.font())
+    plain.showMessage("Opened x")
+    assert bar.height() <= plain.sizeHint().height()
+    busy = main_window.interop_jobs.busy
+    busy.show()
+    qtbot.waitUntil(busy.isVisible)
+    assert bar.sizeHint().height() <= plain.sizeHint().height()
+    busy.hide()

@@ -23,7 +23,7 @@ class Row(NamedTuple):
     category: str
     problems: bool
     is_output: bool
-    left: float         # the item's bounding rect in the scene (ports, chip and glow)
+    left: float         # what the node paints, in the scene (ports, chip and glow)
     top: float
     right: float
     bottom: float

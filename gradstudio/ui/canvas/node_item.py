@@ -25,9 +25,11 @@ from .style import HEADER, INFO, NODE_WIDTH, PAD, PORT_HIT, PORT_RADIUS, ROW, TE
 
 NODE_TYPE = QGraphicsItem.UserType + 1
 CHIP = 14.0  # height of the "output" tag above the node
-# the item reaches this far past the body's sides and bottom: the port circles straddle
-# the edges, and their hit areas reach PORT_HIT past them (and the active glow)
-EDGE = max(PORT_RADIUS + 3.0, PORT_HIT)
+# What is painted reaches this far past the body's sides and bottom (the port circles
+# straddle the edges; the active glow); the item reaches EDGE past them, for the ports'
+# hit areas (PORT_HIT). The graph's bounds (fit, minimap) are what is painted.
+DRAWN = PORT_RADIUS + 3.0
+EDGE = max(DRAWN, PORT_HIT)
 
 
 @dataclass
@@ -285,13 +287,19 @@ class NodeItem(QGraphicsItem):
         m = EDGE
         return QRectF(-m, -CHIP - 2.0, self.width + 2 * m, self.height + CHIP + 2.0 + m)
 
+    def drawn_rect(self) -> QRectF:
+        """What the node paints, in the scene."""
+        p = self.pos()
+        return QRectF(p.x() - DRAWN, p.y() - CHIP - 2.0, self.width + 2 * DRAWN,
+                      self.height + CHIP + 2.0 + DRAWN)
+
     def row(self) -> Row:
         """This node's row in the scene's NodeIndex (node_index.py)."""
         p = self.pos()
         x, y, w, h = p.x(), p.y(), self.width, self.height
         look = self.look
         return Row(x, y, w, h, look.category if look else "", bool(look and look.problems),
-                   bool(look and look.is_output), x - EDGE, y - CHIP - 2.0, x + w + EDGE, y + h + EDGE)
+                   bool(look and look.is_output), x - DRAWN, y - CHIP - 2.0, x + w + DRAWN, y + h + DRAWN)
 
     def body_rect(self) -> QRectF:
         return QRectF(0.0, 0.0, self.width, self.height)

@@ -35,15 +35,9 @@ class Port:
     def is_output(self) -> bool:
         return self.name is None
 
-    def parentItem(self):
-        return self.parent
-
     def setPos(self, x: float, y: float) -> None:
+        """Place the port in its node's coordinates."""
         self.x, self.y = x, y
-
-    def pos(self) -> QPointF:
-        """Where the port is in its node's coordinates."""
-        return QPointF(self.x, self.y)
 
     def scenePos(self) -> QPointF:
         p = self.parent.pos()

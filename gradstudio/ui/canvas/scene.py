@@ -193,9 +193,8 @@ class CanvasScene(QGraphicsScene):
         """A view shows ``rect`` (or is about to): make the items of the wires that may
         cross it. Wires that come into it later (connected, moved) get theirs at once."""
         self._area = QRectF(rect)
-        if not self.lazy_wires():
-            return
-        for edge in self.wires.crossing(rect):
+        for edge in self.wires.crossing(rect):  # (also below LAZY_WIRES: a graph that
+            # shrank under it keeps wires made lazily, without items far from the view)
             if edge not in self._wires:
                 self._make_wire(edge)
 
@@ -211,8 +210,8 @@ class CanvasScene(QGraphicsScene):
         rect = QRectF()
         for nid in ids:
             item = self._nodes.get(nid)
-            if item is not None:  # its sceneBoundingRect (nodes are neither rotated nor scaled)
-                rect = rect.united(item.boundingRect().translated(item.pos()))
+            if item is not None:
+                rect = rect.united(item.drawn_rect())
         return rect
 
     # ---- building -------------------------------------------------------------------

@@ -101,13 +101,18 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
     def selected_node_ids(self) -> list:
         return self.scene().selected_node_ids()
 
-    def select_nodes(self, ids) -> None:
+    def select_nodes(self, ids, keep_wires: bool = False) -> None:
+        """Select the nodes ``ids`` and nothing else (``keep_wires``: selected wires
+        stay selected), with one selection signal."""
         want = set(ids)
         scene = self.scene()
         with scene.selecting():
             for it in scene.selectedItems():
-                if not (isinstance(it, NodeItem) and it.node_id in want):
-                    it.setSelected(False)
+                if isinstance(it, NodeItem) and it.node_id in want:
+                    continue
+                if keep_wires and not isinstance(it, NodeItem):
+                    continue
+                it.setSelected(False)
             for nid in want:
                 item = scene.node_item(nid)
                 if item is not None and not item.isSelected():
@@ -474,7 +479,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             rect = QRectF(st["origin"], sp).normalized()
             st["band"].setRect(rect)
             inside = {it.node_id for it in self.scene().items(rect) if isinstance(it, NodeItem)}
-            self.select_nodes(inside | st["base"])
+            self.select_nodes(inside | st["base"], keep_wires=True)  # (Shift/Ctrl kept them)
         else:
             super().mouseMoveEvent(e)
 

@@ -44,7 +44,8 @@ class WireIndex:
         self._ends: list = []     # row -> (x1, y1, x2, y2)
         self._boxes: list = []    # row -> (left, top, right, bottom)
         self._array = None        # the boxes as an (n, 4) array, or None after a change
-        self._lines: list | None = None
+        self._lines: list | None = None      # row -> QLineF (None: a free row), once asked
+        self._line_list: list | None = None  # those lines, without the free rows
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -65,12 +66,16 @@ class WireIndex:
                 self._edges.append(None)
                 self._ends.append(None)
                 self._boxes.append(None)
+                if self._lines is not None:
+                    self._lines.append(None)
             self._slot[edge] = row
             self._edges[row] = edge
         self._ends[row] = (x1, y1, x2, y2)
         self._boxes[row] = box
         self._array = None
-        self._lines = None
+        if self._lines is not None:  # (a drag far out moves a few of 15,000 lines)
+            self._lines[row] = QLineF(x1, y1, x2, y2)
+            self._line_list = None
 
     def remove(self, edge) -> None:
         row = self._slot.pop(edge, None)
@@ -80,7 +85,9 @@ class WireIndex:
         self._boxes[row] = FREE
         self._free.append(row)
         self._array = None
-        self._lines = None
+        if self._lines is not None:
+            self._lines[row] = None
+            self._line_list = None
 
     def crossing(self, rect: QRectF) -> list:
         """The edges whose wires may cross ``rect`` (scene coordinates)."""
@@ -99,8 +106,12 @@ class WireIndex:
         return QRectF(left, top, right - left, bottom - top)
 
     def lines(self) -> list:
-        """One straight line per wire, end to end (the far zoom draws these)."""
+        """One straight line per wire, end to end (the far zoom draws these). Kept by
+        row, and changed line by line as wires move."""
         if self._lines is None:
-            ends = self._ends
-            self._lines = [QLineF(*ends[row]) for row in self._slot.values()]
-        return self._lines
+            self._lines = [None if e is None else QLineF(*self._ends[row])
+                           for row, e in enumerate(self._edges)]
+            self._line_list = None
+        if self._line_list is None:
+            self._line_list = [line for line in self._lines if line is not None]
+        return self._line_list
