@@ -23,10 +23,11 @@ selection, overlay and theme change advances).
 While the view changes (a zoom step, a pan past the picture) and no new picture is ready,
 the last one is drawn moved and scaled to the new view (smooth scaling) where it reaches,
 and the items paint themselves, clipped, only where it does not (``scene.layered`` is
-then the QRegion of those pixels); a new picture is asked for at most IDLE_MS after the
-first such frame, and replaces the old one when it comes. After an edit the old picture
-is never drawn (it would show wires where they were): every item paints itself until a
-new picture arrives. Small graphs (under MIN_WIRES wires) never use it; exports
+then the QRegion of those pixels); a new picture is asked for at once (and before a pan
+reaches the picture's edge; while panning it reaches further ahead, LEAD), and replaces
+the old one when it comes. After an edit the old picture is never drawn (it would show
+wires where they were): every item paints itself until a new picture, asked for once
+nothing has changed for IDLE_MS, arrives. Small graphs (under MIN_WIRES wires) never use it; exports
 (``scene.render``) never do.
 
 Threads: the worker paints only the snapshot (its own copies of paths and fonts: a path
