@@ -155,3 +155,40 @@ def test_far_zoom_steps_scale_the_last_picture_then_paint_it_exactly(qtbot):
     view.zoom_by(2.5)
     jumped = grab(view)
     assert scene.low_detail and jumped == exact()
+
+
+def test_a_zoom_gesture_scales_the_nodes_pictures_then_paints_them_exactly(qtbot, monkeypatch):
+    from gradstudio.ui.canvas import near
+    from gradstudio.ui.canvas.node_item import NodeItem
+
+    monkeypatch.setattr(near, "MIN_WIRES", 0)  # the big-graph path, on a small graph
+    c = Canvas(qtbot, random_graph(150, seed=14))
+    view, scene = c.view, c.scene
+    view.resetTransform()
+    view.centerOn(scene.nodes_rect().center())
+    view._zoom_changed()
+    before = grab(view)
+    item_cache = NodeItem.CacheMode.ItemCoordinateCache
+    device_cache = NodeItem.CacheMode.DeviceCoordinateCache
+
+    def shown():
+        return [it for it in scene.items(view.visible_scene_rect()) if isinstance(it, NodeItem)]
+
+    for _ in range(3):
+        view.zoom_by(1.05)
+        assert shown() and all(it.cacheMode() == item_cache for it in shown())
+        assert grab(view) != before
+    qtbot.waitUntil(lambda: not view._zoom_still.isActive(), timeout=5000)
+    assert all(it.cacheMode() == device_cache for it in scene.node_items())
+    # back where it started, the nodes paint exactly what they painted before the gesture
+    view.zoom_by(1 / 1.05 ** 3)
+    qtbot.waitUntil(lambda: not view._zoom_still.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not view._near.busy, timeout=5000)
+    assert all(it.cacheMode() == device_cache for it in scene.node_items())
+    monkeypatch.setattr(near, "MIN_WIRES", 10**9)  # both views paint every item themselves
+    fresh = Canvas(qtbot, c.graph)
+    for v in (view, fresh.view):
+        v.resetTransform()
+        v.centerOn(scene.nodes_rect().center())
+        v._zoom_changed()
+    assert grab(view) == grab(fresh.view)

@@ -12,9 +12,10 @@ and training panels): ``set_overlay(overlay)``, ``None`` clears it.
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -97,6 +98,7 @@ class CanvasScene(QGraphicsScene):
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # True: wires and frames paint nothing; a QRegion: only there (near.py)
         self._selecting = False         # inside selecting()
+        self._held_pictures: set = set()  # nodes drawing a scaled picture (hold_node_pictures)
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
         self._rect, self._rect_key = QRectF(), None  # nodes_rect() of all nodes, at nodes_index.version
@@ -171,6 +173,26 @@ class CanvasScene(QGraphicsScene):
 
     def _selection_changed(self) -> None:
         self.selectionChanged.emit()
+
+    def hold_node_pictures(self, rect: QRectF | None, zoom: float = 1.0) -> None:
+        """While a zoom gesture goes on, the nodes in ``rect`` keep the picture they
+        have at ``zoom`` and draw it scaled (Qt's ItemCoordinateCache) instead of painting
+        themselves anew at every step (their DeviceCoordinateCache is dropped by each
+        change of scale: most of a zoom frame on a big graph); ``None``: the gesture is
+        over, they paint exactly again."""
+        held = self._held_pictures
+        if rect is None:
+            self._held_pictures = set()
+            for item in held:
+                if item.scene() is self:
+                    item.setCacheMode(NodeItem.CacheMode.DeviceCoordinateCache)
+            return
+        for item in self.items(rect):
+            if isinstance(item, NodeItem) and item not in held:
+                size = item.boundingRect().size() * zoom
+                item.setCacheMode(NodeItem.CacheMode.ItemCoordinateCache,
+                                  QSize(math.ceil(size.width()), math.ceil(size.height())))
+                held.add(item)
 
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]

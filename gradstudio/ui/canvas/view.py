@@ -72,6 +72,10 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._near_timer.setSingleShot(True)
         self._near_timer.setInterval(NEAR_IDLE_MS)
         self._near_timer.timeout.connect(self.near_wanted)
+        self._zoom_still = QTimer(self)  # a zoom gesture is over: nodes painted exactly again
+        self._zoom_still.setSingleShot(True)
+        self._zoom_still.setInterval(NEAR_IDLE_MS)
+        self._zoom_still.timeout.connect(lambda: self.scene().hold_node_pictures(None))
         self._state: dict = {}
         self._space = False
         self._snap = False
@@ -137,6 +141,9 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             return
         anchor = anchor if anchor is not None else self.viewport().rect().center()
         before = self.mapToScene(anchor)
+        if self._near.wanted() and cur >= LOW_DETAIL:  # a big graph: nodes scale their pictures
+            self.scene().hold_node_pictures(self.visible_scene_rect(), cur)
+            self._zoom_still.start()
         self.scale(new / cur, new / cur)
         after = self.mapToScene(anchor)
         self.translate(after.x() - before.x(), after.y() - before.y())
