@@ -20,25 +20,3 @@ def paused():
     finally:
         if was_on:
             gc.enable()
-
-
-_held = 0  # open holders of a frozen heap (kept(): big canvases shown)
-
-
-def keep() -> None:
-    """What exists now is there to stay (a big graph and its canvas were just made):
-    move it out of the collector's sight (gc.freeze), so that its next full pass does not
-    walk hundreds of thousands of live objects for nothing (0.4 s soon after a 10,000-node
-    graph opened). Cycles among those objects are collected only after ``let_go``."""
-    global _held
-    _held += 1
-    gc.freeze()
-
-
-def let_go() -> None:
-    """A holder of ``keep`` is gone (its canvas closed): the frozen objects go back
-    under the collector, which frees what is garbage among them at its next full pass."""
-    global _held
-    if _held > 0:
-        _held -= 1
-        gc.unfreeze()

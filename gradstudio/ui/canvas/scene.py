@@ -19,7 +19,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from ... import gcpause
+from ...gcpause import paused
 from ...graph import composite
 from ...graph.model import Edge, Graph, GraphError
 from ...graph.validate import output_node
@@ -75,13 +75,6 @@ def paint_frame(painter, look: tuple) -> None:
                      Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
 
 
-def _let_go(kept: list) -> None:
-    """Give back a scene's hold on the frozen heap, once (close, or destroyed)."""
-    if kept[0]:
-        kept[0] = False
-        gcpause.let_go()
-
-
 class CanvasScene(QGraphicsScene):
     overlay_changed = Signal()  # set_overlay was called (the view redraws the caption)
 
@@ -105,7 +98,6 @@ class CanvasScene(QGraphicsScene):
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # True: wires and frames paint nothing; a QRegion: only there (near.py)
         self._selecting = False         # inside selecting()
-        self._kept = [False]            # gcpause.keep() holds this scene's objects
         self._held_pictures: set = set()  # nodes drawing a scaled picture (hold_node_pictures)
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
@@ -120,17 +112,11 @@ class CanvasScene(QGraphicsScene):
         # If the scene goes away without close(), stop listening to the graph.
         callback = self._on_event
         self.destroyed.connect(lambda *_: graph.unsubscribe(callback))
-        kept = self._kept
-        self.destroyed.connect(lambda *_: _let_go(kept))
 
     def close(self) -> None:
         """Stop following the graph (before the scene is dropped)."""
         self.graph.unsubscribe(self._on_event)
         self._timer.stop()
-        self._let_go()
-
-    def _let_go(self) -> None:
-        _let_go(self._kept)
 
     def addItem(self, item) -> None:
         super().addItem(item)
@@ -261,14 +247,11 @@ class CanvasScene(QGraphicsScene):
         self.wires = WireIndex()
         self._frames.clear()
         self._output = self._find_output()
-        with gcpause.paused():  # thousands of items and nothing to free (gcpause.py)
+        with paused():  # thousands of items and nothing to free (gcpause.py)
             for nid in self.graph.topo_order():  # shapes fill their cache in order
                 self._add_node(nid)
             for edge in self.graph.edges:
                 self._place_wire(edge)
-        if self.lazy_wires() and not self._kept[0]:  # a big graph: out of the collector's way
-            self._kept[0] = True
-            gcpause.keep()
         self._global = True
         self.flush()
         self.far.dirty()
