@@ -103,7 +103,7 @@ def test_near_layer_pixels_equal_direct_painting_through_pans_selection_and_edit
     c.editor.undo_stack.undo()
     scene.flush()
     assert_same(layered(qtbot, view), direct(view))
-    assert dumps(g) == before_text  # the picture changed nothing in the model
+    assert dumps(g) == before_text and g.version == version  # the picture changed nothing
 
 
 def test_small_graph_and_export_never_use_the_picture(qtbot):
@@ -168,13 +168,19 @@ def test_picture_made_off_the_gui_thread_equals_the_items_own_painting(qtbot, mo
     assert view.viewport().grab().toImage() == direct(view)  # the same pixels, all of them
 
 
-def test_zoom_step_draws_the_old_picture_scaled_then_the_exact_one(qtbot, monkeypatch):
+def pictured_view(qtbot, monkeypatch):
+    """A big view whose exact picture has been painted (through the gate, open)."""
     gate = threading.Event()
     painted_on(monkeypatch, gate)
     c, view = big_view(qtbot)
     gate.set()
     view.viewport().grab()
     qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    return gate, c, view
+
+
+def test_zoom_step_draws_the_old_picture_scaled_then_the_exact_one(qtbot, monkeypatch):
+    gate, c, view = pictured_view(qtbot, monkeypatch)
     made = view._near.made
     gate.clear()  # the next picture waits: the frames in between use the old one
     view.zoom_by(1.1)
@@ -199,12 +205,7 @@ def test_zoom_step_draws_the_old_picture_scaled_then_the_exact_one(qtbot, monkey
 
 
 def test_an_edit_during_a_background_paint_never_shows_the_stale_picture(qtbot, monkeypatch):
-    gate = threading.Event()
-    painted_on(monkeypatch, gate)
-    c, view = big_view(qtbot)
-    gate.set()
-    view.viewport().grab()
-    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    gate, c, view = pictured_view(qtbot, monkeypatch)
     gate.clear()
     view.zoom_by(1.1)
     view.viewport().grab()
