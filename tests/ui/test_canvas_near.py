@@ -307,3 +307,35 @@ def test_a_view_repainted_often_with_nothing_changed_still_gets_its_picture(qtbo
         if exact(view):
             break
     assert exact(view)
+
+
+def test_a_dragged_nodes_wires_paint_themselves_and_the_picture_holds(qtbot, monkeypatch):
+    """While nodes are dragged their wires are left out of the picture and paint
+    themselves: the picture of all the others stays current through the drag (every
+    move made it stale before, and every item painted itself each frame); the frames are
+    the items' own painting; after the drop the picture has every wire again."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+
+    from gradstudio.ui.canvas.node_item import NodeItem
+
+    gate, c, view = pictured_view(qtbot, monkeypatch)
+    scene = c.scene
+    node = next(it for it in scene.items(view.visible_scene_rect().adjusted(150, 100, -150, -100))
+                if isinstance(it, NodeItem) and c.graph.out_edges(it.node_id))
+    p = view.mapFromScene(node.scenePos() + QPointF(60.0, 10.0))
+    vp = view.viewport()
+    L, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    qtbot.mousePress(vp, L, none, p)
+    qtbot.mouseMove(vp, p + QPoint(6, 3))
+    edges = set(c.graph.out_edges(node.node_id)) | {e for e in c.graph.in_edges(node.node_id) if e}
+    assert scene.live_edges == edges
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    made = view._near.made
+    for i in range(2, 6):  # later moves keep the picture
+        qtbot.mouseMove(vp, p + QPoint(6 * i, 3 * i))
+        assert exact(view) and view._near.made == made
+        assert_same(vp.grab().toImage(), direct(view))
+    qtbot.mouseRelease(vp, L, none, p + QPoint(30, 15))
+    assert scene.live_edges == frozenset() and not exact(view)  # the wires go back in
+    qtbot.waitUntil(lambda: exact(view) and not view._near.busy, timeout=5000)
+    assert_same(vp.grab().toImage(), direct(view))

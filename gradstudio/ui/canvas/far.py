@@ -63,6 +63,7 @@ class FarLayer:
         self._image: QImage | None = None
         self._key = None                   # (scale x, scale y, scene point of the image's corner)
         self.serial = 0                    # counts the changes (the minimap's picture follows it)
+        self.picture_serial = 0            # ... those that may change the near picture
         self.on_dirty = None               # called on a change (the view's minimap)
         self._settle = QTimer(scene)       # the zoom has been still: paint the image anew
         self._settle.setSingleShot(True)
@@ -76,11 +77,15 @@ class FarLayer:
             if self._key[:2] != (vt.m11(), vt.m22()):
                 self._image = None  # (the view repaints: the settle timer's other slot)
 
-    def dirty(self) -> None:
-        """Something drawn changed (a node, a wire, the selection, an overlay, the theme)."""
+    def dirty(self, picture: bool = True) -> None:
+        """Something drawn changed (a node, a wire, the selection, an overlay, the theme);
+        ``picture``: something the NearLayer picture holds may have (not when only nodes
+        and live wires moved: scene.live_edges)."""
         self._groups = None
         self._image = None
         self.serial += 1
+        if picture:
+            self.picture_serial += 1
         if self.on_dirty is not None:
             self.on_dirty()
 

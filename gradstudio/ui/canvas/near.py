@@ -17,7 +17,7 @@ own ``paint`` calls (``paint_wire``, ``paint_frame``, ``paint_background``), so 
 are the same (tests/ui/test_canvas_near.py: all of them at 100 %; at a zoom whose
 translation is a fraction of a pixel, float rounding near Qt's 1/64-pixel grid can move an
 antialiased edge by one level on a few pixels, as between two direct paints). The image comes back to the GUI thread, which keeps it only if nothing
-drawn has changed meanwhile (the scene's ``far.serial``, which every graph edit, move,
+drawn has changed meanwhile (the scene's ``far.picture_serial``, which every graph edit, move,
 selection, overlay and theme change advances).
 
 While the view changes (a zoom step, a pan past the picture) and no new picture is ready,
@@ -95,7 +95,7 @@ def frange(start: float, stop: float, step: float):
 class Snapshot(NamedTuple):
     """What the picture needs, in plain values, taken on the GUI thread."""
 
-    key: tuple              # (scale x, scale y, scene point of the image's corner, far.serial)
+    key: tuple              # (scale x, scale y, scene point of the image's corner, far.picture_serial)
     image: QImage           # the empty picture (device pixels, its pixel ratio set)
     hints: object           # the view's render hints
     to_image: QTransform    # scene -> picture
@@ -119,7 +119,7 @@ def take(view, lead: tuple = (0, 0)) -> Snapshot:
     if not scene.shows(scene_area):
         # a big graph's wires have items only near what the view shows (scene.show_area):
         # the picture reaches past that, and a wire without an item would be missing
-        # from it (making an item changes nothing drawn: far.serial stays)
+        # from it (making an item changes nothing drawn: far.picture_serial stays)
         w, h = scene_area.width() / 4.0, scene_area.height() / 4.0
         scene.show_area(scene_area.adjusted(-w, -h, w, h))
     items = []
@@ -129,6 +129,8 @@ def take(view, lead: tuple = (0, 0)) -> Snapshot:
                             Qt.SortOrder.AscendingOrder):
         wire = isinstance(item, WireItem)
         if not (wire or isinstance(item, GroupFrame)) or not item.isVisible():
+            continue
+        if wire and item.edge in scene.live_edges:  # painted by itself (a drag moves it)
             continue
         # (wires and frames are drawn in scene coordinates, never moved: their device
         # transform is the view's, the exposed area the whole picture's)
@@ -145,7 +147,7 @@ def take(view, lead: tuple = (0, 0)) -> Snapshot:
         else:
             rect, label, colour, font = item.look()
             items.append((paint_frame, t, item.effectiveOpacity(), (rect, label, colour, _font(fonts, font))))
-    key = (vt.m11(), vt.m22(), inv.map(QPointF(area.topLeft())), scene.far.serial)
+    key = (vt.m11(), vt.m22(), inv.map(QPointF(area.topLeft())), scene.far.picture_serial)
     return Snapshot(key, image, view.renderHints(), to_image, scene_area, background_look(view), items)
 
 
@@ -194,7 +196,7 @@ class NearLayer:
         self.scene = scene
         self.view = view
         self._image: QImage | None = None
-        self._key = None   # (scale x, scale y, scene point of the image's corner, far.serial)
+        self._key = None   # (scale x, scale y, scene point of the image's corner, far.picture_serial)
         self._worker = GeneratorWorker(view, interval=0.0, name="gradstudio-near")
         self._worker.yielded.connect(self._arrived)
         self._worker.finished.connect(self._ended)
@@ -220,7 +222,7 @@ class NearLayer:
         if image is None:
             return None
         sx, sy, corner, serial = self._key
-        if serial != self.scene.far.serial:
+        if serial != self.scene.far.picture_serial:
             return None
         vt = view.viewportTransform()
         origin = vt.map(corner)
@@ -290,7 +292,7 @@ class NearLayer:
         one starts when it ends."""
         if self._worker.running:
             self._again = True
-            if self._job_key[3] != self.scene.far.serial:
+            if self._job_key[3] != self.scene.far.picture_serial:
                 self._worker.quit()
             return
         self._again = False
@@ -312,7 +314,7 @@ class NearLayer:
     def _arrived(self, values: list) -> None:
         image = values[-1]
         key = self._job_key
-        if self.scene.low_detail or key[3] != self.scene.far.serial:
+        if self.scene.low_detail or key[3] != self.scene.far.picture_serial:
             return  # something drawn changed while it was painted: never shown
         self._image, self._key = image, key
         self.made += 1

@@ -32,6 +32,7 @@ from .wire_item import WireItem, paint_layered
 
 EXTENT = 100_000.0
 LAZY_WIRES = 1000  # from this many wires on, a wire's item is made only near what a view shows
+LIVE_Z = 0.5       # the wires of dragged nodes: over the other wires (0), under the nodes (1)
 STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "output_changed",
               "attr_changed")
 
@@ -98,6 +99,7 @@ class CanvasScene(QGraphicsScene):
         self.low_detail = False         # far out: wires drawn as one batch of lines
         self.layered = False            # True: wires and frames paint nothing; a QRegion: only there (near.py)
         self._selecting = False         # inside selecting()
+        self.live_edges: frozenset = frozenset()  # wires left out of the near picture (a drag)
         self._held_pictures: set = set()  # nodes drawing a scaled picture (hold_node_pictures)
         self.far = FarLayer(self)       # far out, the view draws nodes and wires from it
         self._extras: list = []         # items other than nodes and wires (frames, toasts, ...)
@@ -193,6 +195,26 @@ class CanvasScene(QGraphicsScene):
                 item.setCacheMode(NodeItem.CacheMode.ItemCoordinateCache,
                                   QSize(math.ceil(size.width()), math.ceil(size.height())))
                 held.add(item)
+
+    def set_live_edges(self, edges) -> None:
+        """The wires that paint themselves, left out of the NearLayer picture: those of
+        the nodes being dragged, so that the picture of all the others holds during the
+        drag (each move made it stale, and every item painted itself). Empty: none."""
+        edges = frozenset(edges)
+        if edges == self.live_edges:
+            return
+        # (they are drawn over the other wires meanwhile, as the item dragged comes to
+        # the front: so they are in the picture's place or not, the same pixels)
+        for edge in self.live_edges - edges:
+            wire = self._wires.get(edge)
+            if wire is not None:
+                wire.setZValue(0.0)
+        for edge in edges - self.live_edges:
+            wire = self.wire_item(edge)
+            if wire is not None:
+                wire.setZValue(LIVE_Z)
+        self.live_edges = edges
+        self.far.dirty()
 
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
@@ -358,14 +380,19 @@ class CanvasScene(QGraphicsScene):
             self._touch_ports(ev.edge)
         elif k == "moved":
             item = self._nodes.get(ev.node)
+            edges = self._edges_of(ev.node)
             if item is not None:
                 self._cover(*ev.new)
                 item.setPos(*ev.new)
                 self.nodes_index.put(ev.node, item.row())
-                for edge in self._edges_of(ev.node):
+                for edge in edges:
                     self._place_wire(edge)
+            picture = not all(e in self.live_edges for e in edges)
             if composite.groups(self.graph) or "program" in self.graph.meta:  # frames follow
-                self._global = True
+                self._global = picture = True
+            self.far.dirty(picture)  # (only nodes and live wires moved: the picture holds)
+            self._timer.start()
+            return
         elif k in ("attr_changed", "renamed"):
             self._roots.add(ev.node)
         elif k == "output_changed":

@@ -67,7 +67,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         self._near = NearLayer(self.scene(), self)  # big graphs: wires kept as a picture (near.py)
         self._near_plan = None             # while painting: where the picture goes (near.Plan)
         self._near_live: QRegion | None = None  # ... and the pixels it leaves to the items
-        self._near_seen = None             # far.serial when the wait for a picture began
+        self._near_seen = None             # far.picture_serial when the wait for a picture began
         self._near_timer = QTimer(self)
         self._near_timer.setSingleShot(True)
         self._near_timer.setInterval(NEAR_IDLE_MS)
@@ -311,8 +311,8 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         if plan is None:
             # (the wait restarts on a change, not on every paint: a view repainted often
             # with nothing changed would otherwise never get its picture)
-            if scene.far.serial != self._near_seen or not self._near_timer.isActive():
-                self._near_seen = scene.far.serial
+            if scene.far.picture_serial != self._near_seen or not self._near_timer.isActive():
+                self._near_seen = scene.far.picture_serial
                 self._near_timer.start(NEAR_IDLE_MS)
             return super().paintEvent(event)
         live = QRegion(event.region()) - QRegion(plan.inner)
@@ -474,6 +474,10 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
         elif mode == "move":
             if not st["moved"] and (pos - st["press"]).manhattanLength() < DRAG_START:
                 return
+            if not st["moved"] and self._near.wanted():  # a big graph: its picture holds
+                g = self.graph
+                self.scene().set_live_edges(e for n in st["from"] if n in g.nodes
+                                            for e in g.in_edges(n) + g.out_edges(n) if e is not None)
             st["moved"] = True
             start = st["from"][st["hit"]]
             target = self.snap(QPointF(start[0], start[1]) + (sp - st["start"]))
@@ -499,6 +503,7 @@ class CanvasView(WireDrag, EditActions, QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space
                                       else Qt.CursorShape.ArrowCursor)
         elif mode == "move":
+            self.scene().set_live_edges(())
             if not st["moved"] and not st["additive"] and len(st["from"]) > 1:
                 self.select_nodes([st["hit"]])
         elif mode == "wire":

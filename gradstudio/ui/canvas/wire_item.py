@@ -305,7 +305,10 @@ def paint_layered(item, painter: QPainter, option, draw) -> None:
     nothing (the item paints itself); True, everything (it paints nothing); a QRegion (of
     viewport pixels), everything but that region, where the item paints itself, clipped
     to it (the picture drawn at an old zoom or place does not cover all of the view)."""
-    live = item.scene().layered
+    scene = item.scene()
+    live = scene.layered
+    if live is not False and getattr(item, "edge", None) in scene.live_edges:
+        live = False  # a wire the picture leaves out (being dragged) paints itself
     if live is True:
         return
     if not live:
