@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter  # noqa: E402
 
 from canvasbot import Canvas  # noqa: E402
 from gradstudio.app.overlay import NodeMark, Overlay  # noqa: E402
-from gradstudio.ui.canvas import scene as scene_module  # noqa: E402
+from gradstudio.ui.canvas import scene_wires as scene_module  # noqa: E402
 from gradstudio.ui.canvas.minimap import boxes  # noqa: E402
 from test_canvas_big import grab, random_graph  # noqa: E402
 

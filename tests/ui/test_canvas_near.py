@@ -19,7 +19,7 @@ from test_canvas_big import random_graph  # noqa: E402
 from gradstudio import dumps  # noqa: E402
 from gradstudio.app.overlay import EdgeMark, NodeMark, Overlay  # noqa: E402
 from gradstudio.ui.canvas import CanvasView, near  # noqa: E402
-from gradstudio.ui.canvas import scene as scene_module  # noqa: E402
+from gradstudio.ui.canvas import scene_wires as scene_module  # noqa: E402
 from gradstudio.ui.commands import GraphEditor  # noqa: E402
 
 

@@ -1,4 +1,5 @@
-"""The canvas scene: one item per node and per wire, made and changed only by graph events.
+"""The canvas scene: one item per node and per wire (on a big graph, per wire near what the
+view shows: scene_wires.py), made and changed only by graph events.
 
 Cheap, local updates happen at once (an item appears, moves, or goes). What depends on
 more of the graph (inferred shapes and problems downstream of a change, which node
@@ -27,12 +28,11 @@ from .far import FarLayer
 from .node_index import NodeIndex
 from .node_item import NodeItem
 from .style import Style
+from .scene_wires import SceneWires
 from .wire_index import WireIndex
 from .wire_item import WireItem, paint_layered
 
 EXTENT = 100_000.0
-LAZY_WIRES = 1000  # from this many wires on, a wire's item is made only near what a view shows
-LIVE_Z = 0.5       # the wires of dragged nodes: over the other wires (0), under the nodes (1)
 STRUCTURAL = ("node_added", "node_removed", "connected", "disconnected", "output_changed",
               "attr_changed")
 
@@ -76,7 +76,7 @@ def paint_frame(painter, look: tuple) -> None:
                      Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
 
 
-class CanvasScene(QGraphicsScene):
+class CanvasScene(SceneWires, QGraphicsScene):
     overlay_changed = Signal()  # set_overlay was called (the view redraws the caption)
 
     def __init__(self, graph: Graph, colours: dict | None = None, parent=None):
@@ -142,14 +142,6 @@ class CanvasScene(QGraphicsScene):
     def node_item(self, node_id: str) -> NodeItem | None:
         return self._nodes.get(node_id)
 
-    def wire_item(self, edge: Edge) -> WireItem | None:
-        """The item of ``edge``'s wire (made now if it has none yet), None if there is
-        no such wire."""
-        wire = self._wires.get(edge)
-        if wire is None and edge in self.wires:
-            wire = self._make_wire(edge)
-        return wire
-
     def node_items(self) -> list:
         return list(self._nodes.values())
 
@@ -196,51 +188,8 @@ class CanvasScene(QGraphicsScene):
                                   QSize(math.ceil(size.width()), math.ceil(size.height())))
                 held.add(item)
 
-    def set_live_edges(self, edges) -> None:
-        """The wires that paint themselves, left out of the NearLayer picture: those of
-        the nodes being dragged, so that the picture of all the others holds during the
-        drag (each move made it stale, and every item painted itself). Empty: none."""
-        edges = frozenset(edges)
-        if edges == self.live_edges:
-            return
-        # (they are drawn over the other wires meanwhile, as the item dragged comes to
-        # the front: so they are in the picture's place or not, the same pixels)
-        for edge in self.live_edges - edges:
-            wire = self._wires.get(edge)
-            if wire is not None:
-                wire.setZValue(0.0)
-        for edge in edges - self.live_edges:
-            wire = self.wire_item(edge)
-            if wire is not None:
-                wire.setZValue(LIVE_Z)
-        self.live_edges = edges
-        self.far.dirty()
-
     def selected_node_ids(self) -> list:
         return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
-
-    def wire_items(self) -> list:
-        """The wires that have items: all of them on a graph of fewer than LAZY_WIRES
-        wires, else those near what the view has shown (and any asked for)."""
-        return list(self._wires.values())
-
-    def lazy_wires(self) -> bool:
-        return len(self.wires) >= LAZY_WIRES
-
-    def shows(self, rect: QRectF) -> bool:
-        """Is ``rect`` inside the area last shown (the wires crossing it have items)?
-        (Kept on small graphs too: one that grows past LAZY_WIRES makes its new wires'
-        items by it.)"""
-        return self._area is not None and self._area.contains(rect)
-
-    def show_area(self, rect: QRectF) -> None:
-        """A view shows ``rect`` (or is about to): make the items of the wires that may
-        cross it. Wires that come into it later (connected, moved) get theirs at once."""
-        self._area = QRectF(rect)
-        for edge in self.wires.crossing(rect):  # (also below LAZY_WIRES: a graph that
-            # shrank under it keeps wires made lazily, without items far from the view)
-            if edge not in self._wires:
-                self._make_wire(edge)
 
     def frame_items(self) -> dict:
         return dict(self._frames)
@@ -312,42 +261,6 @@ class CanvasScene(QGraphicsScene):
         self._nodes[nid] = item
         self.nodes_index.put(nid, item.row())
         return item
-
-    def _place_wire(self, edge: Edge) -> None:
-        """Record where ``edge``'s wire runs (after a connect or a move); its item
-        follows, or is made when the wire comes into the area shown."""
-        src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
-        if src is None or dst is None or edge.port not in dst.inputs:
-            return
-        rows = self.nodes_index.rows  # (the nodes' positions, without a QPointF each)
-        a, b, out, inp = rows[edge.src], rows[edge.dst], src.output, dst.inputs[edge.port]
-        self.wires.set(edge, a.x + out.x, a.y + out.y, b.x + inp.x, b.y + inp.y)
-        wire = self._wires.get(edge)
-        if wire is not None:
-            wire.adjust()
-        elif not self.lazy_wires() or (self._area is not None
-                                       and self._area.intersects(self.wires.box(edge))):
-            self._make_wire(edge)
-
-    def _make_wire(self, edge: Edge) -> WireItem:
-        wire = WireItem(edge)
-        self.addItem(wire)
-        self._wires[edge] = wire
-        wire.setVisible(not self.low_detail)
-        if self.overlay is not None:
-            wire.mark = self.overlay.edges.get(edge)
-        if self.graph.busy_restoring:  # its shape badge at the next flush (its source
-            wire.adjust()               # is queued: _touch_ports), when shapes settle
-            self._extra.add(edge.src)
-        else:
-            wire.refresh(self.graph, adjust=True)
-        return wire
-
-    def _remove_wire(self, edge: Edge) -> None:
-        self.wires.remove(edge)
-        wire = self._wires.pop(edge, None)
-        if wire is not None:
-            self.removeItem(wire)
 
     # ---- events ---------------------------------------------------------------------
     def _on_event(self, ev) -> None:
@@ -454,14 +367,6 @@ class CanvasScene(QGraphicsScene):
             self._global = False
             self._update_frames()
 
-    def _refresh_wires(self, nid: str) -> None:
-        """The shape badges of the wires out of ``nid`` (those that have items; a wire
-        made later reads its shape then)."""
-        for edge in self.graph.out_edges(nid):
-            wire = self._wires.get(edge)
-            if wire is not None:
-                wire.refresh(self.graph)
-
     def _find_output(self) -> str | None:
         try:
             return output_node(self.graph) if self.graph.nodes else None
@@ -530,19 +435,13 @@ class CanvasScene(QGraphicsScene):
         that is zoomed far out must still have its wires, and wires far from what the
         view showed get their items first)."""
         source = args[2] if len(args) > 2 else kwargs.get("source", QRectF())
-        for edge in self.wires.crossing(source if not source.isNull() else self.sceneRect()):
-            if edge not in self._wires:
-                self._make_wire(edge)
+        self._make_wires_in(source if not source.isNull() else self.sceneRect())
         low = self.low_detail
         self.set_low_detail(False)
         try:
             super().render(*args, **kwargs)
         finally:
             self.set_low_detail(low)
-
-    def wire_lines(self) -> list:
-        """Every wire as a straight line between its ends (the far zoom draws these)."""
-        return self.wires.lines()
 
     # ---- theme ----------------------------------------------------------------------
     def set_theme(self, colours: dict) -> None:
