@@ -151,7 +151,7 @@ def bench_near_changes(view, repeats: int) -> tuple:
     (past the picture's 320 px margin: the items paint the strip it leaves; then back,
     not timed);
     and a drag step of one node near the centre, as the view drags it: its wires are left
-    out of the picture and paint themselves (scene.set_live_edges), the picture made
+    out of the picture and paint themselves (scene.set_dragged), the picture made
     without them holds through the drag."""
     image = QImage(view.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
 
@@ -183,8 +183,7 @@ def bench_near_changes(view, repeats: int) -> tuple:
               key=lambda n: (view.graph.nodes[n].pos[0] - centre.x()) ** 2
               + (view.graph.nodes[n].pos[1] - centre.y()) ** 2)
     x, y = view.graph.nodes[nid].pos
-    g = view.graph
-    scene.set_live_edges(e for e in g.in_edges(nid) + g.out_edges(nid) if e is not None)
+    scene.set_dragged([nid])
     fresh()
     drag = []
     for i in range(1, repeats + 1):
@@ -192,7 +191,7 @@ def bench_near_changes(view, repeats: int) -> tuple:
         view.editor.move_nodes({nid: (x + 2 * i, y + i)}, merge="bench-one")
         render(view, image)
         drag.append(now() - t)
-    scene.set_live_edges(())
+    scene.set_dragged(())
     view.editor.undo_stack.undo()
     scene.flush()
     view._near_timer.stop()

@@ -184,9 +184,7 @@ class NodeItem(QGraphicsItem):
         if look == self.look:
             return
         if self.look is None or look.ports != self.look.ports:
-            self.inputs = {p: Port(self, self.node_id, p) for p in look.ports}
-            for i, port in enumerate(self.inputs.values()):
-                port.setPos(0.0, self.row_y(i))
+            self._make_ports(look.ports)
         self._base_height = HEADER + ROW * max(1, len(look.ports)) + INFO * len(look.info) + PAD
         self._fit_height(force=self.look is None)
         self._place_warning()
@@ -209,10 +207,14 @@ class NodeItem(QGraphicsItem):
         """Only the position and the ports (for wires to end at) until ``refresh``."""
         node = graph.nodes[self.node_id]
         self.setPos(QPointF(*node.pos))
-        self.inputs = {p: Port(self, self.node_id, p) for p in node.opdef.port_names()}
+        self._make_ports(node.opdef.port_names())
+        self.output.setPos(self.width, self.row_y(0))
+
+    def _make_ports(self, names) -> None:
+        """The input ports, one row each."""
+        self.inputs = {p: Port(self, self.node_id, p) for p in names}
         for i, port in enumerate(self.inputs.values()):
             port.setPos(0.0, self.row_y(i))
-        self.output.setPos(self.width, self.row_y(0))
 
     # ---- overlay ---------------------------------------------------------------------
     def set_mark(self, mark) -> None:

@@ -5,7 +5,7 @@ the area a view shows (``show_area``, asked by the view as it zooms, resizes or 
 it; wire_index.py keeps every wire's ends and box), when a wire is connected or moved into
 that area, when someone asks for it (``wire_item``) or an export renders it. Far out the
 view draws every wire from the index (``wire_lines``). While nodes are dragged their
-wires paint themselves, left out of the NearLayer picture (``set_live_edges``).
+wires paint themselves, left out of the NearLayer picture (``set_dragged``).
 
 The scene keeps the state: ``wires`` (the WireIndex), ``_wires`` (Edge -> WireItem),
 ``_area`` (the area last shown) and ``live_edges``.
@@ -58,11 +58,12 @@ class SceneWires:
             if edge not in self._wires:
                 self._make_wire(edge)
 
-    def set_live_edges(self, edges) -> None:
-        """The wires that paint themselves, left out of the NearLayer picture: those of
-        the nodes being dragged, so that the picture of all the others holds during the
-        drag (each move made it stale, and every item painted itself). Empty: none."""
-        edges = frozenset(edges)
+    def set_dragged(self, ids) -> None:
+        """The nodes being dragged (none: empty). Their wires (``live_edges``) paint
+        themselves, left out of the NearLayer picture, so that the picture of all the
+        others holds during the drag (each move made it stale, and every item painted
+        itself)."""
+        edges = frozenset(e for n in ids if n in self.graph.nodes for e in self._edges_of(n))
         if edges == self.live_edges:
             return
         # (they are drawn over the other wires meanwhile, as the item dragged comes to

@@ -384,9 +384,7 @@ class CanvasView(ViewPainting, WireDrag, EditActions, QGraphicsView):
             if not st["moved"] and (pos - st["press"]).manhattanLength() < DRAG_START:
                 return
             if not st["moved"] and self._near.wanted():  # a big graph: its picture holds
-                g = self.graph
-                self.scene().set_live_edges(e for n in st["from"] if n in g.nodes
-                                            for e in g.in_edges(n) + g.out_edges(n) if e is not None)
+                self.scene().set_dragged(st["from"])
             st["moved"] = True
             start = st["from"][st["hit"]]
             target = self.snap(QPointF(start[0], start[1]) + (sp - st["start"]))
@@ -412,7 +410,7 @@ class CanvasView(ViewPainting, WireDrag, EditActions, QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space
                                       else Qt.CursorShape.ArrowCursor)
         elif mode == "move":
-            self.scene().set_live_edges(())
+            self.scene().set_dragged(())
             if not st["moved"] and not st["additive"] and len(st["from"]) > 1:
                 self.select_nodes([st["hit"]])
         elif mode == "wire":
