@@ -72,10 +72,15 @@ class FarLayer:
         self._view = None
 
     def _settled(self) -> None:
-        if self._image is not None and self._view is not None:
-            vt = self._view.viewportTransform()
-            if self._key[:2] != (vt.m11(), vt.m22()):
-                self._image = None  # (the view repaints: the settle timer's other slot)
+        """The zoom has been still SETTLE_MS: the image, made at another zoom, goes and
+        the view repaints (making it at the zoom shown)."""
+        view = self._view
+        if self._image is None or view is None:
+            return
+        vt = view.viewportTransform()
+        if self._key[:2] != (vt.m11(), vt.m22()):
+            self._image = None
+            view.viewport().update()
 
     def dirty(self, picture: bool = True) -> None:
         """Something drawn changed (a node, a wire, the selection, an overlay, the theme);
@@ -170,9 +175,7 @@ class FarLayer:
                             image.height() / ratio * vt.m22() / sy)
                 if at.contains(QRectF(exposed)):
                     self._settle.start()
-                    if self._view is not view:
-                        self._view = view
-                        self._settle.timeout.connect(lambda: view.viewport().update())
+                    self._view = view
                     painter.save()
                     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
                     painter.drawImage(at, image)
